@@ -1,0 +1,13 @@
+// Parses a request part with a zod schema; failures become 400 problem+json naming each field.
+import type { z } from 'zod';
+import { UserError } from '../../core/errors.ts';
+
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+  const parsed = schema.safeParse(body ?? {});
+  if (!parsed.success) {
+    throw new UserError('invalid_request', 'The request body is invalid', {
+      problems: parsed.error.issues.map((issue) => ({ path: issue.path.join('.') || '(body)', message: issue.message })),
+    });
+  }
+  return parsed.data;
+}

@@ -1,0 +1,44 @@
+// The foundation's end-to-end check: start the built-in hello graph and read its result.
+// Disabled in production (it needs no credentials); see docs/decisions/006-diagnostics-endpoint.md.
+import { Router } from 'express';
+import { z } from 'zod';
+import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { NotFoundError } from '../../core/errors.ts';
+import { HELLO_GRAPH } from '../../core/runs/hello-graph.ts';
+import { startRun } from '../../core/runs/start-run.ts';
+import type { RunState } from '../../workflows/interpreter/state.ts';
+import { getRunState } from '../../workflows/messages.ts';
+import { parseBody } from '../middleware/validate.ts';
+
+export const HelloRunRequest = z.object({ name: z.string().min(1).max(100).default('world') });
+export type HelloRunRequest = z.infer<typeof HelloRunRequest>;
+
+export function diagnosticsRoutes(deps: { temporal: Client; taskQueue: string }): Router {
+  const router = Router();
+  router.post('/api/v1/diagnostics/hello-runs', async (req, res) => {
+    const body = parseBody(HelloRunRequest, req.body);
+    const { runId } = await startRun(deps.temporal, deps.taskQueue, {
+      graph: HELLO_GRAPH,
+      version: 1,
+      input: { name: body.name },
+      teamId: 'system',
+      workflowId: 'hello',
+      trigger: 'system',
+    });
+    res.status(202).location(`/api/v1/diagnostics/hello-runs/${runId}`).json({ runId, status: 'running' });
+  });
+  router.get('/api/v1/diagnostics/hello-runs/:runId', async (req, res) => {
+    const handle = deps.temporal.workflow.getHandle(req.params.runId);
+    try {
+      const description = await handle.describe();
+      // The query answers even after completion while the history is retained.
+      const state: RunState = await handle.query(getRunState);
+      res.json({ runId: req.params.runId, temporalStatus: description.status.name, ...state });
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) throw new NotFoundError(`Run ${req.params.runId}`);
+      throw error;
+    }
+  });
+  return router;
+}

@@ -1,0 +1,54 @@
+import { ConfigError, loadConfig } from '../../core/config.ts';
+
+describe('loadConfig', () => {
+  it('gives the documented defaults for an empty environment', () => {
+    const config = loadConfig({});
+    expect(config.web.port).toBe(3000);
+    expect(config.api.port).toBe(3001);
+    expect(config.database.url).toBe('sqlite:./.data/trellis.sqlite');
+    expect(config.redis.url).toBe('redis://127.0.0.1:6379');
+    expect(config.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'trellis', uiUrl: 'http://127.0.0.1:8233' });
+    expect(config.web.publicUrl).toBe('http://localhost:3000');
+    expect(config.web.apiUrl).toBe('http://127.0.0.1:3001');
+  });
+
+  it('reads every variable it is given', () => {
+    const config = loadConfig({
+      API_PORT: '4001',
+      DATABASE_URL: 'postgres://u:p@db:5432/trellis',
+      TRELLIS_HTTP_ALLOWLIST: '127.0.0.1, 10.0.0.0/8 ,',
+      TEMPORAL_TASK_QUEUE: 'q',
+    });
+    expect(config.api.port).toBe(4001);
+    expect(config.web.apiUrl).toBe('http://127.0.0.1:4001');
+    expect(config.database.url).toBe('postgres://u:p@db:5432/trellis');
+    expect(config.http.allowlist).toEqual(['127.0.0.1', '10.0.0.0/8']);
+    expect(config.temporal.taskQueue).toBe('q');
+  });
+
+  it('rejects bad variables, naming every one of them with what is wrong', () => {
+    let error: unknown;
+    try {
+      loadConfig({ API_PORT: 'eighty', DATABASE_URL: 'mysql://x', REDIS_URL: 'http://redis', TEMPORAL_ADDRESS: 'nohost', TRELLIS_SECRET_KEY: 'c2hvcnQ=' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.map((p) => p.variable).sort();
+    expect(problems).toEqual(['API_PORT', 'DATABASE_URL', 'REDIS_URL', 'TEMPORAL_ADDRESS', 'TRELLIS_SECRET_KEY']);
+    const message = (error as ConfigError).message;
+    expect(message).toContain('DATABASE_URL: must be sqlite:<path> or postgres://');
+    expect(message).toContain('TRELLIS_SECRET_KEY: must be 32 bytes encoded as base64');
+    expect(message).toContain('TEMPORAL_ADDRESS: must be host:port');
+  });
+
+  it('requires the vault key in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/TRELLIS_SECRET_KEY: is required in production/);
+    const key = Buffer.alloc(32, 7).toString('base64');
+    expect(loadConfig({ NODE_ENV: 'production', TRELLIS_SECRET_KEY: key }).secretKey).toBe(key);
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadConfig({ API_PORT: '' }).api.port).toBe(3001);
+  });
+});

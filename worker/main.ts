@@ -1,0 +1,57 @@
+// The worker process: `node worker/main.ts`. Stops cleanly on SIGINT/SIGTERM, letting
+// in-flight activities finish (Temporal re-dispatches anything cut short).
+import { join } from 'node:path';
+import { Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { ConfigError, loadConfig } from '../core/config.ts';
+import { createLogger } from '../core/log.ts';
+import { createOrm } from '../core/db/orm.ts';
+import { loadWorkflowBundle } from './bundle.ts';
+import { connectWithRetry, createTrellisWorker } from './worker.ts';
+
+let config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(1);
+  }
+  throw error;
+}
+const logger = createLogger({ level: config.logLevel, service: 'worker' });
+
+Runtime.install({
+  logger: {
+    log: (level, message, meta) => logger[level === 'TRACE' ? 'trace' : (level.toLowerCase() as 'debug')]({ ...meta }, message),
+    trace: (m, meta) => logger.trace({ ...meta }, m),
+    debug: (m, meta) => logger.debug({ ...meta }, m),
+    info: (m, meta) => logger.info({ ...meta }, m),
+    warn: (m, meta) => logger.warn({ ...meta }, m),
+    error: (m, meta) => logger.error({ ...meta }, m),
+  },
+  telemetryOptions: {
+    logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
+    // Prometheus metrics of the worker (task slots, latencies, poll results) at /metrics.
+    metrics: { prometheus: { bindAddress: `0.0.0.0:${config.worker.metricsPort}` } },
+  },
+});
+
+const orm = await createOrm(config.database.url, logger);
+const connection = await connectWithRetry(config.temporal.address, 60_000);
+const workflowBundle = await loadWorkflowBundle(join(config.dataDir, 'cache'), logger);
+const worker = await createTrellisWorker({
+  connection,
+  namespace: config.temporal.namespace,
+  taskQueue: config.temporal.taskQueue,
+  workflowBundle,
+  deps: { orm, logger },
+});
+logger.info(
+  { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, metrics: `:${config.worker.metricsPort}/metrics` },
+  'worker ready',
+);
+// run() resolves once a shutdown signal has drained the worker.
+await worker.run();
+await connection.close();
+await orm.close();
+logger.info('worker stopped');

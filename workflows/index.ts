@@ -1,0 +1,2 @@
+// The single bundle entry: every workflow type the worker registers.
+export { runGraph } from './run-graph.ts';

@@ -1,6 +1,6 @@
 // Temporal client factory for the api and tools (the worker uses NativeConnection in worker/).
 import { Client, Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 
 export interface TemporalSettings {
   address: string;
@@ -29,7 +29,7 @@ export async function ensureSearchAttributes(
     searchAttributes: Object.fromEntries(
       missing.map(([name, type]) => [
         name,
-        type === 'Int' ? temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT : temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+        type === 'Int' ? proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT : proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
       ]),
     ),
   });

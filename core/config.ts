@@ -33,7 +33,8 @@ export const EnvSchema = z.object({
   API_URL: url(['http:', 'https:']).optional(),
   WORKER_METRICS_PORT: port.default(9464),
   PUBLIC_URL: url(['http:', 'https:']).default('http://localhost:3000'),
-  DATABASE_URL: databaseUrl.default('sqlite:./.data/trellis.sqlite'),
+  // Unset: a SQLite file in the data folder (sqlite:./.data/trellis.sqlite by default).
+  DATABASE_URL: databaseUrl.optional(),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
   TEMPORAL_ADDRESS: hostPort.default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -111,7 +112,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     api: { port: e.API_PORT },
     worker: { metricsPort: e.WORKER_METRICS_PORT },
-    database: { url: e.DATABASE_URL },
+    database: { url: e.DATABASE_URL ?? `sqlite:${defaultSqlitePath(e.TRELLIS_DATA_DIR)}` },
     redis: { url: e.REDIS_URL },
     temporal: {
       address: e.TEMPORAL_ADDRESS,
@@ -125,4 +126,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     secretKey: e.TRELLIS_SECRET_KEY,
     tools: { temporalCli: e.TEMPORAL_CLI },
   };
+}
+
+function defaultSqlitePath(dataDir: string): string {
+  const dir = dataDir.replace(/\/+$/, '');
+  return `${dir.startsWith('/') || dir.startsWith('./') ? dir : `./${dir}`}/trellis.sqlite`;
 }

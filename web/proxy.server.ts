@@ -45,7 +45,7 @@ export function createApiProxy(options: ApiProxyOptions): RequestHandler {
     const skip = hopByHop(req.headers.connection);
     const headers: http.OutgoingHttpHeaders = {};
     for (const [name, value] of Object.entries(req.headers)) {
-      // Host is set by node:http from the target, as the API sees its own address.
+      // node:http sets Host from the target, so the API sees its own address.
       if (value !== undefined && !skip.has(name) && name !== 'host') headers[name] = value;
     }
     // Who the original client was. req.protocol and req.host honour Express's "trust proxy"

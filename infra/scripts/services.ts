@@ -61,13 +61,19 @@ export function launch(
   args: string[],
   options: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string; onLine?: (line: string) => void },
 ): Service {
+  // Each child gets its own process group: a terminal's Ctrl-C reaches only the parent, which
+  // then stops the children in order (apps before the services they use).
   mkdirSync(join(options.logFile, '..'), { recursive: true });
   const log = createWriteStream(options.logFile, { flags: 'a' });
   const child = spawn(command, args, {
     cwd: options.cwd ?? ROOT,
     env: options.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
+  // Whatever happens to the parent, no child outlives it.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
   for (const stream of [child.stdout, child.stderr]) {
     let buffered = '';
     stream?.on('data', (chunk: Buffer) => {
@@ -81,6 +87,7 @@ export function launch(
   }
   const exited = new Promise<number | null>((resolve) => {
     child.once('exit', (code, signal) => {
+      process.off('exit', killOnExit);
       log.end();
       resolve(code ?? (signal ? 128 : null));
     });

@@ -6,13 +6,14 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig, type Config } from '../../core/config.ts';
 import { createOrm, migrate } from '../../core/db/orm.ts';
-import { createTemporalClient, ensureSearchAttributes } from '../../core/temporal.ts';
+import { Connection } from '@temporalio/client';
+import { ensureSearchAttributes } from '../../core/temporal.ts';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.ts';
 import { ROOT, isListening, launch, startRedis, startTemporalDevServer, waitFor, type Service } from './services.ts';
 
 const started = performance.now();
 const color = (code: number) => (text: string) => (process.stdout.isTTY ? `\x1b[${code}m${text}\x1b[0m` : text);
-const [dim, red, green, yellow, blue, bold] = [2, 31, 32, 33, 34, 1].map(color) as ((t: string) => string)[];
+const [dim, red, green, yellow, blue, bold] = [color(2), color(31), color(32), color(33), color(34), color(1)];
 const step = (text: string) => console.log(`${blue('▸')} ${text}`);
 
 let config: Config;
@@ -111,10 +112,10 @@ try {
     });
     watch(service);
   }
-  const client = await createTemporalClient(config.temporal);
-  const added = await ensureSearchAttributes(client.connection, config.temporal.namespace, SEARCH_ATTRIBUTES);
+  const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: '5s' });
+  const added = await ensureSearchAttributes(connection, config.temporal.namespace, SEARCH_ATTRIBUTES);
   if (added.length) step(`Registered search attributes ${added.join(', ')}`);
-  await client.connection.close();
+  await connection.close();
 
   // 2. Redis --------------------------------------------------------------------------------
   const redisUrl = new URL(config.redis.url);
@@ -139,13 +140,20 @@ try {
 
   // 5. The apps --------------------------------------------------------------------------------
   step('Starting the api, the worker and the web app');
+  let workerReady = false;
   for (const [name, entry] of [['api', 'api/server.ts'], ['worker', 'worker/main.ts'], ['web', 'web/server.ts']] as const) {
-    watch(launch(name, process.execPath, [entry], { env: { ...childEnv, NODE_ENV: config.env }, logFile: join(logDir, `${name}.log`), onLine: printer(name) }));
+    const print = printer(name);
+    const onLine = (line: string) => {
+      // The worker is ready once it polls its task queue, which it announces in its log.
+      if (name === 'worker' && line.includes('"msg":"worker ready"')) workerReady = true;
+      print(line);
+    };
+    watch(launch(name, process.execPath, [entry], { env: { ...childEnv, NODE_ENV: config.env }, logFile: join(logDir, `${name}.log`), onLine }));
   }
   const apps = services.filter((s) => ['api', 'worker', 'web'].includes(s.name));
   await Promise.all([
     waitFor('api', () => httpOk(`http://127.0.0.1:${config.api.port}/readyz`), 120_000, apps[0]),
-    waitFor('worker', () => isListening('127.0.0.1', config.worker.metricsPort), 120_000, apps[1]),
+    waitFor('worker', () => Promise.resolve(workerReady), 120_000, apps[1]),
     waitFor('web', () => httpOk(`http://127.0.0.1:${config.web.port}/healthz`), 120_000, apps[2]),
   ]);
 

@@ -71,6 +71,7 @@ export default function handleRequest(
 export const handleError: HandleErrorFunction = (error, { request }) => {
   if (request.signal.aborted) return;
   if (isRouteErrorResponse(error) && error.status < 500) return;
-  const err = isRouteErrorResponse(error) && error.error ? error.error : error;
+  // A 5xx route error response wraps the original Error (not part of its public type).
+  const err = (isRouteErrorResponse(error) && (error as { error?: unknown }).error) || error;
   getLogger().error({ err, method: request.method, url: request.url }, 'request failed');
 };

@@ -7,6 +7,9 @@ import './app.css';
 
 export const meta: Route.MetaFunction = () => [{ title: 'Trellis' }];
 
+// web/public/ is copied into the client build; an explicit icon spares the /favicon.ico 404.
+export const links: Route.LinksFunction = () => [{ rel: 'icon', href: '/favicon.svg', type: 'image/svg+xml' }];
+
 export function Layout({ children }: { children: ReactNode }) {
   return (
     <html lang="en">

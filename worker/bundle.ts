@@ -1,7 +1,7 @@
 // The workflow bundle (webpack, several seconds) is cached by a hash of its sources, so a
 // restart with unchanged workflows starts in about a second.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -40,7 +40,10 @@ export async function loadWorkflowBundle(cacheDir: string, logger: Logger): Prom
   logger.info('bundling workflows (first start after a change)');
   const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_ENTRY, logger: quietBundlerLogger(logger) });
   mkdirSync(dir, { recursive: true });
-  writeFileSync(file, code);
+  // Write then rename: workers sharing the cache folder never read a half-written bundle.
+  const partial = `${file}.${process.pid}.tmp`;
+  writeFileSync(partial, code);
+  renameSync(partial, file);
   logger.info({ ms: Math.round(performance.now() - started), bytes: code.length }, 'workflow bundle built');
   return { code };
 }

@@ -1,11 +1,18 @@
 // Every side effect a run performs lives here, with its dependencies injected.
 import type { Logger } from '../core/log.ts';
 import type { Orm } from '../core/db/orm.ts';
-import { RunRecord } from '../core/db/entities.ts';
+import type { BlobStore } from '../core/blobs/store.ts';
+import { RunRecord, WorkflowDefinition, WorkflowVersion } from '../core/db/entities.ts';
+import { UserError } from '../core/errors.ts';
+import { evaluate, renderTemplate, type ExpressionContext } from '../workflows/graph/expressions.ts';
+import { isBlobRef } from '../workflows/interpreter/state.ts';
+import { ApplicationFailure } from '@temporalio/common';
 
 export interface ActivityDeps {
   orm: Orm;
   logger: Logger;
+  blobs: BlobStore;
+  blobThresholdBytes: number;
 }
 
 export interface RunStarted {
@@ -24,7 +31,32 @@ export interface RunFinished {
   error?: string;
 }
 
+export interface Owner {
+  teamId: string;
+  runId: string;
+}
+
+/** A user mistake (bad graph input, missing workflow) must not be retried: fail at once. */
+function nonRetryable(error: unknown): never {
+  if (error instanceof UserError) {
+    throw ApplicationFailure.create({ type: error.code, message: error.message, nonRetryable: true });
+  }
+  throw error;
+}
+
+/** Replaces blob references in a structure with their values. */
+async function resolveRefs(value: unknown, blobs: BlobStore, teamId: string): Promise<unknown> {
+  if (isBlobRef(value)) return blobs.get(value, teamId);
+  if (Array.isArray(value)) return Promise.all(value.map((v) => resolveRefs(v, blobs, teamId)));
+  if (value && typeof value === 'object') {
+    const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await resolveRefs(v, blobs, teamId)] as const));
+    return Object.fromEntries(entries);
+  }
+  return value;
+}
+
 export function createActivities(deps: ActivityDeps) {
+  const { blobs } = deps;
   return {
     /** Mirrors a run's start into the database; idempotent, since activities may be retried. */
     async recordRunStarted(run: RunStarted): Promise<void> {
@@ -45,12 +77,51 @@ export function createActivities(deps: ActivityDeps) {
     /** Mirrors a run's end; the row exists because recordRunStarted completed first. */
     async recordRunFinished(run: RunFinished): Promise<void> {
       const em = deps.orm.em.fork();
-      await em.nativeUpdate(
-        RunRecord,
-        { id: run.runId },
-        { status: run.status, endedAt: new Date(run.endedAt), error: run.error ?? null },
-      );
+      await em.nativeUpdate(RunRecord, { id: run.runId }, { status: run.status, endedAt: new Date(run.endedAt), error: run.error ?? null });
       deps.logger.info({ runId: run.runId, status: run.status }, 'run finished');
+    },
+
+    /** Stores a large value computed inside the workflow, returning its reference. */
+    async storeValue(input: { owner: Owner; value: unknown }) {
+      return blobs.put(input.owner, input.value).catch(nonRetryable);
+    },
+
+    /**
+     * Evaluates an expression or renders templates over a context holding blob references:
+     * the large values are loaded here, never into the workflow history.
+     */
+    async evaluateWithRefs(input: { owner: Owner; mode: 'expression' | 'template'; value: unknown; context: ExpressionContext }) {
+      try {
+        const context = (await resolveRefs(input.context, blobs, input.owner.teamId)) as ExpressionContext;
+        const render = async (value: unknown): Promise<unknown> => {
+          if (input.mode === 'expression') return evaluate(String(value), context);
+          if (typeof value === 'string') return renderTemplate(value, context);
+          if (Array.isArray(value)) return Promise.all(value.map(render));
+          if (value && typeof value === 'object') {
+            const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await render(v)] as const));
+            return Object.fromEntries(entries);
+          }
+          return value;
+        };
+        const result = await render(input.value);
+        return await blobs.claimCheck(input.owner, result, deps.blobThresholdBytes);
+      } catch (error) {
+        if (error instanceof Error && error.name === 'ExpressionError') {
+          throw ApplicationFailure.create({ type: 'ExpressionError', message: error.message, nonRetryable: true });
+        }
+        return nonRetryable(error);
+      }
+    },
+
+    /** The graph of a saved workflow version (the latest when no version is given). */
+    async loadWorkflowVersion(input: { teamId: string; workflowId: string; version?: number }): Promise<{ graph: unknown; version: number }> {
+      const em = deps.orm.em.fork();
+      const workflow = await em.findOne(WorkflowDefinition, { id: input.workflowId, teamId: input.teamId, deletedAt: null });
+      if (!workflow) nonRetryable(new UserError('workflow_not_found', `workflow "${input.workflowId}" was not found in this team`));
+      const version = input.version ?? workflow.latestVersion;
+      const row = await em.findOne(WorkflowVersion, { workflowId: workflow.id, version });
+      if (!row) nonRetryable(new UserError('version_not_found', `workflow "${input.workflowId}" has no version ${version}`));
+      return { graph: row.graph, version };
     },
   };
 }

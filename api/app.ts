@@ -6,6 +6,7 @@ import type { Config } from '../core/config.ts';
 import type { Orm } from '../core/db/orm.ts';
 import type { Logger } from '../core/log.ts';
 import type { Redis } from '../core/redis/client.ts';
+import { engineSettings } from '../core/runs/start-run.ts';
 import { createMetrics } from './metrics.ts';
 import { errorHandler, notFound } from './middleware/errors.ts';
 import { requestLog } from './middleware/request-log.ts';
@@ -14,7 +15,7 @@ import { diagnosticsRoutes } from './routes/diagnostics.ts';
 import { healthRoutes } from './routes/health.ts';
 
 export interface AppDeps {
-  config: Pick<Config, 'env' | 'temporal'>;
+  config: Pick<Config, 'env' | 'temporal' | 'engine'>;
   logger: Logger;
   orm: Orm;
   redis: Redis;
@@ -39,7 +40,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/api/docs', (_req, res) => {
     res.type('html').send(docsPage(document));
   });
-  if (diagnostics) app.use(diagnosticsRoutes({ temporal: deps.temporal, taskQueue: deps.config.temporal.taskQueue }));
+  if (diagnostics) app.use(diagnosticsRoutes({ temporal: deps.temporal, engine: engineSettings(deps.config) }));
 
   app.use(notFound);
   app.use(errorHandler);

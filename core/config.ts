@@ -48,8 +48,30 @@ export const EnvSchema = z.object({
     .default('')
     .transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean)),
   TRELLIS_SECRET_KEY: secretKey.optional(),
+  // Node outputs above this size go to blob storage and travel as references (claim check).
+  TRELLIS_BLOB_THRESHOLD_BYTES: z.coerce.number().int().min(1_024).default(65_536),
+  TRELLIS_BLOB_MAX_BYTES: z.coerce.number().int().min(1_024).default(50 * 1024 * 1024),
+  // Nodes of one run executing at the same time (approvals and delays do not count).
+  TRELLIS_RUN_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
   // Tooling: the Temporal CLI `npm start` runs as the dev server (bootstrap finds or builds one).
   TEMPORAL_CLI: z.string().optional(),
+  // Identity (docs/decisions/010-sessions.md, 011-rate-limits.md).
+  SESSION_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  MAIL_FROM: z.string().min(3).default('Trellis <no-reply@trellis.local>'),
+  GOOGLE_CLIENT_ID: z.string().optional(),
+  GOOGLE_CLIENT_SECRET: z.string().optional(),
+  GITHUB_CLIENT_ID: z.string().optional(),
+  GITHUB_CLIENT_SECRET: z.string().optional(),
+  // Origins besides PUBLIC_URL's allowed to make cookie-authenticated writes (comma-separated).
+  TRELLIS_ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((entry) => entry.trim().replace(/\/+$/, '')).filter(Boolean)),
+  RATE_LIMIT_ENABLED: z.enum(['true', 'false', '1', '0']).default('true').transform((v) => v === 'true' || v === '1'),
+  RATE_LIMIT_AUTH_PER_IP: z.coerce.number().int().min(1).default(20),
+  RATE_LIMIT_AUTH_WINDOW_SECONDS: z.coerce.number().int().min(1).default(300),
+  RATE_LIMIT_PRINCIPAL_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  RATE_LIMIT_ANONYMOUS_PER_MINUTE: z.coerce.number().int().min(1).default(120),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -68,7 +90,30 @@ export interface Config {
   openai: { baseUrl: string; apiKey: string | undefined };
   http: { allowlist: string[] };
   secretKey: string | undefined;
+  engine: { blobThresholdBytes: number; blobMaxBytes: number; runConcurrency: number };
   tools: { temporalCli: string | undefined };
+  auth: {
+    sessionTtlDays: number;
+    /** Origins allowed to make cookie-authenticated writes: PUBLIC_URL's plus TRELLIS_ALLOWED_ORIGINS. */
+    allowedOrigins: string[];
+    oauth: { google?: OAuthClientConfig; github?: OAuthClientConfig };
+  };
+  mail: { from: string };
+  rateLimit: {
+    enabled: boolean;
+    /** Requests to the auth endpoints per client IP per window. */
+    authPerIp: number;
+    authWindowSeconds: number;
+    /** Requests per minute of one user session or one API key. */
+    principalPerMinute: number;
+    /** Requests per minute of one IP without credentials. */
+    anonymousPerMinute: number;
+  };
+}
+
+export interface OAuthClientConfig {
+  clientId: string;
+  clientSecret: string;
 }
 
 export class ConfigError extends Error {
@@ -101,6 +146,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       { variable: 'TRELLIS_SECRET_KEY', message: 'is required in production (32 bytes, base64)' },
     ]);
   }
+  const oauthProblems = (['GOOGLE', 'GITHUB'] as const).flatMap((provider) => {
+    const id = e[`${provider}_CLIENT_ID`];
+    const secret = e[`${provider}_CLIENT_SECRET`];
+    if (Boolean(id) === Boolean(secret)) return [];
+    const missing = id ? `${provider}_CLIENT_SECRET` : `${provider}_CLIENT_ID`;
+    return [{ variable: missing, message: `is required when ${id ? `${provider}_CLIENT_ID` : `${provider}_CLIENT_SECRET`} is set` }];
+  });
+  if (oauthProblems.length) throw new ConfigError(oauthProblems);
+  const oauthClient = (clientId: string | undefined, clientSecret: string | undefined) =>
+    clientId && clientSecret ? { clientId, clientSecret } : undefined;
   return {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
@@ -124,7 +179,24 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     openai: { baseUrl: e.OPENAI_BASE_URL, apiKey: e.OPENAI_API_KEY },
     http: { allowlist: e.TRELLIS_HTTP_ALLOWLIST },
     secretKey: e.TRELLIS_SECRET_KEY,
+    engine: { blobThresholdBytes: e.TRELLIS_BLOB_THRESHOLD_BYTES, blobMaxBytes: e.TRELLIS_BLOB_MAX_BYTES, runConcurrency: e.TRELLIS_RUN_CONCURRENCY },
     tools: { temporalCli: e.TEMPORAL_CLI },
+    auth: {
+      sessionTtlDays: e.SESSION_TTL_DAYS,
+      allowedOrigins: [...new Set([new URL(e.PUBLIC_URL).origin, ...e.TRELLIS_ALLOWED_ORIGINS])],
+      oauth: {
+        google: oauthClient(e.GOOGLE_CLIENT_ID, e.GOOGLE_CLIENT_SECRET),
+        github: oauthClient(e.GITHUB_CLIENT_ID, e.GITHUB_CLIENT_SECRET),
+      },
+    },
+    mail: { from: e.MAIL_FROM },
+    rateLimit: {
+      enabled: e.RATE_LIMIT_ENABLED,
+      authPerIp: e.RATE_LIMIT_AUTH_PER_IP,
+      authWindowSeconds: e.RATE_LIMIT_AUTH_WINDOW_SECONDS,
+      principalPerMinute: e.RATE_LIMIT_PRINCIPAL_PER_MINUTE,
+      anonymousPerMinute: e.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
+    },
   };
 }
 

@@ -5,6 +5,7 @@ import { Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../core/config.ts';
 import { createLogger } from '../core/log.ts';
 import { createOrm } from '../core/db/orm.ts';
+import { createBlobStore } from '../core/blobs/store.ts';
 import { loadWorkflowBundle } from './bundle.ts';
 import { connectWithRetry, createTrellisWorker } from './worker.ts';
 
@@ -44,7 +45,7 @@ const worker = await createTrellisWorker({
   namespace: config.temporal.namespace,
   taskQueue: config.temporal.taskQueue,
   workflowBundle,
-  deps: { orm, logger },
+  deps: { orm, logger, blobs: createBlobStore(orm, { maxBytes: config.engine.blobMaxBytes }), blobThresholdBytes: config.engine.blobThresholdBytes },
 });
 logger.info(
   { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, metrics: `:${config.worker.metricsPort}/metrics` },

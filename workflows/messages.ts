@@ -1,5 +1,24 @@
 // Signals, updates and queries of runGraph, defined once and shared by the workflow and the api.
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { RunState } from './interpreter/state.ts';
 
 export const getRunState = defineQuery<RunState>('getRunState');
+
+export interface DecideInput {
+  nodeId: string;
+  decision: 'approve' | 'reject';
+  comment?: string;
+  data?: Record<string, unknown>;
+  /** Who decided (user id or key id), recorded in the node's output. */
+  actor: string;
+}
+export interface DecideResult {
+  nodeId: string;
+  decision: 'approve' | 'reject';
+  decidedAt: string;
+}
+/** Answers an approval node. Rejected (without a trace in history) when the node is not waiting. */
+export const decide = defineUpdate<DecideResult, [DecideInput]>('decide');
+
+/** Cancels one node (running, waiting or pending); the rest of the run goes on without it. */
+export const cancelNode = defineSignal<[{ nodeId: string; actor?: string }]>('cancelNode');

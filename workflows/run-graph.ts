@@ -1,27 +1,48 @@
-// The one workflow that interprets any graph. This first version runs nodes one at a time in
-// topological order; the engine issue grows it into the full scheduler (parallel branches,
-// ports, policies), with every semantic change behind patched().
-import { proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+// The one workflow that interprets any graph: `runGraph`. The scheduling lives in
+// interpreter/engine.ts, what each node does in interpreter/executors.ts.
+import {
+  CancellationScope,
+  ApplicationFailure,
+  continueAsNew,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import { renderTemplate, evaluate, type ExpressionContext } from './graph/expressions.ts';
-import type { Graph, Node } from './graph/schema.ts';
-import { topologicalOrder } from './graph/validate.ts';
-import type { NodeType } from './graph/registry.ts';
-import type { RunState } from './interpreter/state.ts';
-import { getRunState } from './messages.ts';
+import type { Graph } from './graph/schema.ts';
+import { GraphExecution } from './interpreter/engine.ts';
+import { describeError, executeNode, graphOutput, type RunRuntime } from './interpreter/executors.ts';
+import type { BlobRef, NodeState, RunState } from './interpreter/state.ts';
+import { cancelNode, decide, getRunState } from './messages.ts';
+
+export type TriggerType = 'api' | 'webhook' | 'schedule' | 'manual' | 'system' | 'map' | 'subworkflow' | 'rerun';
 
 export interface RunGraphInput {
+  /** The exact graph version the run executes (validated, defaults applied). */
   graph: Graph;
   version: number;
   input: unknown;
   teamId: string;
   workflowId: string;
-  trigger: 'api' | 'webhook' | 'schedule' | 'manual' | 'system';
+  trigger: TriggerType;
+  /** Outputs reused from an earlier run (rerun from a node): these nodes do not execute again. */
+  seed?: Record<string, NodeState>;
+  /** Node states carried over continue-as-new. */
+  carried?: { nodes: Record<string, NodeState>; startedAt: string; usage: RunState['usage'] };
+  /** Map items run as child runs see their item as `item`. */
+  item?: unknown;
+  parentRunId?: string;
+  blobThresholdBytes: number;
+  maxConcurrency: number;
+  /** Continue as new once history has this many events (Temporal's own suggestion otherwise). */
+  historyEventLimit?: number;
 }
 
 export interface RunGraphResult {
   status: 'succeeded' | 'failed';
   output?: unknown;
+  outputRef?: BlobRef;
   error?: { message: string; nodeId?: string };
 }
 
@@ -30,70 +51,130 @@ const { recordRunStarted, recordRunFinished } = proxyActivities<Activities>({
   retry: { maximumAttempts: 10 },
 });
 
-type Executor = (node: Node, context: ExpressionContext) => Promise<unknown>;
+// For runs started before these settings existed (the replay fixtures hold such runs).
+const DEFAULTS = { blobThresholdBytes: 65_536, maxConcurrency: 10 };
 
-// `satisfies` makes the compiler demand an executor for every registered node type.
-const executors = {
-  transform: (node, context) => evaluate((node.config as { expression: string }).expression, context),
-  output: (node, context) => renderDeep((node.config as { value: unknown }).value, context),
-} satisfies Record<NodeType, Executor>;
-
-async function renderDeep(value: unknown, context: ExpressionContext): Promise<unknown> {
-  if (typeof value === 'string') return renderTemplate(value, context);
-  if (Array.isArray(value)) return Promise.all(value.map((v) => renderDeep(v, context)));
-  if (value && typeof value === 'object') {
-    const entries = await Promise.all(
-      Object.entries(value).map(async ([k, v]) => [k, await renderDeep(v, context)] as const),
-    );
-    return Object.fromEntries(entries);
-  }
-  return value;
-}
-
-export async function runGraph(args: RunGraphInput): Promise<RunGraphResult> {
+export async function runGraph(input: RunGraphInput): Promise<RunGraphResult> {
+  const args: RunGraphInput = { ...input, blobThresholdBytes: input.blobThresholdBytes ?? DEFAULTS.blobThresholdBytes, maxConcurrency: input.maxConcurrency ?? DEFAULTS.maxConcurrency };
   const info = workflowInfo();
-  const startedAt = new Date(info.startTime).toISOString();
+  const runId = info.workflowId;
+  const startedAt = args.carried?.startedAt ?? new Date(info.startTime).toISOString();
   const state: RunState = {
     status: 'running',
     startedAt,
-    nodes: Object.fromEntries(args.graph.nodes.map((n) => [n.id, { status: 'pending', attempts: 0 }])),
+    nodes: {},
+    usage: args.carried?.usage ?? { aiTokens: 0, costUsd: 0 },
   };
-  setHandler(getRunState, () => state);
-  await recordRunStarted({
-    runId: info.workflowId,
-    teamId: args.teamId,
-    workflowId: args.workflowId,
-    version: args.version,
-    trigger: args.trigger,
-    startedAt,
+  const runtime: RunRuntime = { args, runId, state, decisions: new Map() };
+  const execution = new GraphExecution({
+    graph: args.graph,
+    context: { input: args.input ?? {}, run: { id: runId, startedAt }, ...(args.item === undefined ? {} : { item: args.item }) },
+    nodes: state.nodes,
+    execute: (node, exec) => executeNode(node, exec, runtime),
+    describeError,
+    maxConcurrency: args.maxConcurrency,
+    finished: { ...args.seed, ...args.carried?.nodes },
+    shouldPause: () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= (args.historyEventLimit ?? Infinity),
   });
 
-  const context: ExpressionContext = { input: args.input ?? {}, steps: {}, run: { id: info.workflowId, startedAt } };
-  const byId = new Map(args.graph.nodes.map((n) => [n.id, n]));
-  let result: RunGraphResult = { status: 'succeeded' };
-  for (const id of topologicalOrder(args.graph)) {
-    const node = byId.get(id) as Node;
-    const nodeState = state.nodes[id] as RunState['nodes'][string];
-    Object.assign(nodeState, { status: 'running', attempts: 1, startedAt: new Date().toISOString() });
-    try {
-      const value = await executors[node.type](node, context);
-      Object.assign(nodeState, { status: 'succeeded', output: value, endedAt: new Date().toISOString() });
-      context.steps[id] = { output: value, status: 'succeeded' };
-      if (node.type === 'output') result = { status: 'succeeded', output: value };
-    } catch (error) {
-      const message = (error as Error).message;
-      Object.assign(nodeState, { status: 'failed', error: { message, kind: 'user' }, endedAt: new Date().toISOString() });
-      result = { status: 'failed', error: { message, nodeId: id } };
-      break;
+  setHandler(getRunState, () => ({ ...state, status: liveStatus(state) }));
+  setHandler(
+    decide,
+    (update) => {
+      runtime.decisions.set(update.nodeId, { ...update, decidedAt: new Date().toISOString() });
+      return { nodeId: update.nodeId, decision: update.decision, decidedAt: new Date().toISOString() };
+    },
+    {
+      // Runs before anything is written to history: a rejected decision leaves no trace.
+      validator: (update) => {
+        const node = args.graph.nodes.find((n) => n.id === update.nodeId);
+        if (!node || node.type !== 'approval') throw new Error(`node "${update.nodeId}" is not an approval node`);
+        if (state.nodes[update.nodeId]?.status !== 'waiting' || runtime.decisions.has(update.nodeId)) {
+          throw new Error(`node "${update.nodeId}" is not waiting for a decision`);
+        }
+        if (update.decision !== 'approve' && update.decision !== 'reject') throw new Error('decision must be "approve" or "reject"');
+        const problems = formProblems(node.config.form, update.data ?? {});
+        if (problems.length) throw new Error(`the form data is invalid: ${problems.join('; ')}`);
+      },
+    },
+  );
+  setHandler(cancelNode, ({ nodeId }) => {
+    execution.cancelNode(nodeId);
+  });
+
+  if (!args.carried) {
+    await recordRunStarted({ runId, teamId: args.teamId, workflowId: args.workflowId, version: args.version, trigger: args.trigger, startedAt });
+  }
+
+  let result: RunGraphResult;
+  try {
+    const outcome = await execution.run();
+    if (outcome.kind === 'paused') {
+      // History is long and nothing is in flight: start afresh, carrying every node's state.
+      await continueAsNew<typeof runGraph>({ ...args, seed: undefined, carried: { nodes: state.nodes, startedAt, usage: state.usage } });
     }
+    const output = graphOutput(args.graph, state.nodes);
+    result =
+      outcome.kind === 'failed'
+        ? { status: 'failed', error: { message: outcome.error.message, nodeId: outcome.nodeId } }
+        : { status: 'succeeded', ...(isRef(output) ? { outputRef: output } : { output }) };
+  } catch (error) {
+    if (!isCancellation(error)) throw error;
+    // The whole run was cancelled: every node gets a final state, the mirror is updated, and
+    // the cancellation is re-thrown so Temporal records the run as cancelled.
+    for (const node of Object.values(state.nodes)) {
+      if (['pending', 'running', 'waiting'].includes(node.status)) {
+        node.status = 'cancelled';
+        node.waiting = undefined;
+        node.error ??= { message: 'cancelled with the run', kind: 'cancelled' };
+      }
+    }
+    state.status = 'cancelled';
+    state.endedAt = new Date().toISOString();
+    await CancellationScope.nonCancellable(() => recordRunFinished({ runId, status: 'cancelled', endedAt: state.endedAt as string }));
+    throw error;
   }
-  for (const nodeState of Object.values(state.nodes)) {
-    if (nodeState.status === 'pending') nodeState.status = 'skipped';
-  }
+
   state.status = result.status;
   state.output = result.output;
+  state.outputRef = result.outputRef;
   state.error = result.error;
   state.endedAt = new Date().toISOString();
-  await recordRunFinished({ runId: info.workflowId, status: result.status, endedAt: state.endedAt, error: result.error?.message });
+  await recordRunFinished({ runId, status: result.status, endedAt: state.endedAt, error: result.error?.message });
+  if (result.status === 'failed') {
+    // The run's status is Temporal's own: a failed graph is a failed workflow execution.
+    throw ApplicationFailure.create({
+      type: 'RunFailed',
+      message: `node "${result.error?.nodeId}" failed: ${result.error?.message}`,
+      nonRetryable: true,
+      details: [result.error],
+    });
+  }
   return result;
+}
+
+function isRef(value: unknown): value is BlobRef {
+  return typeof value === 'object' && value !== null && (value as { $trellisRef?: unknown }).$trellisRef === 'blob';
+}
+
+/** "waiting" when every node in flight waits for a person. */
+function liveStatus(state: RunState): RunState['status'] {
+  if (state.status !== 'running') return state.status;
+  const active = Object.values(state.nodes).filter((n) => n.status === 'running' || n.status === 'waiting');
+  return active.length > 0 && active.every((n) => n.status === 'waiting') ? 'waiting' : 'running';
+}
+
+function formProblems(form: { name: string; type: string; required: boolean }[], data: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  for (const field of form) {
+    const value = data[field.name];
+    if (value === undefined || value === null || value === '') {
+      if (field.required) problems.push(`${field.name} is required`);
+    } else if (typeof value !== field.type) {
+      problems.push(`${field.name} must be a ${field.type}`);
+    }
+  }
+  const known = new Set(form.map((f) => f.name));
+  for (const name of Object.keys(data)) if (!known.has(name)) problems.push(`${name} is not a field of this form`);
+  return problems;
 }

@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { NotFoundError } from '../../core/errors.ts';
 import { HELLO_GRAPH } from '../../core/runs/hello-graph.ts';
-import { startRun } from '../../core/runs/start-run.ts';
+import { startRun, type EngineSettings } from '../../core/runs/start-run.ts';
 import type { RunState } from '../../workflows/interpreter/state.ts';
 import { getRunState } from '../../workflows/messages.ts';
 import { parseBody } from '../middleware/validate.ts';
@@ -14,11 +14,11 @@ import { parseBody } from '../middleware/validate.ts';
 export const HelloRunRequest = z.object({ name: z.string().min(1).max(100).default('world') });
 export type HelloRunRequest = z.infer<typeof HelloRunRequest>;
 
-export function diagnosticsRoutes(deps: { temporal: Client; taskQueue: string }): Router {
+export function diagnosticsRoutes(deps: { temporal: Client; engine: EngineSettings }): Router {
   const router = Router();
   router.post('/api/v1/diagnostics/hello-runs', async (req, res) => {
     const body = parseBody(HelloRunRequest, req.body);
-    const { runId } = await startRun(deps.temporal, deps.taskQueue, {
+    const { runId } = await startRun(deps.temporal, deps.engine, {
       graph: HELLO_GRAPH,
       version: 1,
       input: { name: body.name },

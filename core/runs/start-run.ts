@@ -1,6 +1,7 @@
 // Starting a run: one runGraph workflow execution per run, its workflow id being the run id.
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
+import type { Config } from '../config.ts';
 import type { RunGraphInput, RunGraphResult } from '../../workflows/run-graph.ts';
 import { GraphVersionKey, TeamIdKey, TriggerTypeKey, TrellisWorkflowIdKey } from '../../workflows/search-attributes.ts';
 
@@ -8,15 +9,25 @@ export function newRunId(): string {
   return `run_${randomUUID().replaceAll('-', '')}`;
 }
 
-export async function startRun(
-  client: Client,
-  taskQueue: string,
-  run: RunGraphInput & { runId?: string },
-): Promise<{ runId: string }> {
-  const { runId = newRunId(), ...args } = run;
+export type RunRequest = Omit<RunGraphInput, 'blobThresholdBytes' | 'maxConcurrency'> & { runId?: string };
+
+/** Engine settings every run carries, from the configuration. */
+export interface EngineSettings {
+  taskQueue: string;
+  blobThresholdBytes: number;
+  maxConcurrency: number;
+}
+
+export function engineSettings(config: Pick<Config, 'temporal' | 'engine'>): EngineSettings {
+  return { taskQueue: config.temporal.taskQueue, blobThresholdBytes: config.engine.blobThresholdBytes, maxConcurrency: config.engine.runConcurrency };
+}
+
+export async function startRun(client: Client, settings: EngineSettings, run: RunRequest): Promise<{ runId: string }> {
+  const { runId = newRunId(), ...rest } = run;
+  const args: RunGraphInput = { ...rest, blobThresholdBytes: settings.blobThresholdBytes, maxConcurrency: settings.maxConcurrency };
   await client.workflow.start<(input: RunGraphInput) => Promise<RunGraphResult>>('runGraph', {
     workflowId: runId,
-    taskQueue,
+    taskQueue: settings.taskQueue,
     args: [args],
     typedSearchAttributes: [
       { key: TeamIdKey, value: args.teamId },

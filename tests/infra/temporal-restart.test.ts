@@ -28,7 +28,7 @@ describe('Temporal dev server restart', () => {
     let server = await startTemporalDevServer(options);
     const worker = await startTestWorker({ address, orm });
     let client = await createTemporalClient({ address, namespace: 'default' });
-    const { runId } = await startRun(client, worker.taskQueue, {
+    const { runId } = await startRun(client, { taskQueue: worker.taskQueue, blobThresholdBytes: 65_536, maxConcurrency: 10 }, {
       graph: HELLO_GRAPH, version: 1, input: { name: 'restart' }, teamId: 't1', workflowId: 'w1', trigger: 'api',
     });
     const before = await client.workflow.getHandle(runId).result();

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { Orm } from '../../core/db/orm.ts';
+import { createBlobStore } from '../../core/blobs/store.ts';
 import { createLogger } from '../../core/log.ts';
 import { ROOT } from '../../infra/scripts/services.ts';
 import { loadWorkflowBundle } from '../../worker/bundle.ts';
@@ -17,7 +18,7 @@ try {
   // already installed in this module registry
 }
 
-export async function startTestWorker(options: { address: string; orm: Orm; taskQueue?: string }) {
+export async function startTestWorker(options: { address: string; orm: Orm; taskQueue?: string; blobThresholdBytes?: number }) {
   const logger = createLogger({ level: 'silent', service: 'test-worker' });
   const taskQueue = options.taskQueue ?? `test-${randomUUID()}`;
   const connection = await NativeConnection.connect({ address: options.address });
@@ -26,7 +27,7 @@ export async function startTestWorker(options: { address: string; orm: Orm; task
     namespace: 'default',
     taskQueue,
     workflowBundle: await loadWorkflowBundle(BUNDLE_CACHE, logger),
-    deps: { orm: options.orm, logger },
+    deps: { orm: options.orm, logger, blobs: createBlobStore(options.orm, { maxBytes: 50 * 1024 * 1024 }), blobThresholdBytes: options.blobThresholdBytes ?? 65_536 },
   });
   const running = worker.run();
   return {

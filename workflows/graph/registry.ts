@@ -1,9 +1,36 @@
 // The one registry of node types. Adding a type here is what makes it exist everywhere
 // (schema, validation, designer palette); the interpreter's executor table must cover it.
+import { ai } from './nodes/ai.ts';
+import { approval } from './nodes/approval.ts';
+import { condition } from './nodes/condition.ts';
+import { delay } from './nodes/delay.ts';
+import { http } from './nodes/http.ts';
+import { map } from './nodes/map.ts';
+import { merge } from './nodes/merge.ts';
 import { output } from './nodes/output.ts';
+import { subworkflow } from './nodes/subworkflow.ts';
+import { switchNode } from './nodes/switch.ts';
 import { transform } from './nodes/transform.ts';
 
-export const nodeTypes = { transform, output } as const;
+export const nodeTypes = {
+  http,
+  ai,
+  transform,
+  condition,
+  switch: switchNode,
+  merge,
+  delay,
+  approval,
+  map,
+  subworkflow,
+  output,
+} as const;
 
 export type NodeType = keyof typeof nodeTypes;
 export const NODE_TYPES = Object.keys(nodeTypes) as NodeType[];
+
+/** Output ports of a node, given its (valid) config. */
+export function outputPorts(type: NodeType, config: unknown): string[] {
+  const outputs = nodeTypes[type].outputs;
+  return typeof outputs === 'function' ? (outputs as (c: unknown) => string[])(config) : [...outputs];
+}

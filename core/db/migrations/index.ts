@@ -1,5 +1,11 @@
 // Every migration, in order. Listed explicitly (no folder scan) so the same list works under
 // Node, jest and a bundled build.
 import { M001RunSummary } from './m001-run-summary.ts';
+import { M002Identity } from './m002-identity.ts';
+import { M003Engine } from './m003-engine.ts';
 
-export const migrationsList = [{ name: 'm001-run-summary', class: M001RunSummary }];
+export const migrationsList = [
+  { name: 'm001-run-summary', class: M001RunSummary },
+  { name: 'm002-identity', class: M002Identity },
+  { name: 'm003-engine', class: M003Engine },
+];

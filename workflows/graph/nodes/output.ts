@@ -11,7 +11,6 @@ export const output = {
   label: 'Output',
   description: 'Sets the result of the run (and answers a webhook called with ?wait=true).',
   config: OutputConfig,
-  inputs: ['in'],
   outputs: [],
   expressionFields: [],
   templateFields: ['value'],

@@ -11,7 +11,6 @@ export const transform = {
   label: 'Transform',
   description: 'Computes a value with a JSONata expression, e.g. `input.items[price > 10].name`.',
   config: TransformConfig,
-  inputs: ['in'],
   outputs: ['out'],
   expressionFields: ['expression'],
   templateFields: [],

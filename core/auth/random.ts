@@ -1,0 +1,20 @@
+// Random identifiers and secrets, and the hashes we store instead of secrets.
+import { sha256 } from '@oslojs/crypto/sha2';
+import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
+
+/** `bytes` random bytes from the CSPRNG, base32 (lowercase, no padding): 20 bytes = 160 bits = 32 chars. */
+export function randomSecret(bytes = 20): string {
+  const buffer = new Uint8Array(bytes);
+  crypto.getRandomValues(buffer);
+  return encodeBase32LowerCaseNoPadding(buffer);
+}
+
+/** An opaque id with a type prefix, e.g. `usr_…` (120 random bits). */
+export function newId(prefix: string): string {
+  return `${prefix}_${randomSecret(15)}`;
+}
+
+/** Hex SHA-256 of a high-entropy secret (tokens and keys; passwords use argon2id). */
+export function sha256Hex(value: string): string {
+  return encodeHexLowerCase(sha256(new TextEncoder().encode(value)));
+}

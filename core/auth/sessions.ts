@@ -1,0 +1,103 @@
+// Sessions as Lucia's guide teaches (lucia-auth.com/sessions): the token is `<id>.<secret>`, both
+// random; the database keeps the id and SHA-256 of the secret, compared in constant time. Expiry
+// slides: a session used in the second half of its lifetime is extended to a full one, so an
+// active user stays signed in and the row is written at most once per half-lifetime.
+// See docs/decisions/010-sessions.md.
+import { timingSafeEqual } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/core';
+import type { Orm } from '../db/orm.ts';
+import { Session, User } from './entities.ts';
+import { randomSecret, sha256Hex } from './random.ts';
+
+export const SESSION_COOKIE = 'trellis_session';
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface SessionMeta {
+  method: string;
+  ip?: string | undefined;
+  userAgent?: string | undefined;
+}
+
+export interface ValidSession {
+  session: Session;
+  user: User;
+  /** The expiry moved forward: a cookie should be re-issued with the new lifetime. */
+  refreshed: boolean;
+}
+
+export interface SessionService {
+  ttlMs: number;
+  create(em: EntityManager, userId: string, meta: SessionMeta): Promise<{ token: string; session: Session }>;
+  validate(token: string): Promise<ValidSession | null>;
+  revoke(sessionId: string): Promise<void>;
+  /** Revokes every session of a user (password change or reset), optionally but one. */
+  revokeAll(userId: string, options?: { except?: string; em?: EntityManager }): Promise<number>;
+  list(userId: string): Promise<Session[]>;
+}
+
+export function createSessionService(deps: { orm: Orm; ttlDays: number; now?: () => Date }): SessionService {
+  const ttlMs = deps.ttlDays * DAY_MS;
+  const now = deps.now ?? (() => new Date());
+
+  return {
+    ttlMs,
+
+    async create(em, userId, meta) {
+      const id = randomSecret(15);
+      const secret = randomSecret(20);
+      const created = now();
+      const session = em.create(Session, {
+        id,
+        user: userId,
+        secretHash: sha256Hex(secret),
+        method: meta.method,
+        ip: meta.ip?.slice(0, 64) ?? null,
+        userAgent: meta.userAgent?.slice(0, 512) ?? null,
+        createdAt: created,
+        expiresAt: new Date(created.getTime() + ttlMs),
+      });
+      await em.flush();
+      return { token: `${id}.${secret}`, session };
+    },
+
+    async validate(token) {
+      const dot = token.indexOf('.');
+      if (dot <= 0 || token.length > 200) return null;
+      const id = token.slice(0, dot);
+      const secret = token.slice(dot + 1);
+      const em = deps.orm.em.fork();
+      const session = await em.findOne(Session, { id });
+      if (!session) return null;
+      const expected = Buffer.from(session.secretHash, 'hex');
+      const actual = Buffer.from(sha256Hex(secret), 'hex');
+      if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return null;
+      const current = now();
+      if (current.getTime() >= session.expiresAt.getTime()) {
+        await em.nativeDelete(Session, { id });
+        return null;
+      }
+      const user = await em.findOne(User, { id: session.user });
+      if (!user) return null;
+      let refreshed = false;
+      if (current.getTime() >= session.expiresAt.getTime() - ttlMs / 2) {
+        session.expiresAt = new Date(current.getTime() + ttlMs);
+        await em.nativeUpdate(Session, { id }, { expiresAt: session.expiresAt });
+        refreshed = true;
+      }
+      return { session, user, refreshed };
+    },
+
+    async revoke(sessionId) {
+      await deps.orm.em.fork().nativeDelete(Session, { id: sessionId });
+    },
+
+    async revokeAll(userId, options = {}) {
+      const em = options.em ?? deps.orm.em.fork();
+      return em.nativeDelete(Session, options.except ? { user: userId, id: { $ne: options.except } } : { user: userId });
+    },
+
+    async list(userId) {
+      return deps.orm.em.fork().find(Session, { user: userId, expiresAt: { $gt: now() } }, { orderBy: { createdAt: 'desc' } });
+    },
+  };
+}

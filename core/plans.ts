@@ -1,0 +1,51 @@
+// Plans and their limits: THE one place these values live. `null` means unlimited.
+// How exceeding each limit answers is decided here too (status and a code naming the quota):
+// 403 for limits that waiting does not lift (stored counts, graph size: delete or upgrade),
+// 429 with Retry-After for limits that lift with time (monthly quotas, concurrency, request rate).
+
+export const PLAN_NAMES = ['free', 'pro', 'enterprise'] as const;
+export type PlanName = (typeof PLAN_NAMES)[number];
+
+export interface PlanLimits {
+  /** Saved workflows per team. */
+  workflows: number | null;
+  /** Runs started per calendar month (UTC). */
+  runsPerMonth: number | null;
+  /** Runs running or waiting at the same time. */
+  concurrentRuns: number | null;
+  /** Nodes in one graph. */
+  nodesPerGraph: number | null;
+  /** AI tokens (prompt + completion) per calendar month (UTC). */
+  aiTokensPerMonth: number | null;
+  /** API requests per minute on the team's routes, all members and keys together. */
+  requestsPerMinute: number | null;
+}
+
+export type Quota = keyof PlanLimits;
+
+export const PLANS: Record<PlanName, PlanLimits> = {
+  free: { workflows: 10, runsPerMonth: 1_000, concurrentRuns: 2, nodesPerGraph: 25, aiTokensPerMonth: 100_000, requestsPerMinute: 300 },
+  pro: { workflows: 200, runsPerMonth: 50_000, concurrentRuns: 20, nodesPerGraph: 200, aiTokensPerMonth: 5_000_000, requestsPerMinute: 3_000 },
+  enterprise: { workflows: null, runsPerMonth: null, concurrentRuns: 200, nodesPerGraph: 1_000, aiTokensPerMonth: null, requestsPerMinute: 30_000 },
+};
+
+export const DEFAULT_PLAN: PlanName = 'free';
+
+/** How a request over each limit is answered. */
+export const QUOTA_RESPONSES: Record<Quota, { status: 403 | 429; code: string; label: string }> = {
+  workflows: { status: 403, code: 'quota_workflows', label: 'workflows per team' },
+  runsPerMonth: { status: 429, code: 'quota_runs_per_month', label: 'runs per month' },
+  concurrentRuns: { status: 429, code: 'quota_concurrent_runs', label: 'concurrent runs' },
+  nodesPerGraph: { status: 403, code: 'quota_nodes_per_graph', label: 'nodes per graph' },
+  aiTokensPerMonth: { status: 429, code: 'quota_ai_tokens_per_month', label: 'AI tokens per month' },
+  requestsPerMinute: { status: 429, code: 'rate_limited_team', label: 'requests per minute' },
+};
+
+export function isPlanName(name: string): name is PlanName {
+  return (PLAN_NAMES as readonly string[]).includes(name);
+}
+
+/** The limits of a plan; an unknown name (a plan removed from this file) falls back to free. */
+export function planLimits(name: string): PlanLimits {
+  return PLANS[isPlanName(name) ? name : DEFAULT_PLAN];
+}

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { DURATION } from './types.ts';
+
+export const Duration = z.string().regex(DURATION, 'must be a duration like "500ms", "30s", "5m", "2h" or "1d"');
+export type Duration = z.infer<typeof Duration>;
+
+/** Milliseconds of a Duration (validated strings only). */
+export function durationMs(duration: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(duration);
+  if (!match) throw new Error(`invalid duration "${duration}"`);
+  const factor = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+  return Number(match[1]) * factor;
+}
+
+export const RetryPolicy = z.object({
+  maxAttempts: z.number().int().min(1).max(100).default(3),
+  initialInterval: Duration.default('1s'),
+  backoffCoefficient: z.number().min(1).max(10).default(2),
+});
+export type RetryPolicy = z.infer<typeof RetryPolicy>;
+
+export const OnError = z.enum(['fail', 'continue', 'route']);
+export type OnError = z.infer<typeof OnError>;

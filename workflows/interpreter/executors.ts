@@ -1,0 +1,334 @@
+// What each node type does when it runs. `satisfies Record<NodeType, …>` makes the compiler
+// demand an executor for every type in the registry.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  TimeoutFailure,
+  condition,
+  executeChild,
+  isCancellation,
+  proxyActivities,
+  sleep,
+} from '@temporalio/workflow';
+import type { Activities } from '../../activities/index.ts';
+import { ExpressionError, evaluate, renderTemplate } from '../graph/expressions.ts';
+import { durationMs } from '../graph/nodes/common.ts';
+import type { NodeType } from '../graph/registry.ts';
+import { Graph, type Node } from '../graph/schema.ts';
+import { GraphVersionKey, TeamIdKey, TriggerTypeKey, TrellisWorkflowIdKey } from '../search-attributes.ts';
+import { GraphExecution, type NodeResult } from './engine.ts';
+import { isBlobRef, type NodeError, type NodeState, type RunState } from './state.ts';
+import type { DecideInput } from '../messages.ts';
+import type { RunGraphInput, RunGraphResult } from '../run-graph.ts';
+
+/** Arrays up to this size run an inline sub-graph inside the run; larger ones as child runs. */
+export const INLINE_MAP_LIMIT = 20;
+
+const DEFAULT_RETRY = { maxAttempts: 3, initialInterval: '1s', backoffCoefficient: 2 };
+
+export interface RunRuntime {
+  args: RunGraphInput;
+  runId: string;
+  state: RunState;
+  decisions: Map<string, DecideInput & { decidedAt: string }>;
+}
+
+type Executor<T extends NodeType> = (node: Extract<Node, { type: T }>, execution: GraphExecution, runtime: RunRuntime) => Promise<NodeResult>;
+type Executors = { [T in NodeType]: Executor<T> };
+
+function activities(node: Node, defaults: { timeout: string; heartbeat?: string }) {
+  // Retries happen in the workflow (withRetry) so each attempt is visible in the node's state.
+  return proxyActivities<Activities>({
+    startToCloseTimeout: node.timeout ?? defaults.timeout,
+    heartbeatTimeout: defaults.heartbeat,
+    retry: { maximumAttempts: 1 },
+  });
+}
+
+const internal = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } });
+
+function applicationCause(error: unknown): ApplicationFailure | undefined {
+  if (error instanceof ApplicationFailure) return error;
+  if ((error instanceof ActivityFailure || error instanceof ChildWorkflowFailure) && error.cause instanceof ApplicationFailure) return error.cause;
+  return undefined;
+}
+
+export function describeError(error: unknown): NodeError {
+  if (error instanceof ExpressionError) return { message: error.message, kind: 'user', type: 'ExpressionError' };
+  if (error instanceof TimeoutFailure || (error instanceof ActivityFailure && error.cause instanceof TimeoutFailure)) {
+    return { message: 'timed out', kind: 'timeout' };
+  }
+  const cause = applicationCause(error);
+  if (cause) return { message: cause.message, kind: cause.nonRetryable ? 'user' : 'operational', type: cause.type ?? undefined };
+  if (error instanceof ChildWorkflowFailure) return { message: error.cause?.message ?? error.message, kind: 'operational' };
+  return { message: error instanceof Error ? error.message : String(error), kind: 'internal' };
+}
+
+function retryable(error: unknown): boolean {
+  if (isCancellation(error) || error instanceof ExpressionError) return false;
+  const cause = applicationCause(error);
+  return !(cause?.nonRetryable ?? false);
+}
+
+/** Runs an attempt, retrying per the node's policy; every attempt shows in the node's state. */
+async function withRetry<T>(node: Node, state: NodeState, attempt: () => Promise<T>): Promise<T> {
+  const policy = node.retry ?? DEFAULT_RETRY;
+  for (let n = 1; ; n++) {
+    state.attempts = n;
+    try {
+      return await attempt();
+    } catch (error) {
+      if (n >= policy.maxAttempts || !retryable(error)) throw error;
+      const asked = applicationCause(error)?.nextRetryDelay; // e.g. an HTTP 429's Retry-After
+      const backoff = durationMs(policy.initialInterval) * policy.backoffCoefficient ** (n - 1);
+      await sleep(asked ?? backoff);
+    }
+  }
+}
+
+function hasRefs(execution: GraphExecution): boolean {
+  return Object.values(execution.context.steps).some((step) => isBlobRef(step.output)) || isBlobRef(execution.context.input);
+}
+
+/** Evaluates in the workflow, or in an activity when a referenced value lives in blob storage. */
+async function render(execution: GraphExecution, runtime: RunRuntime, mode: 'expression' | 'template', value: unknown): Promise<unknown> {
+  if (hasRefs(execution)) {
+    const owner = { teamId: runtime.args.teamId, runId: runtime.runId };
+    return internal.evaluateWithRefs({ owner, mode, value, context: execution.context });
+  }
+  if (mode === 'expression') return evaluate(String(value), execution.context);
+  const deep = async (v: unknown): Promise<unknown> => {
+    if (typeof v === 'string') return renderTemplate(v, execution.context);
+    if (Array.isArray(v)) return Promise.all(v.map(deep));
+    if (v && typeof v === 'object') {
+      const entries = await Promise.all(Object.entries(v).map(async ([k, x]) => [k, await deep(x)] as const));
+      return Object.fromEntries(entries);
+    }
+    return v;
+  };
+  return deep(value);
+}
+
+/** Keeps values computed in the workflow small: large ones are stored and referenced. */
+async function claimCheck(runtime: RunRuntime, value: unknown): Promise<unknown> {
+  if (isBlobRef(value)) return value;
+  if (JSON.stringify(value ?? null).length <= runtime.args.blobThresholdBytes) return value;
+  return internal.storeValue({ owner: { teamId: runtime.args.teamId, runId: runtime.runId }, value });
+}
+
+function truthy(value: unknown): boolean {
+  return Array.isArray(value) ? value.length > 0 : Boolean(value);
+}
+
+/** Runs `fn` over items with at most `limit` in flight, keeping results in item order. */
+async function pool<T, R>(limit: number, items: T[], fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T, index);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}
+
+function callContext(node: Node, execution: GraphExecution, runtime: RunRuntime) {
+  return { runId: runtime.runId, teamId: runtime.args.teamId, nodeId: execution.pathOf(node.id), iteration: execution.iteration };
+}
+
+function childRunInput(runtime: RunRuntime, graph: Graph, version: number, workflowId: string, input: unknown, trigger: 'map' | 'subworkflow', item?: unknown): RunGraphInput {
+  return { ...runtime.args, graph, version, workflowId, input, trigger, item, carried: undefined, seed: undefined, parentRunId: runtime.runId };
+}
+
+async function runChild(runtime: RunRuntime, childId: string, input: RunGraphInput): Promise<unknown> {
+  try {
+    const result = await executeChild<(input: RunGraphInput) => Promise<RunGraphResult>>('runGraph', {
+      workflowId: childId,
+      args: [input],
+      typedSearchAttributes: [
+        { key: TeamIdKey, value: input.teamId },
+        { key: TrellisWorkflowIdKey, value: input.workflowId },
+        { key: TriggerTypeKey, value: input.trigger },
+        { key: GraphVersionKey, value: input.version },
+      ],
+    });
+    return result.outputRef ?? result.output;
+  } catch (error) {
+    if (error instanceof ChildWorkflowFailure && !isCancellation(error)) {
+      throw ApplicationFailure.create({ type: 'ChildRunFailed', message: `child run ${childId} failed: ${error.cause?.message ?? error.message}`, nonRetryable: true });
+    }
+    throw error;
+  }
+}
+
+/** The value of a (sub-)graph's first output node that ran. */
+export function graphOutput(graph: Graph, nodes: RunState['nodes']): unknown {
+  for (const node of graph.nodes) {
+    const state = nodes[node.id];
+    if (node.type === 'output' && state?.status === 'succeeded') return state.outputRef ?? state.output;
+  }
+  return undefined;
+}
+
+export const executors = {
+  async http(node, execution, runtime) {
+    const config = (await render(execution, runtime, 'template', node.config)) as typeof node.config;
+    const state = execution.nodes[node.id] as NodeState;
+    const { httpRequest } = activities(node, { timeout: '1 minute' });
+    const output = await withRetry(node, state, () => httpRequest({ config, call: callContext(node, execution, runtime) }));
+    return { output };
+  },
+
+  async ai(node, execution, runtime) {
+    const config = (await render(execution, runtime, 'template', node.config)) as typeof node.config;
+    const state = execution.nodes[node.id] as NodeState;
+    const { aiChat } = activities(node, { timeout: '10 minutes', heartbeat: '30 seconds' });
+    const output = await withRetry(node, state, () => aiChat({ config, call: callContext(node, execution, runtime) }));
+    if (!isBlobRef(output)) {
+      runtime.state.usage.aiTokens += output.usage.totalTokens;
+      runtime.state.usage.costUsd += output.costUsd;
+    }
+    return { output };
+  },
+
+  async transform(node, execution, runtime) {
+    const state = execution.nodes[node.id] as NodeState;
+    state.attempts = 1;
+    return { output: await claimCheck(runtime, await render(execution, runtime, 'expression', node.config.expression)) };
+  },
+
+  async condition(node, execution, runtime) {
+    (execution.nodes[node.id] as NodeState).attempts = 1;
+    const value = truthy(await render(execution, runtime, 'expression', node.config.expression));
+    return { output: value, ports: [value ? 'true' : 'false'] };
+  },
+
+  async switch(node, execution, runtime) {
+    (execution.nodes[node.id] as NodeState).attempts = 1;
+    for (const c of node.config.cases) {
+      if (truthy(await render(execution, runtime, 'expression', c.expression))) return { output: c.port, ports: [c.port] };
+    }
+    return { output: 'default', ports: ['default'] };
+  },
+
+  async merge(node, execution, runtime) {
+    (execution.nodes[node.id] as NodeState).attempts = 1;
+    const inputs = execution.activeInputs(node.id);
+    const merged = Object.fromEntries(inputs.map((edge) => [edge.from, execution.context.steps[edge.from]?.output]));
+    return { output: await claimCheck(runtime, merged) };
+  },
+
+  async delay(node, execution) {
+    (execution.nodes[node.id] as NodeState).attempts = 1;
+    await sleep(durationMs(node.config.duration));
+    return { output: { waitedMs: durationMs(node.config.duration) } };
+  },
+
+  async approval(node, execution, runtime) {
+    const state = execution.nodes[node.id] as NodeState;
+    state.attempts = 1;
+    const message = String(await render(execution, runtime, 'template', node.config.message));
+    const timeoutMs = node.config.timeout ? durationMs(node.config.timeout) : undefined;
+    const key = execution.pathOf(node.id);
+    state.status = 'waiting';
+    state.waiting = {
+      message,
+      form: node.config.form,
+      deadline: timeoutMs === undefined ? undefined : new Date(Date.now() + timeoutMs).toISOString(),
+    };
+    const decided = timeoutMs === undefined
+      ? (await condition(() => runtime.decisions.has(key)), true)
+      : await condition(() => runtime.decisions.has(key), timeoutMs);
+    state.status = 'running';
+    state.waiting = undefined;
+    if (!decided) return { output: { decision: 'timed_out', message }, ports: ['timed_out'] };
+    const d = runtime.decisions.get(key) as DecideInput & { decidedAt: string };
+    return {
+      output: { decision: d.decision, comment: d.comment ?? null, data: d.data ?? {}, actor: d.actor, decidedAt: d.decidedAt, message },
+      ports: [d.decision === 'approve' ? 'approved' : 'rejected'],
+    };
+  },
+
+  async map(node, execution, runtime) {
+    const state = execution.nodes[node.id] as NodeState;
+    state.attempts = 1;
+    const items = await render(execution, runtime, 'expression', node.config.items);
+    if (!Array.isArray(items)) {
+      throw ApplicationFailure.create({ type: 'MapItemsNotArray', message: `items must be an array, got ${items === null ? 'null' : typeof items}`, nonRetryable: true });
+    }
+    state.progress = { done: 0, total: items.length };
+    const progress = state.progress;
+    const concurrency = node.config.concurrency;
+
+    if (node.config.graph !== undefined && items.length <= INLINE_MAP_LIMIT) {
+      const graph = Graph.parse(node.config.graph);
+      const results = await pool(concurrency, items, async (item, index) => {
+        const nodes: RunState['nodes'] = {};
+        const sub = new GraphExecution({
+          graph,
+          context: { input: execution.context.input, run: execution.context.run, item },
+          nodes,
+          execute: (n, e) => executeNode(n, e, runtime),
+          describeError,
+          maxConcurrency: concurrency,
+          path: `${execution.pathOf(node.id)}[${index}]`,
+          iteration: index,
+        });
+        const outcome = await sub.run();
+        if (outcome.kind === 'failed') {
+          throw ApplicationFailure.create({ type: 'MapItemFailed', message: `item ${index}: node "${outcome.nodeId}" failed: ${outcome.error.message}`, nonRetryable: true });
+        }
+        progress.done++;
+        return graphOutput(graph, nodes);
+      });
+      return { output: await claimCheck(runtime, results) };
+    }
+
+    // Large arrays, or a saved workflow: one child run per item.
+    let graph: Graph;
+    let version = runtime.args.version;
+    let workflowId = runtime.args.workflowId;
+    if (node.config.workflowId !== undefined) {
+      const loaded = await internal.loadWorkflowVersion({ teamId: runtime.args.teamId, workflowId: node.config.workflowId, version: node.config.version });
+      graph = Graph.parse(loaded.graph);
+      version = loaded.version;
+      workflowId = node.config.workflowId;
+    } else {
+      graph = Graph.parse(node.config.graph);
+    }
+    const saved = node.config.workflowId !== undefined;
+    const results = await pool(concurrency, items, async (item, index) => {
+      const input = saved ? item : execution.context.input;
+      const out = await runChild(runtime, `${runtime.runId}.${execution.pathOf(node.id)}.${index}`, childRunInput(runtime, graph, version, workflowId, input, 'map', saved ? undefined : item));
+      progress.done++;
+      return out;
+    });
+    return { output: await claimCheck(runtime, results) };
+  },
+
+  async subworkflow(node, execution, runtime) {
+    (execution.nodes[node.id] as NodeState).attempts = 1;
+    const loaded = await internal.loadWorkflowVersion({ teamId: runtime.args.teamId, workflowId: node.config.workflowId, version: node.config.version });
+    const input = node.config.input === undefined ? {} : await render(execution, runtime, 'template', node.config.input);
+    const output = await runChild(
+      runtime,
+      `${runtime.runId}.${execution.pathOf(node.id)}`,
+      childRunInput(runtime, Graph.parse(loaded.graph), loaded.version, node.config.workflowId, input, 'subworkflow'),
+    );
+    return { output };
+  },
+
+  async output(node, execution, runtime) {
+    (execution.nodes[node.id] as NodeState).attempts = 1;
+    return { output: await claimCheck(runtime, await render(execution, runtime, 'template', node.config.value)) };
+  },
+} satisfies Executors;
+
+export function executeNode(node: Node, execution: GraphExecution, runtime: RunRuntime): Promise<NodeResult> {
+  // The cast is safe: `node.type` selects the executor written for exactly that node type.
+  const executor = executors[node.type] as Executor<NodeType>;
+  return executor(node as never, execution, runtime);
+}

@@ -7,12 +7,22 @@ import { UserError } from '../core/errors.ts';
 import { evaluate, renderTemplate, type ExpressionContext } from '../workflows/graph/expressions.ts';
 import { isBlobRef } from '../workflows/interpreter/state.ts';
 import { ApplicationFailure } from '@temporalio/common';
+import type { Redis } from '../core/redis/client.ts';
+import { createAiActivities } from './ai.ts';
+import { createHttpActivities, type CredentialStore, type HttpRequestInput } from './http.ts';
+
+export type { CredentialStore };
 
 export interface ActivityDeps {
   orm: Orm;
   logger: Logger;
+  redis: Redis;
   blobs: BlobStore;
   blobThresholdBytes: number;
+  /** TRELLIS_HTTP_ALLOWLIST: private hosts the http node may reach anyway. */
+  httpAllowlist: string[];
+  openai: { baseUrl: string; apiKey?: string };
+  credentials: CredentialStore;
 }
 
 export interface RunStarted {
@@ -57,7 +67,18 @@ async function resolveRefs(value: unknown, blobs: BlobStore, teamId: string): Pr
 
 export function createActivities(deps: ActivityDeps) {
   const { blobs } = deps;
+  const http = createHttpActivities({ allowlist: deps.httpAllowlist, credentials: deps.credentials, logger: deps.logger });
+  const ai = createAiActivities({ openai: deps.openai, redis: deps.redis, credentials: deps.credentials, logger: deps.logger, allowlist: deps.httpAllowlist });
   return {
+    /** The http node; large response bodies go to blob storage (claim check). */
+    async httpRequest(input: HttpRequestInput) {
+      const response = await http.httpRequest(input);
+      return blobs.claimCheck({ teamId: input.call.teamId, runId: input.call.runId }, response, deps.blobThresholdBytes);
+    },
+
+    /** The ai node (usage and cost travel with the output, so it is not claim-checked here). */
+    aiChat: ai.aiChat,
+
     /** Mirrors a run's start into the database; idempotent, since activities may be retried. */
     async recordRunStarted(run: RunStarted): Promise<void> {
       const em = deps.orm.em.fork();

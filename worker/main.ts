@@ -6,6 +6,8 @@ import { ConfigError, loadConfig } from '../core/config.ts';
 import { createLogger } from '../core/log.ts';
 import { createOrm } from '../core/db/orm.ts';
 import { createBlobStore } from '../core/blobs/store.ts';
+import { emptyCredentialStore } from '../core/credentials/store.ts';
+import { createRedis } from '../core/redis/client.ts';
 import { loadWorkflowBundle } from './bundle.ts';
 import { connectWithRetry, createTrellisWorker } from './worker.ts';
 
@@ -38,6 +40,7 @@ Runtime.install({
 });
 
 const orm = await createOrm(config.database.url, logger);
+const redis = createRedis(config.redis.url, logger);
 const connection = await connectWithRetry(config.temporal.address, 60_000);
 const workflowBundle = await loadWorkflowBundle(join(config.dataDir, 'cache'), logger);
 const worker = await createTrellisWorker({
@@ -45,7 +48,16 @@ const worker = await createTrellisWorker({
   namespace: config.temporal.namespace,
   taskQueue: config.temporal.taskQueue,
   workflowBundle,
-  deps: { orm, logger, blobs: createBlobStore(orm, { maxBytes: config.engine.blobMaxBytes }), blobThresholdBytes: config.engine.blobThresholdBytes },
+  deps: {
+    orm,
+    logger,
+    redis,
+    blobs: createBlobStore(orm, { maxBytes: config.engine.blobMaxBytes }),
+    blobThresholdBytes: config.engine.blobThresholdBytes,
+    httpAllowlist: config.http.allowlist,
+    openai: config.openai,
+    credentials: emptyCredentialStore,
+  },
 });
 logger.info(
   { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, metrics: `:${config.worker.metricsPort}/metrics` },
@@ -55,4 +67,5 @@ logger.info(
 await worker.run();
 await connection.close();
 await orm.close();
+redis.disconnect();
 logger.info('worker stopped');

@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { Orm } from '../../core/db/orm.ts';
 import { createBlobStore } from '../../core/blobs/store.ts';
+import { emptyCredentialStore } from '../../core/credentials/store.ts';
+import { createRedis } from '../../core/redis/client.ts';
+import type { CredentialStore } from '../../activities/index.ts';
+import { testEnv } from './env.ts';
 import { createLogger } from '../../core/log.ts';
 import { ROOT } from '../../infra/scripts/services.ts';
 import { loadWorkflowBundle } from '../../worker/bundle.ts';
@@ -18,7 +22,17 @@ try {
   // already installed in this module registry
 }
 
-export async function startTestWorker(options: { address: string; orm: Orm; taskQueue?: string; blobThresholdBytes?: number }) {
+export interface TestWorkerOptions {
+  address: string;
+  orm: Orm;
+  taskQueue?: string;
+  blobThresholdBytes?: number;
+  openaiBaseUrl?: string;
+  credentials?: CredentialStore;
+}
+
+export async function startTestWorker(options: TestWorkerOptions) {
+  const redis = createRedis(testEnv.redisUrl);
   const logger = createLogger({ level: 'silent', service: 'test-worker' });
   const taskQueue = options.taskQueue ?? `test-${randomUUID()}`;
   const connection = await NativeConnection.connect({ address: options.address });
@@ -27,7 +41,17 @@ export async function startTestWorker(options: { address: string; orm: Orm; task
     namespace: 'default',
     taskQueue,
     workflowBundle: await loadWorkflowBundle(BUNDLE_CACHE, logger),
-    deps: { orm: options.orm, logger, blobs: createBlobStore(options.orm, { maxBytes: 50 * 1024 * 1024 }), blobThresholdBytes: options.blobThresholdBytes ?? 65_536 },
+    deps: {
+      orm: options.orm,
+      logger,
+      redis,
+      blobs: createBlobStore(options.orm, { maxBytes: 50 * 1024 * 1024 }),
+      blobThresholdBytes: options.blobThresholdBytes ?? 65_536,
+      // Tests serve HTTP on loopback: the operator allow-list is how a deployment permits that too.
+      httpAllowlist: ['127.0.0.1', 'localhost'],
+      openai: { baseUrl: options.openaiBaseUrl ?? 'http://127.0.0.1:9/v1', apiKey: 'sk-test' },
+      credentials: options.credentials ?? emptyCredentialStore,
+    },
   });
   const running = worker.run();
   return {
@@ -36,6 +60,7 @@ export async function startTestWorker(options: { address: string; orm: Orm; task
       worker.shutdown();
       await running;
       await connection.close();
+      redis.disconnect();
     },
   };
 }

@@ -8,7 +8,7 @@ import { createOrm, migrate, type Orm } from '../../core/db/orm.ts';
 import { WorkflowDefinition, WorkflowVersion } from '../../core/db/entities.ts';
 import { startRun, type RunRequest } from '../../core/runs/start-run.ts';
 import { createTemporalClient } from '../../core/temporal.ts';
-import { Graph, type GraphInput } from '../../workflows/graph/schema.ts';
+import { Graph } from '../../workflows/graph/schema.ts';
 import type { RunState } from '../../workflows/interpreter/state.ts';
 import { cancelNode, decide, getRunState, type DecideInput } from '../../workflows/messages.ts';
 import type { RunGraphResult } from '../../workflows/run-graph.ts';
@@ -34,7 +34,7 @@ afterAll(async () => {
   await orm.close();
 });
 
-async function start(graph: GraphInput, input: unknown = {}, extra: Partial<RunRequest> = {}): Promise<WorkflowHandle> {
+async function start(graph: unknown, input: unknown = {}, extra: Partial<RunRequest> = {}): Promise<WorkflowHandle> {
   const { runId } = await startRun(
     client,
     { taskQueue: worker.taskQueue, blobThresholdBytes: THRESHOLD, maxConcurrency: 10 },
@@ -43,7 +43,7 @@ async function start(graph: GraphInput, input: unknown = {}, extra: Partial<RunR
   return client.workflow.getHandle(runId);
 }
 
-async function finish(graph: GraphInput, input: unknown = {}, extra: Partial<RunRequest> = {}) {
+async function finish(graph: unknown, input: unknown = {}, extra: Partial<RunRequest> = {}) {
   const handle = await start(graph, input, extra);
   const result = (await handle.result()) as RunGraphResult;
   const state = await handle.query(getRunState);

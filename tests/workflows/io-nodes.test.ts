@@ -21,6 +21,8 @@ let worker: Awaited<ReturnType<typeof startTestWorker>>;
 let openai: FakeOpenAI;
 let target: Awaited<ReturnType<typeof startHttpTarget>>;
 let flaky = 0;
+let inFlight = 0;
+let maxInFlight = 0;
 
 beforeAll(async () => {
   orm = await createOrm(`sqlite:${join(tempDir('db'), 'app.sqlite')}`);
@@ -35,6 +37,15 @@ beforeAll(async () => {
       else res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
     },
     '/big': json(200, { items: 'y'.repeat(100_000) }),
+    '/slow': (_req, res) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      setTimeout(() => {
+        inFlight--;
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      }, 400);
+    },
+    '/hang': () => undefined, // never answers
   });
   worker = await startTestWorker({ address: testEnv.temporalAddress, orm, blobThresholdBytes: 4_096, openaiBaseUrl: openai.url });
 });
@@ -45,8 +56,8 @@ afterAll(async () => {
   await orm.close();
 });
 
-async function run(graph: unknown, input: unknown = {}) {
-  const { runId } = await startRun(client, { taskQueue: worker.taskQueue, blobThresholdBytes: 4_096, maxConcurrency: 10 }, {
+async function run(graph: unknown, input: unknown = {}, maxConcurrency = 10) {
+  const { runId } = await startRun(client, { taskQueue: worker.taskQueue, blobThresholdBytes: 4_096, maxConcurrency }, {
     graph: Graph.parse(graph), version: 1, input, teamId: 'team_io', workflowId: 'wf_io', trigger: 'api',
   });
   return client.workflow.getHandle(runId);
@@ -90,6 +101,20 @@ describe('http and ai nodes in a run', () => {
     expect(error).toBeInstanceOf(WorkflowFailedError);
     expect(String((error as WorkflowFailedError).cause?.message)).toMatch(/node "missing" failed: .*404/);
     expect((await handle.query(getRunState)).nodes.missing).toMatchObject({ status: 'failed', attempts: 1, error: { kind: 'user' } });
+  });
+
+  it('runs no more nodes at once than the per-run concurrency cap', async () => {
+    const nodes = Array.from({ length: 6 }, (_, i) => ({ id: `s${i}`, type: 'http', config: { url: `${target.url}/slow` } }));
+    const handle = await run({ nodes: [...nodes, { id: 'm', type: 'merge', config: { mode: 'all' } }], edges: nodes.map((n) => ({ from: n.id, to: 'm' })) }, {}, 2);
+    await handle.result();
+    expect(maxInFlight).toBe(2);
+    expect(target.count('/slow')).toBe(6);
+  });
+
+  it('times out a node after its timeout, and retries the attempt', async () => {
+    const handle = await run({ nodes: [{ id: 'stuck', type: 'http', timeout: '1s', retry: { maxAttempts: 2, initialInterval: '100ms' }, config: { url: `${target.url}/hang` } }], edges: [] });
+    await expect(handle.result()).rejects.toThrow(WorkflowFailedError);
+    expect((await handle.query(getRunState)).nodes.stuck).toMatchObject({ status: 'failed', attempts: 2, error: { kind: 'timeout' } });
   });
 
   it('keeps a large response body in blob storage and reads it on demand', async () => {

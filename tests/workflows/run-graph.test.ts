@@ -247,6 +247,12 @@ describe('runGraph', () => {
     await handle.cancel();
     await expect(handle.result()).rejects.toThrow();
     expect((await handle.describe()).status.name).toBe('CANCELLED');
+    const state = await handle.query(getRunState);
+    expect(state.status).toBe('cancelled');
+    expect(state.nodes.a!.status).toBe('succeeded');
+    expect(state.nodes.wait!.status).toBe('cancelled');
+    expect(state.nodes.review).toMatchObject({ status: 'cancelled', error: { kind: 'cancelled' } });
+    expect(state.nodes.o!.status).toBe('cancelled');
   });
 
   it('map runs an inline sub-graph per item, in item order', async () => {

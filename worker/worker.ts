@@ -1,6 +1,7 @@
 // Builds a Trellis worker: the runGraph interpreter plus every activity, on one task queue.
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.ts';
+import { createRunEventSinks } from './sinks.ts';
 
 export interface TrellisWorkerOptions {
   connection: NativeConnection;
@@ -17,6 +18,7 @@ export async function createTrellisWorker(options: TrellisWorkerOptions): Promis
     taskQueue: options.taskQueue,
     workflowBundle: options.workflowBundle,
     activities: createActivities(options.deps),
+    sinks: createRunEventSinks(options.deps.redis, options.deps.logger),
   });
 }
 

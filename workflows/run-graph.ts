@@ -6,6 +6,7 @@ import {
   continueAsNew,
   isCancellation,
   proxyActivities,
+  proxySinks,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -15,6 +16,9 @@ import { GraphExecution } from './interpreter/engine.ts';
 import { describeError, executeNode, graphOutput, type RunRuntime } from './interpreter/executors.ts';
 import type { BlobRef, NodeState, RunState } from './interpreter/state.ts';
 import { cancelNode, decide, getRunState } from './messages.ts';
+import type { RunEventSinks } from './events.ts';
+
+const { runEvents } = proxySinks<RunEventSinks>();
 
 export type TriggerType = 'api' | 'webhook' | 'schedule' | 'manual' | 'system' | 'map' | 'subworkflow' | 'rerun';
 
@@ -65,7 +69,10 @@ export async function runGraph(input: RunGraphInput): Promise<RunGraphResult> {
     nodes: {},
     usage: args.carried?.usage ?? { aiTokens: 0, costUsd: 0 },
   };
-  const runtime: RunRuntime = { args, runId, state, decisions: new Map() };
+  const onChange = (nodeId: string, node: NodeState) => {
+    runEvents.publish({ type: 'node', runId, nodeId, state: node, at: new Date().toISOString() });
+  };
+  const runtime: RunRuntime = { args, runId, state, decisions: new Map(), onChange };
   const execution = new GraphExecution({
     graph: args.graph,
     context: { input: args.input ?? {}, run: { id: runId, startedAt }, ...(args.item === undefined ? {} : { item: args.item }) },
@@ -73,6 +80,7 @@ export async function runGraph(input: RunGraphInput): Promise<RunGraphResult> {
     execute: (node, exec) => executeNode(node, exec, runtime),
     describeError,
     maxConcurrency: args.maxConcurrency,
+    onChange,
     finished: { ...args.seed, ...args.carried?.nodes },
     shouldPause: () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= (args.historyEventLimit ?? Infinity),
   });
@@ -131,6 +139,7 @@ export async function runGraph(input: RunGraphInput): Promise<RunGraphResult> {
     }
     state.status = 'cancelled';
     state.endedAt = new Date().toISOString();
+    runEvents.publish({ type: 'run', runId, status: 'cancelled', at: state.endedAt });
     await CancellationScope.nonCancellable(() => recordRunFinished({ runId, status: 'cancelled', endedAt: state.endedAt as string }));
     throw error;
   }
@@ -141,6 +150,7 @@ export async function runGraph(input: RunGraphInput): Promise<RunGraphResult> {
   state.error = result.error;
   state.endedAt = new Date().toISOString();
   await recordRunFinished({ runId, status: result.status, endedAt: state.endedAt, error: result.error?.message });
+  runEvents.publish({ type: 'run', runId, status: result.status, output: result.outputRef ?? result.output, error: result.error, at: state.endedAt });
   if (result.status === 'failed') {
     // The run's status is Temporal's own: a failed graph is a failed workflow execution.
     throw ApplicationFailure.create({

@@ -128,6 +128,23 @@ describe('http and ai nodes in a run', () => {
     expect(JSON.stringify((await handle.fetchHistory()).events)).not.toContain('y'.repeat(5_000));
   });
 
+  it('publishes node state changes and the final state on the run channel', async () => {
+    const subscriber = new Redis(testEnv.redisUrl);
+    const events: { type: string; nodeId?: string; state?: { status: string }; status?: string; output?: unknown }[] = [];
+    await subscriber.psubscribe('run:*');
+    subscriber.on('pmessage', (_pattern: string, _channel: string, message: string) => events.push(JSON.parse(message) as (typeof events)[number]));
+    const handle = await run({
+      nodes: [{ id: 'fetch', type: 'http', config: { url: `${target.url}/article` } }, { id: 'o', type: 'output', config: { value: '{{ steps.fetch.output.body.words }}' } }],
+      edges: [{ from: 'fetch', to: 'o' }],
+    });
+    await handle.result();
+    for (let i = 0; i < 50 && !events.some((e) => e.type === 'run' && (e as { runId?: string }).runId === handle.workflowId); i++) await new Promise((r) => setTimeout(r, 100));
+    subscriber.disconnect();
+    const mine = events.filter((e) => (e as { runId?: string }).runId === handle.workflowId);
+    expect(mine.filter((e) => e.type === 'node').map((e) => `${e.nodeId}:${e.state?.status}`)).toEqual(['fetch:running', 'fetch:succeeded', 'o:running', 'o:succeeded']);
+    expect(mine.at(-1)).toMatchObject({ type: 'run', status: 'succeeded', output: 1200 });
+  });
+
   it('streams AI tokens to the run channel in Redis, never into history', async () => {
     const subscriber = new Redis(testEnv.redisUrl);
     const tokens: string[] = [];

@@ -1,58 +1,83 @@
-import { expressionProblem, templateExpressions } from './expressions.ts';
-import { nodeTypes } from './registry.ts';
-import { Graph } from './schema.ts';
+// Validation of a graph: every problem at once, each with the JSON path it concerns, so the
+// designer can mark it and the API can return it. Pure and total: `validate` never throws,
+// whatever it is given, and a graph it accepts parses with `Graph.parse`, has a topological
+// order, and holds only expressions that parse and read steps that run before them.
+import type { z } from 'zod';
+import { expressionProblem, stepReferences, templateExpressions } from './expressions.ts';
+import { OnError } from './nodes/common.ts';
+import { NODE_TYPES, nodeTypes, outputPorts, type NodeType } from './registry.ts';
+import { Edge, Graph, LIMITS, Node, NodeId } from './schema.ts';
 
 export interface GraphProblem {
   path: string;
   message: string;
 }
 
+/** How deep inline sub-graphs of `map` nodes may nest (a map inside a map's sub-graph is 2). */
+export const MAX_SUBGRAPH_DEPTH = 5;
+/** How deep a config value (an HTTP body, a JSON schema …) may nest. */
+export const MAX_VALUE_DEPTH = 64;
+/** Values walked per validation, a guard against huge or self-sharing objects. */
+const MAX_VALUES = 1_000_000;
+/** Past this many nodes or edges only the limit is reported: the graph is not analysed further. */
+const ANALYSIS_FACTOR = 4;
+
+/**
+ * Node ids that are property names of every JavaScript object: the interpreter keeps per-node
+ * state in plain objects (`steps[id]`, `nodes[id]`), where these would hit the prototype.
+ */
+const RESERVED_IDS = new Set([
+  '__proto__',
+  'constructor',
+  'prototype',
+  'hasOwnProperty',
+  'isPrototypeOf',
+  'propertyIsEnumerable',
+  'toString',
+  'toLocaleString',
+  'valueOf',
+  '__defineGetter__',
+  '__defineSetter__',
+  '__lookupGetter__',
+  '__lookupSetter__',
+]);
+
+const KNOWN_TYPES = `known types: ${NODE_TYPES.join(', ')}`;
+
+// The per-type node schemas of the discriminated union, and the fields every node has.
+const nodeSchemas = new Map<string, z.ZodType>(Node.options.map((option) => [option.shape.type.value, option]));
+const NodeBase = Node.options[0].omit({ type: true, config: true });
+
 /** Every problem of a graph, each with the JSON path it concerns. An empty list means valid. */
 export function validate(candidate: unknown): GraphProblem[] {
-  const parsed = Graph.safeParse(candidate);
-  if (!parsed.success) {
-    return parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+  try {
+    const run: Run = { problems: [], values: 0, totalNodes: 0 };
+    checkGraph(candidate, '', { depth: 0, run });
+    if (run.problems.length === 0) {
+      // Backstop: the checks above imply this parse succeeds; never let them drift apart.
+      const parsed = Graph.safeParse(candidate);
+      if (!parsed.success) return parsed.error.issues.map((issue) => ({ path: pathOf(issue.path), message: issueMessage(issue) }));
+    }
+    return dedupe(run.problems);
+  } catch (error) {
+    // Only hostile values get here (throwing getters, proxies): JSON never does.
+    return [{ path: '', message: `the graph could not be validated: ${error instanceof Error ? error.message : String(error)}` }];
   }
-  const graph = parsed.data;
-  const problems: GraphProblem[] = [];
-  const index = new Map<string, number>();
-  graph.nodes.forEach((node, i) => {
-    if (index.has(node.id)) problems.push({ path: `nodes.${i}.id`, message: `duplicate node id "${node.id}"` });
-    else index.set(node.id, i);
-    const definition = nodeTypes[node.type];
-    const config = node.config as Record<string, unknown>;
-    for (const field of definition.expressionFields) {
-      const problem = typeof config[field] === 'string' ? expressionProblem(config[field]) : undefined;
-      if (problem) problems.push({ path: `nodes.${i}.config.${field}`, message: `invalid expression: ${problem}` });
-    }
-    for (const field of definition.templateFields) {
-      for (const [path, text] of strings(config[field], `nodes.${i}.config.${field}`)) {
-        for (const expression of templateExpressions(text)) {
-          const problem = expressionProblem(expression);
-          if (problem) problems.push({ path, message: `invalid expression {{ ${expression} }}: ${problem}` });
-        }
-      }
-    }
-  });
-  graph.edges.forEach((edge, i) => {
-    for (const end of ['from', 'to'] as const) {
-      if (!index.has(edge[end])) problems.push({ path: `edges.${i}.${end}`, message: `unknown node "${edge[end]}"` });
-    }
-    const from = graph.nodes[index.get(edge.from) ?? -1];
-    if (from && edge.port !== undefined && !(nodeTypes[from.type].outputs as readonly string[]).includes(edge.port)) {
-      problems.push({ path: `edges.${i}.port`, message: `node "${edge.from}" has no output port "${edge.port}"` });
-    }
-  });
-  const cycle = findCycle(graph);
-  if (cycle) problems.push({ path: 'edges', message: `cycle: ${cycle.join(' → ')}` });
-  return problems;
 }
 
-function* strings(value: unknown, path: string): Generator<[string, string]> {
-  if (typeof value === 'string') yield [path, value];
-  else if (Array.isArray(value)) for (const [i, v] of value.entries()) yield* strings(v, `${path}.${i}`);
-  else if (value && typeof value === 'object')
-    for (const [k, v] of Object.entries(value)) yield* strings(v, `${path}.${k}`);
+/** Validates and parses (defaults applied, inline `map` sub-graphs parsed too). */
+export function parseGraph(candidate: unknown): { graph: Graph } | { problems: GraphProblem[] } {
+  const problems = validate(candidate);
+  if (problems.length > 0) return { problems };
+  return { graph: parseDeep(candidate) };
+}
+
+function parseDeep(candidate: unknown): Graph {
+  const graph = Graph.parse(candidate);
+  for (const node of graph.nodes) {
+    if (node.type === 'map' && node.config.graph !== undefined) node.config.graph = parseDeep(node.config.graph);
+  }
+  return graph;
 }
 
 /** Topological order of node ids (Kahn); throws on a cycle. Stable: ties keep graph order. */
@@ -60,42 +85,550 @@ export function topologicalOrder(graph: Graph): string[] {
   const incoming = new Map(graph.nodes.map((n) => [n.id, 0]));
   for (const e of graph.edges) incoming.set(e.to, (incoming.get(e.to) ?? 0) + 1);
   const ready = graph.nodes.filter((n) => incoming.get(n.id) === 0).map((n) => n.id);
+  const outgoing = new Map<string, string[]>();
+  for (const e of graph.edges) push(outgoing, e.from, e.to);
   const order: string[] = [];
   while (ready.length > 0) {
     const id = ready.shift() as string;
     order.push(id);
-    for (const e of graph.edges) {
-      if (e.from !== id) continue;
-      const left = (incoming.get(e.to) ?? 0) - 1;
-      incoming.set(e.to, left);
-      if (left === 0) ready.push(e.to);
+    for (const to of outgoing.get(id) ?? []) {
+      const left = (incoming.get(to) ?? 0) - 1;
+      incoming.set(to, left);
+      if (left === 0) ready.push(to);
     }
   }
-  if (order.length !== graph.nodes.length) throw new Error(`cycle: ${(findCycle(graph) ?? []).join(' → ')}`);
+  if (order.length !== graph.nodes.length) {
+    const cycle = findCycles(
+      graph.nodes.map((n) => n.id),
+      graph.edges.map((e, index) => ({ ...e, index })),
+    )[0];
+    throw new Error(`cycle: ${(cycle?.path ?? []).join(' → ')}`);
+  }
   return order;
 }
 
-function findCycle(graph: Graph): string[] | undefined {
-  const next = new Map<string, string[]>();
-  for (const e of graph.edges) next.set(e.from, [...(next.get(e.from) ?? []), e.to]);
-  const state = new Map<string, 'visiting' | 'done'>();
-  const stack: string[] = [];
-  const visit = (id: string): string[] | undefined => {
-    if (state.get(id) === 'done') return undefined;
-    if (state.get(id) === 'visiting') return [...stack.slice(stack.indexOf(id)), id];
-    state.set(id, 'visiting');
-    stack.push(id);
-    for (const to of next.get(id) ?? []) {
-      const found = visit(to);
-      if (found) return found;
+/** The nodes with a path of edges to `nodeId` (its ancestors), without `nodeId` itself. */
+export function upstreamOf(graph: Pick<Graph, 'edges'>, nodeId: string): Set<string> {
+  const before = new Map<string, string[]>();
+  for (const e of graph.edges) push(before, e.to, e.from);
+  return ancestors(before, nodeId);
+}
+
+function ancestors(before: Map<string, string[]>, nodeId: string): Set<string> {
+  const seen = new Set<string>();
+  const queue = [nodeId];
+  while (queue.length > 0) {
+    for (const from of before.get(queue.pop() as string) ?? []) {
+      if (!seen.has(from)) {
+        seen.add(from);
+        queue.push(from);
+      }
     }
-    stack.pop();
-    state.set(id, 'done');
-    return undefined;
-  };
-  for (const node of graph.nodes) {
-    const found = visit(node.id);
-    if (found) return found;
   }
-  return undefined;
+  seen.delete(nodeId);
+  return seen;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface Run {
+  problems: GraphProblem[];
+  /** Values walked so far (guard). */
+  values: number;
+  /** Nodes of the graph and all its inline sub-graphs so far. */
+  totalNodes: number;
+}
+
+interface Scope {
+  /** 0 for the run's graph, n inside n nested `map` sub-graphs (where `item` exists). */
+  depth: number;
+  run: Run;
+}
+
+interface Entry {
+  index: number;
+  raw: Record<string, unknown>;
+  /** Set when the id is a valid node id. */
+  id?: string;
+  type?: NodeType;
+  /** The parsed node (defaults applied) when it has no schema problem. */
+  node?: Node;
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isNodeType(value: string): value is NodeType {
+  return Object.hasOwn(nodeTypes, value);
+}
+
+function checkGraph(candidate: unknown, prefix: string, scope: Scope): void {
+  const problems = scope.run.problems;
+  const at = (path: string) => (prefix + path).replace(/\.$/, '');
+  const report = (path: string, message: string) => problems.push({ path: at(path), message });
+
+  if (!isRecord(candidate)) {
+    report('', 'a graph must be an object with a "nodes" array and an "edges" array');
+    return;
+  }
+  const rawNodes = candidate.nodes;
+  const rawEdges = candidate.edges ?? [];
+  if (!Array.isArray(rawNodes)) {
+    report('nodes', rawNodes === undefined ? 'required: a graph needs a "nodes" array' : 'must be an array of nodes');
+  } else if (rawNodes.length === 0) {
+    report('nodes', 'a graph needs at least one node');
+  } else if (rawNodes.length > LIMITS.nodes) {
+    report('nodes', `a graph may have at most ${LIMITS.nodes} nodes (this one has ${rawNodes.length})`);
+  }
+  if (!Array.isArray(rawEdges)) report('edges', 'must be an array of edges');
+  else if (rawEdges.length > LIMITS.edges) report('edges', `a graph may have at most ${LIMITS.edges} edges (this one has ${rawEdges.length})`);
+  const nodeList: unknown[] = Array.isArray(rawNodes) ? rawNodes : [];
+  const edgeList: unknown[] = Array.isArray(rawEdges) ? rawEdges : [];
+  if (nodeList.length > LIMITS.nodes * ANALYSIS_FACTOR || edgeList.length > LIMITS.edges * ANALYSIS_FACTOR) return;
+
+  if (scope.depth > 0) {
+    const before = scope.run.totalNodes;
+    scope.run.totalNodes += nodeList.length;
+    if (before <= LIMITS.nodes && scope.run.totalNodes > LIMITS.nodes) {
+      report('', `the graph and its map sub-graphs may have at most ${LIMITS.nodes} nodes in all`);
+    }
+  } else {
+    scope.run.totalNodes += nodeList.length;
+  }
+
+  // Nodes: schema (with a clear message for an unknown type), ids.
+  const entries: Entry[] = [];
+  const byId = new Map<string, Entry>();
+  for (let i = 0; i < nodeList.length; i++) {
+    const raw = nodeList[i];
+    if (!isRecord(raw)) {
+      report(`nodes.${i}`, 'a node must be an object with id, type and config');
+      continue;
+    }
+    const entry: Entry = { index: i, raw };
+    entries.push(entry);
+    if (NodeId.safeParse(raw.id).success) entry.id = raw.id as string;
+    const type = raw.type;
+    let schema: z.ZodType | undefined;
+    if (typeof type !== 'string') {
+      report(`nodes.${i}.type`, `${type === undefined ? 'missing node type' : 'node type must be a string'}; ${KNOWN_TYPES}`);
+    } else if (!isNodeType(type)) {
+      report(`nodes.${i}.type`, `unknown node type "${type}"; ${KNOWN_TYPES}`);
+    } else {
+      entry.type = type;
+      schema = nodeSchemas.get(type);
+    }
+    const parsed = (schema ?? NodeBase).safeParse(raw);
+    if (parsed.success) {
+      if (schema) entry.node = parsed.data as Node;
+    } else {
+      for (const issue of parsed.error.issues) report(`nodes.${i}.${pathOf(issue.path)}`, issueMessage(issue));
+    }
+    if (entry.id !== undefined) {
+      if (RESERVED_IDS.has(entry.id)) {
+        report(`nodes.${i}.id`, `node id "${entry.id}" is reserved (a built-in property name of JavaScript objects)`);
+      }
+      if (byId.has(entry.id)) report(`nodes.${i}.id`, `duplicate node id "${entry.id}" (also nodes.${byId.get(entry.id)?.index})`);
+      else byId.set(entry.id, entry);
+    }
+    if (entry.type) checkValues(entry, `nodes.${i}.config`, report, scope.run);
+  }
+
+  // Edges: schema, ends, ports, duplicates.
+  const links: Link[] = [];
+  const edgeKeys = new Map<string, number>();
+  for (let j = 0; j < edgeList.length; j++) {
+    const raw = edgeList[j];
+    if (!isRecord(raw)) {
+      report(`edges.${j}`, 'an edge must be an object with from, to and an optional port');
+      continue;
+    }
+    const parsed = Edge.safeParse(raw);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) report(`edges.${j}.${pathOf(issue.path)}`, issueMessage(issue));
+      continue;
+    }
+    const edge = parsed.data;
+    const from = byId.get(edge.from);
+    const to = byId.get(edge.to);
+    if (!from) report(`edges.${j}.from`, `unknown node "${edge.from}"`);
+    if (!to) report(`edges.${j}.to`, `unknown node "${edge.to}"`);
+    if (!from || !to) continue;
+    links.push({ index: j, from: edge.from, to: edge.to });
+    const port = from.type ? checkPort(from, edge.port, `edges.${j}.port`, report) : edge.port;
+    const key = `${edge.from}\u0000${port ?? ''}\u0000${edge.to}`;
+    const first = edgeKeys.get(key);
+    if (first === undefined) edgeKeys.set(key, j);
+    else report(`edges.${j}`, `duplicate edge ${describeEdge(edge.from, edge.port, edge.to)} (same as edges.${first})`);
+  }
+
+  // Cycles, and the nodes they keep from ever running.
+  const ids = [...byId.keys()];
+  const cycles = findCycles(ids, links);
+  reportCycles(ids, links, cycles, report);
+  const before = new Map<string, string[]>();
+  for (const link of links) push(before, link.to, link.from);
+  if (cycles.length > 0) checkBlocked(ids, links, before, cycles, byId, report);
+
+  // Expressions: syntax, length, and the steps they read.
+  const upstream = new Map<string, Set<string>>();
+  const upstreamOfId = (id: string) => {
+    let set = upstream.get(id);
+    if (!set) upstream.set(id, (set = ancestors(before, id)));
+    return set;
+  };
+  for (const entry of entries) {
+    if (!entry.type) continue;
+    const self = entry.id ?? '';
+    const check = (expression: string, path: string, kind: 'expression' | 'template') =>
+      checkExpression(expression, path, kind, { self, known: byId, upstream: () => upstreamOfId(self), subgraph: scope.depth > 0 }, report);
+    const config = entry.raw.config;
+    if (!isRecord(config)) continue;
+    const definition = nodeTypes[entry.type];
+    for (const field of definition.expressionFields) {
+      const value = config[field];
+      if (typeof value === 'string') check(value, `nodes.${entry.index}.config.${field}`, 'expression');
+    }
+    for (const field of definition.templateFields) {
+      forEachString(config[field], `nodes.${entry.index}.config.${field}`, (text, path) => {
+        for (const expression of templateExpressions(text)) check(expression, path, 'template');
+      });
+    }
+    if (entry.type === 'switch' && Array.isArray(config.cases)) {
+      config.cases.forEach((c: unknown, k: number) => {
+        if (isRecord(c) && typeof c.expression === 'string') check(c.expression, `nodes.${entry.index}.config.cases.${k}.expression`, 'expression');
+      });
+    }
+    if (entry.type === 'map' && config.graph !== undefined) {
+      const path = `nodes.${entry.index}.config.graph`;
+      if (scope.depth + 1 > MAX_SUBGRAPH_DEPTH) report(path, `map sub-graphs may be nested at most ${MAX_SUBGRAPH_DEPTH} levels deep`);
+      else checkGraph(config.graph, `${at(path)}.`, { depth: scope.depth + 1, run: scope.run });
+    }
+  }
+}
+
+function describeEdge(from: string, port: string | undefined, to: string): string {
+  return `${from}${port === undefined ? '' : `:${port}`} → ${to}`;
+}
+
+/**
+ * Checks the port of an edge leaving `from`; returns the port the edge really uses (an omitted
+ * port means the node's only port) for duplicate detection.
+ */
+function checkPort(from: Entry, port: string | undefined, path: string, report: (path: string, message: string) => void): string | undefined {
+  const type = from.type as NodeType;
+  const outputs = nodeTypes[type].outputs;
+  // Dynamic ports (switch) are only known from a valid config; its problems are reported already.
+  if (typeof outputs === 'function' && !from.node) return port;
+  const ports = outputPorts(type, from.node?.config ?? {});
+  const onError = from.node?.onError ?? OnError.safeParse(from.raw.onError ?? 'fail').data;
+  const routes = onError === 'route';
+  const all = routes ? [...ports, 'error'] : ports;
+  const id = from.id as string;
+  if (ports.length === 0 && port !== 'error') {
+    report(path, `node "${id}" is an output node and has no outputs${routes ? ' (except "error", set port to "error" to route its errors)' : ''}`);
+    return port;
+  }
+  if (port === undefined) {
+    if (ports.length === 1) return ports[0];
+    report(path, `node "${id}" has several output ports (${ports.join(', ')}): set the edge's port`);
+    return port;
+  }
+  if (port === 'error' && !routes) {
+    report(path, `node "${id}" has no output port "error": set its onError to "route" to route its errors`);
+    return port;
+  }
+  if (!all.includes(port)) report(path, `node "${id}" has no output port "${port}" (its ports: ${all.join(', ')})`);
+  return port;
+}
+
+/** Cycles reported per graph at most (each one found after breaking the ones before). */
+const MAX_CYCLES = 20;
+
+/**
+ * Names the cycles: one per tangle of nodes, then, with the edges closing those removed, the
+ * cycles left, until none is (so fixing every reported cycle really removes them all).
+ */
+function reportCycles(ids: string[], links: Link[], first: Cycle[], report: (path: string, message: string) => void): void {
+  let cycles = first;
+  let remaining = links;
+  let count = 0;
+  while (cycles.length > 0) {
+    for (const cycle of cycles) {
+      if (count++ === MAX_CYCLES) return;
+      report(`edges.${cycle.edge}`, `cycle: ${cycle.path.join(' → ')}`);
+    }
+    const closing = new Set(cycles.map((c) => c.edge));
+    remaining = remaining.filter((link) => !closing.has(link.index));
+    cycles = findCycles(ids, remaining);
+  }
+}
+
+interface Link {
+  from: string;
+  to: string;
+  index: number;
+}
+
+interface Cycle {
+  path: string[];
+  /** Index of the edge that closes it. */
+  edge: number;
+  members: Set<string>;
+}
+
+/** One named cycle per strongly connected component that has one (Tarjan, iterative). */
+function findCycles(ids: string[], edges: readonly Link[]): Cycle[] {
+  const known = new Set(ids);
+  const next = new Map<string, { to: string; edge: number }[]>();
+  for (const e of edges) {
+    if (known.has(e.from) && known.has(e.to)) push(next, e.from, { to: e.to, edge: e.index });
+  }
+  const order = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const components: string[][] = [];
+  let counter = 0;
+  for (const root of ids) {
+    if (order.has(root)) continue;
+    const work: { id: string; child: number }[] = [{ id: root, child: 0 }];
+    order.set(root, counter);
+    low.set(root, counter++);
+    stack.push(root);
+    onStack.add(root);
+    while (work.length > 0) {
+      const frame = work[work.length - 1] as { id: string; child: number };
+      const out = next.get(frame.id) ?? [];
+      if (frame.child < out.length) {
+        const to = (out[frame.child++] as { to: string }).to;
+        if (!order.has(to)) {
+          order.set(to, counter);
+          low.set(to, counter++);
+          stack.push(to);
+          onStack.add(to);
+          work.push({ id: to, child: 0 });
+        } else if (onStack.has(to)) {
+          low.set(frame.id, Math.min(low.get(frame.id) as number, order.get(to) as number));
+        }
+        continue;
+      }
+      work.pop();
+      const parent = work[work.length - 1];
+      if (parent) low.set(parent.id, Math.min(low.get(parent.id) as number, low.get(frame.id) as number));
+      if (low.get(frame.id) === order.get(frame.id)) {
+        const component: string[] = [];
+        let id: string;
+        do {
+          id = stack.pop() as string;
+          onStack.delete(id);
+          component.push(id);
+        } while (id !== frame.id);
+        components.push(component);
+      }
+    }
+  }
+  const position = new Map(ids.map((id, i) => [id, i]));
+  const cycles: Cycle[] = [];
+  for (const component of components) {
+    const members = new Set(component);
+    const start = component.reduce((a, b) => ((position.get(a) as number) <= (position.get(b) as number) ? a : b));
+    // Shortest way back to `start` inside the component (breadth first).
+    const parent = new Map<string, string>();
+    const queue = [start];
+    const visited = new Set<string>();
+    let closing: { from: string; edge: number } | undefined;
+    while (queue.length > 0 && !closing) {
+      const id = queue.shift() as string;
+      for (const { to, edge } of next.get(id) ?? []) {
+        if (to === start) {
+          closing = { from: id, edge };
+          break;
+        }
+        if (members.has(to) && !visited.has(to)) {
+          visited.add(to);
+          parent.set(to, id);
+          queue.push(to);
+        }
+      }
+    }
+    if (!closing) continue; // a single node without a self-loop
+    const path = [start];
+    for (let id = closing.from; id !== start; id = parent.get(id) as string) path.splice(1, 0, id);
+    path.push(start);
+    cycles.push({ path, edge: closing.edge, members });
+  }
+  return cycles.sort((a, b) => a.edge - b.edge);
+}
+
+/**
+ * Unreachable nodes. A node runs once all its inputs have resolved, so a node on a cycle never
+ * runs (reported as the cycle), and neither does any node after one: every node with an
+ * ancestor on a cycle can never run, even when another of its inputs comes from a start node.
+ * With no cycle every node is reachable: nodes without incoming edges start the run (several
+ * start nodes are independent branches), and every other node follows from them.
+ */
+function checkBlocked(
+  ids: string[],
+  links: { from: string; to: string }[],
+  before: Map<string, string[]>,
+  cycles: Cycle[],
+  byId: Map<string, Entry>,
+  report: (path: string, message: string) => void,
+): void {
+  const onCycle = new Map<string, Cycle>();
+  for (const cycle of cycles) for (const id of cycle.members) onCycle.set(id, cycle);
+  const cyclic = new Set(onCycle.keys());
+  const after = new Map<string, string[]>();
+  for (const link of links) push(after, link.from, link.to);
+  const blocked = new Set<string>();
+  const queue = [...cyclic];
+  while (queue.length > 0) {
+    for (const to of after.get(queue.pop() as string) ?? []) {
+      if (!cyclic.has(to) && !blocked.has(to)) {
+        blocked.add(to);
+        queue.push(to);
+      }
+    }
+  }
+  for (const id of ids) {
+    if (!blocked.has(id)) continue;
+    // Name the nearest cycle upstream.
+    const seen = new Set([id]);
+    const walk = [id];
+    let cycle: Cycle | undefined;
+    while (walk.length > 0 && !cycle) {
+      for (const from of before.get(walk.shift() as string) ?? []) {
+        cycle = onCycle.get(from);
+        if (cycle) break;
+        if (!seen.has(from)) {
+          seen.add(from);
+          walk.push(from);
+        }
+      }
+    }
+    report(`nodes.${byId.get(id)?.index}`, `node "${id}" is unreachable: it comes after the cycle ${(cycle?.path ?? []).join(' → ')} and can never run`);
+  }
+}
+
+interface ExpressionScope {
+  self: string;
+  known: Map<string, Entry>;
+  upstream: () => Set<string>;
+  subgraph: boolean;
+}
+
+function shorten(text: string): string {
+  const flat = text.replace(/\s+/g, ' ');
+  return flat.length > 60 ? `${flat.slice(0, 57)}…` : flat;
+}
+
+function checkExpression(
+  expression: string,
+  path: string,
+  kind: 'expression' | 'template',
+  scope: ExpressionScope,
+  report: (path: string, message: string) => void,
+): void {
+  const shown = kind === 'template' ? `expression {{ ${shorten(expression)} }}` : 'expression';
+  if (expression.length > LIMITS.expressionLength) {
+    report(path, `${shown} is longer than ${LIMITS.expressionLength} characters (${expression.length})`);
+    return;
+  }
+  if (expression.trim() === '') {
+    report(path, kind === 'template' ? 'empty template {{ }}' : 'empty expression');
+    return;
+  }
+  const problem = expressionProblem(expression);
+  if (problem !== undefined) {
+    report(path, `invalid ${shown}: ${problem}`);
+    return;
+  }
+  for (const reference of stepReferences(expression)) {
+    const id = reference.id;
+    if (scope.self === '' && reference.form !== 'bracket') continue; // the node's id has its own problem
+    if (reference.form === 'bracket') {
+      report(path, `${reference.text} does not read step "${id}" (in JSONata brackets filter): write steps.${id}`);
+    } else if (!scope.known.has(id)) {
+      const where = scope.subgraph ? ' in this sub-graph (a map sub-graph reads only its own steps, plus item and input)' : '';
+      report(path, `${reference.text}: there is no node "${id}"${where}`);
+    } else if (id === scope.self) {
+      report(path, `${reference.text}: a node cannot read its own output`);
+    } else if (!scope.upstream().has(id)) {
+      report(path, `${reference.text}: node "${id}" is not upstream of "${scope.self}", so its output is not available here`);
+    }
+  }
+}
+
+/** Calls `visit` for every string inside a value (objects and arrays walked), with its path. */
+function forEachString(value: unknown, path: string, visit: (text: string, path: string) => void, depth = 0): void {
+  if (typeof value === 'string') visit(value, path);
+  else if (depth >= MAX_VALUE_DEPTH) return;
+  else if (Array.isArray(value)) value.forEach((v: unknown, i) => forEachString(v, `${path}.${i}`, visit, depth + 1));
+  else if (isRecord(value)) for (const [k, v] of Object.entries(value)) forEachString(v, `${path}.${k}`, visit, depth + 1);
+}
+
+/**
+ * Config values the interpreter walks must be trees of reasonable depth: reports values nested
+ * deeper than MAX_VALUE_DEPTH and values that contain themselves. A map's `graph` is checked as
+ * a graph instead.
+ */
+function checkValues(entry: Entry, path: string, report: (path: string, message: string) => void, run: Run): void {
+  const config = entry.raw.config;
+  if (!isRecord(config)) return;
+  const inside = new Set<object>([config]);
+  const walk = (value: unknown, at: string, depth: number): boolean => {
+    if (typeof value !== 'object' || value === null) return true;
+    if (++run.values > MAX_VALUES) {
+      report(at, `too large to validate (more than ${MAX_VALUES} values)`);
+      return false;
+    }
+    if (inside.has(value)) {
+      report(at, 'circular reference: this value contains itself');
+      return false;
+    }
+    if (depth > MAX_VALUE_DEPTH) {
+      report(at, `nested more than ${MAX_VALUE_DEPTH} levels deep`);
+      return false;
+    }
+    inside.add(value);
+    let ok = true;
+    const children: [string, unknown][] = Array.isArray(value) ? value.map((v: unknown, i) => [String(i), v]) : Object.entries(value);
+    for (const [key, child] of children) {
+      ok = walk(child, `${at}.${key}`, depth + 1);
+      if (!ok) break;
+    }
+    inside.delete(value);
+    return ok;
+  };
+  for (const [key, value] of Object.entries(config)) {
+    if (entry.type === 'map' && key === 'graph') continue;
+    if (!walk(value, `${path}.${key}`, 1)) return;
+  }
+}
+
+function pathOf(path: readonly PropertyKey[]): string {
+  return path.map((part) => String(part)).join('.');
+}
+
+function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type' && / received undefined$/.test(issue.message)) return `required (expected ${issue.expected})`;
+  return issue.message;
+}
+
+function dedupe(problems: GraphProblem[]): GraphProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.path}\u0000${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

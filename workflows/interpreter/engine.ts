@@ -34,6 +34,8 @@ export interface ExecutionOptions {
   path?: string;
   /** Map item index (0 otherwise); part of the HTTP idempotency key. */
   iteration?: number;
+  /** Told about every node state change (live events); executors call `reportChange` for theirs. */
+  onChange?: (nodeId: string, state: NodeState) => void;
 }
 
 export type ExecutionOutcome =
@@ -61,7 +63,7 @@ export class GraphExecution {
   private readonly running = new Map<string, { scope: CancellationScope; waiting: boolean }>();
   private readonly cancelRequested = new Set<string>();
   private failure: { nodeId: string; error: NodeError } | undefined;
-  private changed = false;
+  private dirty = false;
 
   constructor(options: ExecutionOptions) {
     this.options = options;
@@ -85,6 +87,12 @@ export class GraphExecution {
   /** A node's id qualified by where this execution sits (unique across map items). */
   pathOf(nodeId: string): string {
     return this.path ? `${this.path}.${nodeId}` : nodeId;
+  }
+
+  /** Executors report in-flight changes (waiting for approval, map progress) through this. */
+  reportChange(nodeId: string) {
+    const state = this.nodes[nodeId];
+    if (state) this.options.onChange?.(this.pathOf(nodeId), state);
   }
 
   node(id: string): Node | undefined {
@@ -112,7 +120,7 @@ export class GraphExecution {
     }
     if (state.status === 'pending') {
       this.finish(nodeId, { status: 'cancelled', attempts: 0, error: { message: 'cancelled before it started', kind: 'cancelled' } }, []);
-      this.changed = true;
+      this.dirty = true;
       return true;
     }
     return false;
@@ -127,8 +135,8 @@ export class GraphExecution {
     for (;;) {
       if (!this.failure) this.startReady();
       if (this.running.size === 0) break;
-      this.changed = false;
-      await condition(() => this.changed);
+      this.dirty = false;
+      await condition(() => this.dirty);
       if (this.failure) this.cancelAll();
       if (!this.failure && this.running.size === 0 && this.hasReady() && this.options.shouldPause?.()) {
         return { kind: 'paused' };
@@ -195,6 +203,7 @@ export class GraphExecution {
     state.startedAt = new Date().toISOString();
     const scope = new CancellationScope();
     this.running.set(node.id, { scope, waiting });
+    this.options.onChange?.(this.pathOf(node.id), state);
     scope
       .run(() => this.options.execute(node, this))
       .then(
@@ -209,7 +218,7 @@ export class GraphExecution {
       )
       .finally(() => {
         this.running.delete(node.id);
-        this.changed = true;
+        this.dirty = true;
       });
   }
 
@@ -252,6 +261,7 @@ export class GraphExecution {
   private finish(id: string, state: NodeState, ports: string[]) {
     const taken = state.status === 'succeeded' || state.status === 'failed' ? ports : [];
     this.nodes[id] = { ...state, ports: taken };
+    this.options.onChange?.(this.pathOf(id), this.nodes[id] as NodeState);
     if (state.status === 'succeeded' || (state.status === 'failed' && taken.length > 0)) {
       this.context.steps[id] = { output: state.outputRef ?? state.output, status: state.status };
     }

@@ -32,6 +32,7 @@ export interface RunRuntime {
   runId: string;
   state: RunState;
   decisions: Map<string, DecideInput & { decidedAt: string }>;
+  onChange: (nodePath: string, state: NodeState) => void;
 }
 
 type Executor<T extends NodeType> = (node: Extract<Node, { type: T }>, execution: GraphExecution, runtime: RunRuntime) => Promise<NodeResult>;
@@ -239,11 +240,13 @@ export const executors = {
       form: node.config.form,
       deadline: timeoutMs === undefined ? undefined : new Date(Date.now() + timeoutMs).toISOString(),
     };
+    execution.reportChange(node.id);
     const decided = timeoutMs === undefined
       ? (await condition(() => runtime.decisions.has(key)), true)
       : await condition(() => runtime.decisions.has(key), timeoutMs);
     state.status = 'running';
     state.waiting = undefined;
+    execution.reportChange(node.id);
     if (!decided) return { output: { decision: 'timed_out', message }, ports: ['timed_out'] };
     const d = runtime.decisions.get(key) as DecideInput & { decidedAt: string };
     return {
@@ -274,6 +277,7 @@ export const executors = {
           execute: (n, e) => executeNode(n, e, runtime),
           describeError,
           maxConcurrency: concurrency,
+          onChange: runtime.onChange,
           path: `${execution.pathOf(node.id)}[${index}]`,
           iteration: index,
         });
@@ -282,6 +286,7 @@ export const executors = {
           throw ApplicationFailure.create({ type: 'MapItemFailed', message: `item ${index}: node "${outcome.nodeId}" failed: ${outcome.error.message}`, nonRetryable: true });
         }
         progress.done++;
+        execution.reportChange(node.id);
         return graphOutput(graph, nodes);
       });
       return { output: await claimCheck(runtime, results) };
@@ -304,6 +309,7 @@ export const executors = {
       const input = saved ? item : execution.context.input;
       const out = await runChild(runtime, `${runtime.runId}.${execution.pathOf(node.id)}.${index}`, childRunInput(runtime, graph, version, workflowId, input, 'map', saved ? undefined : item));
       progress.done++;
+      execution.reportChange(node.id);
       return out;
     });
     return { output: await claimCheck(runtime, results) };

@@ -13,7 +13,17 @@ export type FormField = z.infer<typeof FormField>;
 
 export const ApprovalConfig = z.object({
   message: z.string().min(1).describe('What the approver is asked; may hold "{{ }}" templates'),
-  form: z.array(FormField).max(50).default([]),
+  form: z
+    .array(FormField)
+    .max(50)
+    .superRefine((fields, ctx) => {
+      const seen = new Set<string>();
+      fields.forEach((f, i) => {
+        if (seen.has(f.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate form field "${f.name}"` });
+        seen.add(f.name);
+      });
+    })
+    .default([]),
   timeout: Duration.optional().describe('After this, the "timed_out" port is taken'),
 });
 export type ApprovalConfig = z.infer<typeof ApprovalConfig>;

@@ -10,7 +10,20 @@ export const SwitchConfig = z.object({
       }),
     )
     .min(1)
-    .max(32),
+    .max(32)
+    .superRefine((cases, ctx) => {
+      // Each case is a port: names must be distinct and not the ports every switch has.
+      const seen = new Set<string>();
+      cases.forEach((c, i) => {
+        if (c.port === 'default' || c.port === 'error') {
+          const meaning = c.port === 'default' ? 'the port taken when no case matches' : 'the port of routed errors';
+          ctx.addIssue({ code: 'custom', path: [i, 'port'], message: `"${c.port}" is reserved for ${meaning}` });
+        } else if (seen.has(c.port)) {
+          ctx.addIssue({ code: 'custom', path: [i, 'port'], message: `duplicate case port "${c.port}"` });
+        }
+        seen.add(c.port);
+      });
+    }),
 });
 export type SwitchConfig = z.infer<typeof SwitchConfig>;
 

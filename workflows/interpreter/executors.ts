@@ -178,7 +178,7 @@ export const executors = {
   async http(node, execution, runtime) {
     const config = (await render(execution, runtime, 'template', node.config)) as typeof node.config;
     const state = execution.nodes[node.id] as NodeState;
-    const { httpRequest } = activities(node, { timeout: '1 minute' });
+    const { httpRequest } = activities(node, { timeout: '1 minute', heartbeat: '30 seconds' });
     const output = await withRetry(node, state, () => httpRequest({ config, call: callContext(node, execution, runtime) }));
     return { output };
   },

@@ -8,6 +8,7 @@ import { evaluate, renderTemplate, type ExpressionContext } from '../workflows/g
 import { isBlobRef } from '../workflows/interpreter/state.ts';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Redis } from '../core/redis/client.ts';
+import type { UsageService } from '../core/usage/service.ts';
 import { createAiActivities } from './ai.ts';
 import { createHttpActivities, type CredentialStore, type HttpRequestInput } from './http.ts';
 
@@ -23,6 +24,8 @@ export interface ActivityDeps {
   httpAllowlist: string[];
   openai: { baseUrl: string; apiKey?: string };
   credentials: CredentialStore;
+  /** Team usage counters (runs, node executions, AI tokens, cost); absent in engine-only tests. */
+  usage?: UsageService;
 }
 
 export interface RunStarted {
@@ -36,9 +39,12 @@ export interface RunStarted {
 
 export interface RunFinished {
   runId: string;
+  teamId?: string;
   status: string;
   endedAt: string;
   error?: string;
+  usage?: { aiTokens: number; costUsd: number };
+  nodeExecutions?: number;
 }
 
 export interface Owner {
@@ -67,6 +73,14 @@ async function resolveRefs(value: unknown, blobs: BlobStore, teamId: string): Pr
 
 export function createActivities(deps: ActivityDeps) {
   const { blobs } = deps;
+  async function recordUsage(teamId: string, delta: Parameters<UsageService['record']>[1]) {
+    try {
+      await deps.usage?.record(teamId, delta);
+    } catch (error) {
+      // A run of no stored team (the diagnostics graph) has no counters; never fail a run over it.
+      deps.logger.warn({ teamId, err: (error as Error).message }, 'usage not recorded');
+    }
+  }
   const http = createHttpActivities({ allowlist: deps.httpAllowlist, credentials: deps.credentials, logger: deps.logger });
   const ai = createAiActivities({ openai: deps.openai, redis: deps.redis, credentials: deps.credentials, logger: deps.logger, allowlist: deps.httpAllowlist });
   return {
@@ -82,6 +96,8 @@ export function createActivities(deps: ActivityDeps) {
     /** Mirrors a run's start into the database; idempotent, since activities may be retried. */
     async recordRunStarted(run: RunStarted): Promise<void> {
       const em = deps.orm.em.fork();
+      // Runs started through the api were counted there; schedules start runs on their own.
+      if (run.trigger === 'schedule' && !(await em.findOne(RunRecord, { id: run.runId }))) await recordUsage(run.teamId, { runs: 1 });
       await em.upsert(RunRecord, {
         id: run.runId,
         teamId: run.teamId,
@@ -98,7 +114,16 @@ export function createActivities(deps: ActivityDeps) {
     /** Mirrors a run's end; the row exists because recordRunStarted completed first. */
     async recordRunFinished(run: RunFinished): Promise<void> {
       const em = deps.orm.em.fork();
-      await em.nativeUpdate(RunRecord, { id: run.runId }, { status: run.status, endedAt: new Date(run.endedAt), error: run.error ?? null });
+      const updated = await em.nativeUpdate(
+        RunRecord,
+        { id: run.runId, endedAt: null },
+        {
+          status: run.status, endedAt: new Date(run.endedAt), error: run.error ?? null,
+          aiTokens: run.usage?.aiTokens ?? 0, costUsd: run.usage?.costUsd ?? 0, nodeExecutions: run.nodeExecutions ?? 0,
+        },
+      );
+      // Counted once: a retried activity finds the row already ended.
+      if (updated > 0 && run.teamId) await recordUsage(run.teamId, { nodeExecutions: run.nodeExecutions, aiTokens: run.usage?.aiTokens, costUsd: run.usage?.costUsd });
       deps.logger.info({ runId: run.runId, status: run.status }, 'run finished');
     },
 

@@ -7,15 +7,31 @@ import type { Orm } from '../core/db/orm.ts';
 import type { Logger } from '../core/log.ts';
 import type { Redis } from '../core/redis/client.ts';
 import { engineSettings } from '../core/runs/start-run.ts';
+import { createIdentity } from '../core/identity.ts';
 import { createMetrics } from './metrics.ts';
+import { createPlatform } from '../core/platform.ts';
+import { createUsageService } from '../core/usage/service.ts';
+import { createRateLimiter } from '../core/limits/limiter.ts';
+import { createRunEventHub } from './events.ts';
+import { hookRoutes } from './routes/hooks.ts';
+import { runRoutes } from './routes/runs.ts';
+import { workflowRoutes } from './routes/workflows.ts';
+import { createAuthMiddleware } from './middleware/authenticate.ts';
+import { csrf } from './middleware/csrf.ts';
+import { rateLimit } from './middleware/rate-limit.ts';
 import { errorHandler, notFound } from './middleware/errors.ts';
 import { requestLog } from './middleware/request-log.ts';
 import { docsPage, openApiDocument } from './openapi.ts';
 import { diagnosticsRoutes } from './routes/diagnostics.ts';
 import { healthRoutes } from './routes/health.ts';
+import { authRoutes } from './routes/auth.ts';
+import { keyRoutes } from './routes/keys.ts';
+import { meRoutes } from './routes/me.ts';
+import { teamRoutes } from './routes/teams.ts';
+import { usageRoutes } from './routes/usage.ts';
 
 export interface AppDeps {
-  config: Pick<Config, 'env' | 'temporal' | 'engine'>;
+  config: Pick<Config, 'env' | 'temporal' | 'engine' | 'dataDir' | 'web' | 'smtp' | 'mail' | 'auth' | 'rateLimit' | 'secretKey' | 'previousSecretKeys' | 'redis'>;
   logger: Logger;
   orm: Orm;
   redis: Redis;
@@ -29,6 +45,12 @@ export function createApp(deps: AppDeps): express.Express {
   const metrics = createMetrics();
   app.use(requestLog(deps.logger));
   app.use(metrics.measure);
+  // Workflows, runs and triggers (core/platform.ts); live events come from Redis pub/sub.
+  const platform = createPlatform({ config: deps.config, orm: deps.orm, redis: deps.redis, temporal: deps.temporal, logger: deps.logger, usage: createUsageService({ orm: deps.orm }) });
+  const hub = createRunEventHub(deps.config.redis.url, deps.logger);
+  app.locals.close = () => hub.close();
+  // Signed webhooks need the raw body: mounted before the JSON parser.
+  app.use(hookRoutes(platform, hub, createRateLimiter({ redis: deps.redis, logger: deps.logger }), deps.config.web.publicUrl));
   app.use(express.json({ limit: '1mb' }));
 
   app.use(healthRoutes({ ...deps, namespace: deps.config.temporal.namespace, metrics: metrics.registry }));
@@ -40,6 +62,14 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/api/docs', (_req, res) => {
     res.type('html').send(docsPage(document));
   });
+  // Identity: who is calling (session or API key), rate limits, CSRF; then the account and team
+  // routes. Team routes of other areas guard themselves with guards.requireTeamRole(action).
+  const identity = createIdentity({ config: deps.config, orm: deps.orm, redis: deps.redis, logger: deps.logger });
+  const guards = createAuthMiddleware(identity);
+  app.use(guards.authenticate, rateLimit({ limiter: identity.limiter, config: deps.config }), csrf({ allowedOrigins: deps.config.auth.allowedOrigins }));
+  app.use(authRoutes(identity), meRoutes(identity, deps), teamRoutes(identity, guards), keyRoutes(identity, guards), usageRoutes(identity, guards));
+  app.use(workflowRoutes(platform, guards), runRoutes(platform, guards, hub, deps.logger));
+
   if (diagnostics) app.use(diagnosticsRoutes({ temporal: deps.temporal, engine: engineSettings(deps.config) }));
 
   app.use(notFound);

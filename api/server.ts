@@ -39,6 +39,7 @@ async function shutdown(signal: string) {
   const closed = new Promise((resolve) => server.close(resolve));
   setTimeout(() => server.closeAllConnections(), 5_000).unref();
   await closed;
+  (app.locals.close as () => void)();
   await Promise.allSettled([orm.close(), redis.quit(), temporal.connection.close()]);
   logger.info('api stopped');
   process.exit(0);

@@ -48,6 +48,12 @@ export const EnvSchema = z.object({
     .default('')
     .transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean)),
   TRELLIS_SECRET_KEY: secretKey.optional(),
+  // Keys that sealed older secrets, comma-separated (key rotation).
+  TRELLIS_SECRET_KEYS_PREVIOUS: z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((k) => k.trim()).filter(Boolean))
+    .pipe(z.array(secretKey)),
   // Node outputs above this size go to blob storage and travel as references (claim check).
   TRELLIS_BLOB_THRESHOLD_BYTES: z.coerce.number().int().min(1_024).default(65_536),
   TRELLIS_BLOB_MAX_BYTES: z.coerce.number().int().min(1_024).default(50 * 1024 * 1024),
@@ -90,6 +96,7 @@ export interface Config {
   openai: { baseUrl: string; apiKey: string | undefined };
   http: { allowlist: string[] };
   secretKey: string | undefined;
+  previousSecretKeys: string[];
   engine: { blobThresholdBytes: number; blobMaxBytes: number; runConcurrency: number };
   tools: { temporalCli: string | undefined };
   auth: {
@@ -179,6 +186,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     openai: { baseUrl: e.OPENAI_BASE_URL, apiKey: e.OPENAI_API_KEY },
     http: { allowlist: e.TRELLIS_HTTP_ALLOWLIST },
     secretKey: e.TRELLIS_SECRET_KEY,
+    previousSecretKeys: e.TRELLIS_SECRET_KEYS_PREVIOUS,
     engine: { blobThresholdBytes: e.TRELLIS_BLOB_THRESHOLD_BYTES, blobMaxBytes: e.TRELLIS_BLOB_MAX_BYTES, runConcurrency: e.TRELLIS_RUN_CONCURRENCY },
     tools: { temporalCli: e.TEMPORAL_CLI },
     auth: {

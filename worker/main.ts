@@ -6,7 +6,9 @@ import { ConfigError, loadConfig } from '../core/config.ts';
 import { createLogger } from '../core/log.ts';
 import { createOrm } from '../core/db/orm.ts';
 import { createBlobStore } from '../core/blobs/store.ts';
-import { emptyCredentialStore } from '../core/credentials/store.ts';
+import { createCredentialService } from '../core/credentials/service.ts';
+import { vaultFromConfig } from '../core/platform.ts';
+import { createUsageService } from '../core/usage/service.ts';
 import { createRedis } from '../core/redis/client.ts';
 import { loadWorkflowBundle } from './bundle.ts';
 import { connectWithRetry, createTrellisWorker } from './worker.ts';
@@ -56,7 +58,8 @@ const worker = await createTrellisWorker({
     blobThresholdBytes: config.engine.blobThresholdBytes,
     httpAllowlist: config.http.allowlist,
     openai: config.openai,
-    credentials: emptyCredentialStore,
+    credentials: createCredentialService({ orm, vault: vaultFromConfig(config, logger) }).store,
+    usage: createUsageService({ orm }),
   },
 });
 logger.info(

@@ -70,7 +70,8 @@ export async function runGraph(input: RunGraphInput): Promise<RunGraphResult> {
     usage: args.carried?.usage ?? { aiTokens: 0, costUsd: 0 },
   };
   const onChange = (nodeId: string, node: NodeState) => {
-    runEvents.publish({ type: 'node', runId, nodeId, state: node, at: new Date().toISOString() });
+    // Sinks run after the activation: send a copy, not the object that keeps changing.
+    runEvents.publish({ type: 'node', runId, nodeId, state: JSON.parse(JSON.stringify(node)) as NodeState, at: new Date().toISOString() });
   };
   const runtime: RunRuntime = { args, runId, state, decisions: new Map(), onChange };
   const execution = new GraphExecution({
@@ -140,7 +141,7 @@ export async function runGraph(input: RunGraphInput): Promise<RunGraphResult> {
     state.status = 'cancelled';
     state.endedAt = new Date().toISOString();
     runEvents.publish({ type: 'run', runId, status: 'cancelled', at: state.endedAt });
-    await CancellationScope.nonCancellable(() => recordRunFinished({ runId, status: 'cancelled', endedAt: state.endedAt as string }));
+    await CancellationScope.nonCancellable(() => recordRunFinished({ runId, teamId: args.teamId, status: 'cancelled', endedAt: state.endedAt as string, usage: state.usage, nodeExecutions: executedNodes(state) }));
     throw error;
   }
 
@@ -149,7 +150,7 @@ export async function runGraph(input: RunGraphInput): Promise<RunGraphResult> {
   state.outputRef = result.outputRef;
   state.error = result.error;
   state.endedAt = new Date().toISOString();
-  await recordRunFinished({ runId, status: result.status, endedAt: state.endedAt, error: result.error?.message });
+  await recordRunFinished({ runId, teamId: args.teamId, status: result.status, endedAt: state.endedAt, error: result.error?.message, usage: state.usage, nodeExecutions: executedNodes(state) });
   runEvents.publish({ type: 'run', runId, status: result.status, output: result.outputRef ?? result.output, error: result.error, at: state.endedAt });
   if (result.status === 'failed') {
     // The run's status is Temporal's own: a failed graph is a failed workflow execution.
@@ -161,6 +162,11 @@ export async function runGraph(input: RunGraphInput): Promise<RunGraphResult> {
     });
   }
   return result;
+}
+
+/** Nodes that ran (for usage): succeeded or failed, not skipped or seeded. */
+function executedNodes(state: RunState): number {
+  return Object.values(state.nodes).filter((n) => (n.status === 'succeeded' || n.status === 'failed') && n.attempts > 0).length;
 }
 
 function isRef(value: unknown): value is BlobRef {

@@ -17,6 +17,13 @@ export const RunRecord = defineEntity({
     startedAt: p.datetime(),
     endedAt: p.datetime().nullable(),
     error: p.text().nullable(),
+    /** The run's input as JSON text (shown by GET …/runs/{id}; reused by rerun). */
+    input: p.text().nullable(),
+    /** What started it: the webhook or schedule id, the user or API key id. */
+    triggeredBy: p.string().nullable(),
+    aiTokens: p.integer().default(0),
+    costUsd: p.double().default(0),
+    nodeExecutions: p.integer().default(0),
   },
 });
 export type RunRecord = InferEntity<typeof RunRecord>;
@@ -68,4 +75,85 @@ export const WorkflowVersion = defineEntity({
 });
 export type WorkflowVersion = InferEntity<typeof WorkflowVersion>;
 
-export const entities = [RunRecord, BlobRecord, WorkflowDefinition, WorkflowVersion, ...identityEntities];
+/** A team secret used by nodes, sealed by the vault (core/credentials/vault.ts); never returned. */
+export const CredentialRecord = defineEntity({
+  name: 'CredentialRecord',
+  tableName: 'credential',
+  uniques: [{ properties: ['teamId', 'name'] }],
+  properties: {
+    id: p.string().primary(),
+    teamId: p.string().index(),
+    name: p.string(),
+    type: p.string(),
+    keyId: p.string(),
+    secret: p.text(),
+    createdAt: p.datetime(),
+    createdBy: p.string().nullable(),
+  },
+});
+export type CredentialRecord = InferEntity<typeof CredentialRecord>;
+
+/** A signed webhook endpoint that starts runs of one workflow. */
+export const WebhookRecord = defineEntity({
+  name: 'WebhookRecord',
+  tableName: 'webhook',
+  properties: {
+    id: p.string().primary(),
+    teamId: p.string().index(),
+    workflowId: p.string().index(),
+    keyId: p.string(),
+    secret: p.text(),
+    createdAt: p.datetime(),
+    createdBy: p.string().nullable(),
+  },
+});
+export type WebhookRecord = InferEntity<typeof WebhookRecord>;
+
+/** Deliveries already accepted, so a retried delivery (same X-Trellis-Delivery) starts no second run. */
+export const WebhookDelivery = defineEntity({
+  name: 'WebhookDelivery',
+  tableName: 'webhook_delivery',
+  properties: {
+    webhookId: p.string().primary(),
+    deliveryId: p.string().primary(),
+    runId: p.string(),
+    createdAt: p.datetime(),
+  },
+});
+export type WebhookDelivery = InferEntity<typeof WebhookDelivery>;
+
+/** Idempotency keys of run starts, kept beyond Temporal's retention. */
+export const RunIdempotency = defineEntity({
+  name: 'RunIdempotency',
+  tableName: 'run_idempotency',
+  properties: {
+    teamId: p.string().primary(),
+    key: p.string().primary(),
+    runId: p.string(),
+    createdAt: p.datetime(),
+  },
+});
+export type RunIdempotency = InferEntity<typeof RunIdempotency>;
+
+/** A cron schedule of a workflow; the Temporal Schedule of the same id does the firing. */
+export const ScheduleRecord = defineEntity({
+  name: 'ScheduleRecord',
+  tableName: 'schedule',
+  properties: {
+    id: p.string().primary(),
+    teamId: p.string().index(),
+    workflowId: p.string().index(),
+    cron: p.string(),
+    timezone: p.string(),
+    input: p.text().nullable(),
+    createdAt: p.datetime(),
+    createdBy: p.string().nullable(),
+  },
+});
+export type ScheduleRecord = InferEntity<typeof ScheduleRecord>;
+
+export const entities = [
+  RunRecord, BlobRecord, WorkflowDefinition, WorkflowVersion,
+  CredentialRecord, WebhookRecord, WebhookDelivery, RunIdempotency, ScheduleRecord,
+  ...identityEntities,
+];

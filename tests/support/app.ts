@@ -16,7 +16,7 @@ export interface TestApp {
 }
 
 export async function createTestApp(config: Config): Promise<TestApp> {
-  const logger = createLogger({ level: 'silent', service: 'api-test' });
+  const logger = createLogger({ level: process.env.TEST_API_LOG ?? 'silent', service: 'api-test' });
   const orm = await createOrm(config.database.url);
   await migrate(orm);
   const redis = createRedis(config.redis.url);
@@ -28,6 +28,7 @@ export async function createTestApp(config: Config): Promise<TestApp> {
     redis,
     temporal,
     async close() {
+      (app.locals.close as (() => void) | undefined)?.();
       redis.disconnect();
       await Promise.allSettled([orm.close(), temporal.connection.close()]);
     },

@@ -8,6 +8,7 @@ import { emptyCredentialStore } from '../../core/credentials/store.ts';
 import { createRedis } from '../../core/redis/client.ts';
 import type { CredentialStore } from '../../activities/index.ts';
 import { testEnv } from './env.ts';
+import type { UsageService } from '../../core/usage/service.ts';
 import { createLogger } from '../../core/log.ts';
 import { ROOT } from '../../infra/scripts/services.ts';
 import { loadWorkflowBundle } from '../../worker/bundle.ts';
@@ -29,6 +30,7 @@ export interface TestWorkerOptions {
   blobThresholdBytes?: number;
   openaiBaseUrl?: string;
   credentials?: CredentialStore;
+  usage?: UsageService;
 }
 
 export async function startTestWorker(options: TestWorkerOptions) {
@@ -51,6 +53,7 @@ export async function startTestWorker(options: TestWorkerOptions) {
       httpAllowlist: ['127.0.0.1', 'localhost'],
       openai: { baseUrl: options.openaiBaseUrl ?? 'http://127.0.0.1:9/v1', apiKey: 'sk-test' },
       credentials: options.credentials ?? emptyCredentialStore,
+      usage: options.usage,
     },
   });
   const running = worker.run();

@@ -13,13 +13,23 @@ export interface ExpressionContext {
 export const EXPRESSION_ROOTS = ['input', 'steps', 'item', 'run'] as const;
 
 /**
- * Guards that stop a runaway expression (infinite recursion, a huge computation) with an error
- * instead of hanging the run. `steps` and `depth` are deterministic (the same expression over the
- * same data fails the same way on replay); inside a Temporal workflow the wall clock does not move
- * during an evaluation, so `timeoutMs` only ever fires outside it (api previews, activities).
- * The step budget keeps an evaluation well under Temporal's 2 s deadlock detector.
+ * Guards that stop a runaway expression (infinite recursion, which JSONata runs as a loop when it
+ * is a tail call, or a huge computation) with an error instead of hanging the run.
+ * - `steps`: evaluation steps (nodes of the expression tree visited). Deterministic: the same
+ *   expression over the same data fails the same way on replay. Inside Temporal's sandbox JSONata
+ *   manages roughly 150-250k steps a second on a small machine, so 100k keeps one evaluation
+ *   well under the 2 s deadlock detector; filtering a few thousand items takes ~20k.
+ * - `depth`: nesting of the evaluation (non-tail recursion), deterministic too.
+ * - `timeoutMs`: wall clock, a backstop outside workflows (api previews, activities); inside a
+ *   workflow the clock does not move during an evaluation, so it never fires there.
+ * Callers outside the sandbox (activities) may pass larger limits to `evaluate`.
  */
-export const EVALUATION_LIMITS = { steps: 250_000, depth: 10_000, timeoutMs: 1_000 } as const;
+export const EVALUATION_LIMITS = { steps: 100_000, depth: 10_000, timeoutMs: 5_000 } as const;
+export interface EvaluationLimits {
+  steps: number;
+  depth: number;
+  timeoutMs: number;
+}
 
 const ENTRY_HOOK = Symbol.for('jsonata.__evaluate_entry');
 
@@ -41,14 +51,24 @@ function messageOf(error: unknown): string {
   return String(error);
 }
 
+// Parse results of recent expressions: the designer validates the same graph on every edit.
+const parsed = new Map<string, string | undefined>();
+const PARSE_CACHE_SIZE = 2_000;
+
 /** Parses an expression up front; returns the error message, or undefined when it parses. */
 export function expressionProblem(expression: string): string | undefined {
+  if (parsed.has(expression)) return parsed.get(expression);
+  let problem: string | undefined;
   try {
     jsonata(expression);
-    return undefined;
   } catch (error) {
-    return messageOf(error);
+    problem = messageOf(error);
   }
+  if (expression.length <= 2_000) {
+    if (parsed.size >= PARSE_CACHE_SIZE) parsed.delete(parsed.keys().next().value as string);
+    parsed.set(expression, problem);
+  }
+  return problem;
 }
 
 /** The expressions inside a template string, in order. */
@@ -70,6 +90,14 @@ export interface StepReference {
   form: 'dot' | 'bracket' | 'lookup';
 }
 
+// `steps` at the root (optionally `$$.` or `$.`), not a field of something else (`input.steps`).
+const ROOT = String.raw`(?<![\w$.\`])(?:\$\$?\s*\.\s*)?steps`;
+// A string literal whose inside maskLiterals blanked: group 2 spans the inside.
+const BLANKED = String.raw`(["'])( *)\1`;
+const DOT_REFERENCE = new RegExp(String.raw`${ROOT}\s*\.\s*(?:([A-Za-z_]\w*)|\`([^\`]*)\`)`, 'g');
+const BRACKET_REFERENCE = new RegExp(String.raw`${ROOT}\s*\[\s*${BLANKED}\s*\]`, 'dg');
+const LOOKUP_REFERENCE = new RegExp(String.raw`\$lookup\s*\(\s*(?:\$\$?\s*\.\s*)?steps\s*,\s*${BLANKED}\s*\)`, 'dg');
+
 /**
  * The steps an expression reads, found by a textual scan (string literals and comments are
  * ignored, `input.steps.x` is not a reference). Simple on purpose: it may flag a relative path
@@ -85,16 +113,10 @@ export function stepReferences(expression: string): StepReference[] {
     seen.add(key);
     found.push(reference);
   };
-  const root = String.raw`(?<![\w$.\`])(?:\$\$?\s*\.\s*)?steps`;
-  for (const match of masked.matchAll(new RegExp(String.raw`${root}\s*\.\s*(?:([A-Za-z_]\w*)|\`([^\`]*)\`)`, 'g'))) {
+  for (const match of masked.matchAll(DOT_REFERENCE)) {
     add({ id: match[1] ?? match[2] ?? '', text: expression.slice(match.index, match.index + match[0].length), form: 'dot' });
   }
-  const quoted = String.raw`(["'])( *)\1`;
-  for (const form of ['bracket', 'lookup'] as const) {
-    const pattern =
-      form === 'bracket'
-        ? new RegExp(String.raw`${root}\s*\[\s*${quoted}\s*\]`, 'dg')
-        : new RegExp(String.raw`\$lookup\s*\(\s*(?:\$\$?\s*\.\s*)?steps\s*,\s*${quoted}\s*\)`, 'dg');
+  for (const [form, pattern] of [['bracket', BRACKET_REFERENCE], ['lookup', LOOKUP_REFERENCE]] as const) {
     for (const match of masked.matchAll(pattern)) {
       const [start, end] = match.indices?.[2] ?? [0, 0];
       add({ id: expression.slice(start, end), text: expression.slice(match.index, match.index + match[0].length), form });
@@ -144,10 +166,11 @@ function maskLiterals(expression: string): string {
   return out;
 }
 
-export async function evaluate(expression: string, context: ExpressionContext): Promise<unknown> {
+export async function evaluate(expression: string, context: ExpressionContext, limits: Partial<EvaluationLimits> = {}): Promise<unknown> {
+  const { steps: maxSteps, depth, timeoutMs } = { ...EVALUATION_LIMITS, ...limits };
   let compiled;
   try {
-    compiled = jsonata(expression, { stack: EVALUATION_LIMITS.depth, timeout: EVALUATION_LIMITS.timeoutMs });
+    compiled = jsonata(expression, { stack: depth, timeout: timeoutMs });
   } catch (error) {
     throw new ExpressionError(expression, messageOf(error));
   }
@@ -155,8 +178,8 @@ export async function evaluate(expression: string, context: ExpressionContext): 
   // jsonata calls this hook before evaluating every node of the expression tree.
   compiled.assign(ENTRY_HOOK as unknown as string, () => {
     steps++;
-    if (steps > EVALUATION_LIMITS.steps) {
-      throw new Error(`the expression ran for more than ${EVALUATION_LIMITS.steps} evaluation steps; check for a non-terminating recursion or an oversized computation`);
+    if (steps > maxSteps) {
+      throw new Error(`the expression ran for more than ${maxSteps} evaluation steps; check for a non-terminating recursion or an oversized computation`);
     }
   });
   let result: unknown;
@@ -174,15 +197,15 @@ export async function evaluate(expression: string, context: ExpressionContext): 
  * Renders "{{ expr }}" templates. A string that is exactly one template keeps the value's type
  * (so "{{ input.count }}" gives a number); otherwise values are stringified into the text.
  */
-export async function renderTemplate(template: string, context: ExpressionContext): Promise<unknown> {
+export async function renderTemplate(template: string, context: ExpressionContext, limits: Partial<EvaluationLimits> = {}): Promise<unknown> {
   const whole = /^\{\{([\s\S]*?)\}\}$/.exec(template.trim());
   if (whole && templateExpressions(template).length === 1) {
-    return evaluate((whole[1] ?? '').trim(), context);
+    return evaluate((whole[1] ?? '').trim(), context, limits);
   }
   let out = '';
   let last = 0;
   for (const match of template.matchAll(TEMPLATE)) {
-    const value = await evaluate((match[1] ?? '').trim(), context);
+    const value = await evaluate((match[1] ?? '').trim(), context, limits);
     out += template.slice(last, match.index) + (typeof value === 'string' ? value : JSON.stringify(value));
     last = match.index + match[0].length;
   }

@@ -18,7 +18,7 @@ export const MAX_SUBGRAPH_DEPTH = 5;
 /** How deep a config value (an HTTP body, a JSON schema …) may nest. */
 export const MAX_VALUE_DEPTH = 64;
 /** Values walked per validation, a guard against huge or self-sharing objects. */
-const MAX_VALUES = 1_000_000;
+const MAX_VALUES = 200_000;
 /** Past this many nodes or edges only the limit is reported: the graph is not analysed further. */
 const ANALYSIS_FACTOR = 4;
 
@@ -153,6 +153,8 @@ interface Entry {
   type?: NodeType;
   /** The parsed node (defaults applied) when it has no schema problem. */
   node?: Node;
+  /** False when the config holds a value too deep, too large or circular (not walked further). */
+  walkable?: boolean;
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
@@ -194,10 +196,14 @@ function checkGraph(candidate: unknown, prefix: string, scope: Scope): void {
   if (nodeList.length > LIMITS.nodes * ANALYSIS_FACTOR || edgeList.length > LIMITS.edges * ANALYSIS_FACTOR) return;
 
   if (scope.depth > 0) {
+    // Sub-graphs count toward the limit of the whole; past it they are not analysed (a value may
+    // share one sub-graph object many times over).
     const before = scope.run.totalNodes;
+    if (before > LIMITS.nodes) return;
     scope.run.totalNodes += nodeList.length;
-    if (before <= LIMITS.nodes && scope.run.totalNodes > LIMITS.nodes) {
+    if (scope.run.totalNodes > LIMITS.nodes) {
       report('', `the graph and its map sub-graphs may have at most ${LIMITS.nodes} nodes in all`);
+      return;
     }
   } else {
     scope.run.totalNodes += nodeList.length;
@@ -238,7 +244,7 @@ function checkGraph(candidate: unknown, prefix: string, scope: Scope): void {
       if (byId.has(entry.id)) report(`nodes.${i}.id`, `duplicate node id "${entry.id}" (also nodes.${byId.get(entry.id)?.index})`);
       else byId.set(entry.id, entry);
     }
-    if (entry.type) checkValues(entry, `nodes.${i}.config`, report, scope.run);
+    if (entry.type) entry.walkable = checkValues(entry, `nodes.${i}.config`, report, scope.run);
   }
 
   // Edges: schema, ends, ports, duplicates.
@@ -285,7 +291,7 @@ function checkGraph(candidate: unknown, prefix: string, scope: Scope): void {
     return set;
   };
   for (const entry of entries) {
-    if (!entry.type) continue;
+    if (!entry.type || !entry.walkable) continue;
     const self = entry.id ?? '';
     const check = (expression: string, path: string, kind: 'expression' | 'template') =>
       checkExpression(expression, path, kind, { self, known: byId, upstream: () => upstreamOfId(self), subgraph: scope.depth > 0 }, report);
@@ -525,9 +531,9 @@ interface ExpressionScope {
   subgraph: boolean;
 }
 
-function shorten(text: string): string {
+function shorten(text: string, max = 60): string {
   const flat = text.replace(/\s+/g, ' ');
-  return flat.length > 60 ? `${flat.slice(0, 57)}…` : flat;
+  return flat.length > max ? `${flat.slice(0, max - 3).trimEnd()}…` : flat;
 }
 
 function checkExpression(
@@ -548,7 +554,7 @@ function checkExpression(
   }
   const problem = expressionProblem(expression);
   if (problem !== undefined) {
-    report(path, `invalid ${shown}: ${problem}`);
+    report(path, `invalid ${shown}: ${shorten(problem, 300)}`);
     return;
   }
   for (const reference of stepReferences(expression)) {
@@ -580,38 +586,54 @@ function forEachString(value: unknown, path: string, visit: (text: string, path:
  * deeper than MAX_VALUE_DEPTH and values that contain themselves. A map's `graph` is checked as
  * a graph instead.
  */
-function checkValues(entry: Entry, path: string, report: (path: string, message: string) => void, run: Run): void {
+function checkValues(entry: Entry, path: string, report: (path: string, message: string) => void, run: Run): boolean {
   const config = entry.raw.config;
-  if (!isRecord(config)) return;
+  if (!isRecord(config)) return true;
   const inside = new Set<object>([config]);
-  const walk = (value: unknown, at: string, depth: number): boolean => {
-    if (typeof value !== 'object' || value === null) return true;
+  const keys: string[] = []; // the path below `path`, joined only when reporting
+  const here = () => [path, ...keys].join('.');
+  const walk = (value: unknown): boolean => {
     if (++run.values > MAX_VALUES) {
-      report(at, `too large to validate (more than ${MAX_VALUES} values)`);
+      if (run.values === MAX_VALUES + 1) report(here(), `too large to validate (more than ${MAX_VALUES} values)`);
       return false;
     }
+    if (typeof value !== 'object' || value === null) return true;
     if (inside.has(value)) {
-      report(at, 'circular reference: this value contains itself');
+      report(here(), 'circular reference: this value contains itself');
       return false;
     }
-    if (depth > MAX_VALUE_DEPTH) {
-      report(at, `nested more than ${MAX_VALUE_DEPTH} levels deep`);
+    if (keys.length > MAX_VALUE_DEPTH) {
+      report(here(), `nested more than ${MAX_VALUE_DEPTH} levels deep`);
       return false;
     }
     inside.add(value);
     let ok = true;
-    const children: [string, unknown][] = Array.isArray(value) ? value.map((v: unknown, i) => [String(i), v]) : Object.entries(value);
-    for (const [key, child] of children) {
-      ok = walk(child, `${at}.${key}`, depth + 1);
-      if (!ok) break;
+    if (Array.isArray(value)) {
+      for (let i = 0; ok && i < value.length; i++) {
+        keys.push(String(i));
+        ok = walk(value[i]);
+        keys.pop();
+      }
+    } else {
+      for (const key in value) {
+        if (!Object.hasOwn(value, key)) continue;
+        keys.push(key);
+        ok = walk((value as Record<string, unknown>)[key]);
+        keys.pop();
+        if (!ok) break;
+      }
     }
     inside.delete(value);
     return ok;
   };
   for (const [key, value] of Object.entries(config)) {
     if (entry.type === 'map' && key === 'graph') continue;
-    if (!walk(value, `${path}.${key}`, 1)) return;
+    keys.push(key);
+    const ok = walk(value);
+    keys.pop();
+    if (!ok) return false;
   }
+  return true;
 }
 
 function pathOf(path: readonly PropertyKey[]): string {

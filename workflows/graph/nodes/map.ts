@@ -5,9 +5,9 @@ export const MapConfig = z
   .object({
     items: z.string().min(1).describe('JSONata expression giving the array to map over'),
     /** An inline sub-graph run once per item, with `item` in its expression context. */
-    graph: z.unknown().optional(),
+    graph: z.unknown().optional().describe('Inline sub-graph { nodes, edges } run once per item; its expressions also see `item`'),
     /** Or a saved workflow run once per item (as a child workflow), receiving the item as input. */
-    workflowId: z.string().optional(),
+    workflowId: z.string().optional().describe('Or a saved workflow run once per item, with the item as its input'),
     version: z.number().int().min(1).optional(),
     concurrency: z.number().int().min(1).max(50).default(4),
   })

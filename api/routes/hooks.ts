@@ -1,0 +1,80 @@
+// POST /hooks/{webhookId}: the public, signed webhook endpoint. It reads the raw body (the
+// signature covers its exact bytes), so it is mounted before the JSON body parser.
+import express, { Router } from 'express';
+import type { RateLimiter } from '../../core/limits/limiter.ts';
+import type { Platform } from '../../core/platform.ts';
+import { newRunId } from '../../core/runs/start-run.ts';
+import type { RunEvent } from '../../workflows/events.ts';
+import type { RunEventHub } from '../events.ts';
+import { applyDecision } from '../middleware/rate-limit.ts';
+
+export const WEBHOOK_BODY_LIMIT = '1mb';
+export const WAIT_TIMEOUT_MS = 30_000;
+const PER_WEBHOOK = { name: 'webhook', limit: 120, windowSeconds: 60 };
+const FINAL = new Set(['succeeded', 'failed', 'cancelled', 'timed_out']);
+
+type Answer = { output: unknown } | { status: string; error?: unknown };
+
+export function hookRoutes(platform: Platform, hub: RunEventHub, limiter: RateLimiter | undefined, publicUrl: string): Router {
+  const router = Router();
+  router.post('/hooks/:webhookId', express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT }), async (req, res) => {
+    const webhookId = req.params.webhookId as string;
+    if (limiter) applyDecision(res, await limiter.consume(PER_WEBHOOK, webhookId), 'rate_limited_webhook', `This webhook accepts ${PER_WEBHOOK.limit} deliveries per minute`);
+    const wait = req.query.wait === 'true';
+    // ?wait=true listens before the run starts, so an early output is not missed. Waiting holds
+    // this request only (a Redis subscription), never a worker.
+    const runId = newRunId();
+    const events: RunEvent[] = [];
+    let wake = () => undefined as void;
+    const stop = wait ? await hub.subscribe(runId, (event) => (events.push(event), wake())).catch(() => undefined) : undefined;
+    try {
+      const delivery = await platform.webhooks.deliver(webhookId, {
+        signature: req.get('X-Trellis-Signature'),
+        deliveryId: req.get('X-Trellis-Delivery'),
+        rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+        contentType: req.get('Content-Type'),
+        runId,
+      });
+      if (!wait) return void res.status(202).json({ runId: delivery.runId, duplicate: delivery.duplicate });
+
+      const graph = (await platform.workflows.get(delivery.teamId, delivery.workflowId)).graph;
+      const outputs = new Set(graph.nodes.filter((n) => n.type === 'output').map((n) => n.id));
+      const answerFrom = (list: RunEvent[]): Answer | undefined => {
+        for (const event of list) {
+          if (event.type === 'node' && outputs.has(event.nodeId) && event.state.status === 'succeeded') return { output: event.state.outputRef ?? event.state.output };
+          if (event.type === 'run') return event.status === 'succeeded' ? { output: event.output } : { status: event.status, error: event.error };
+        }
+        return undefined;
+      };
+      // A duplicate delivery's run, or a run faster than the subscription: read its state once.
+      const current = await platform.runs.get(delivery.teamId, delivery.runId).catch(() => undefined);
+      let answer: Answer | undefined;
+      if (current && FINAL.has(current.status)) answer = current.status === 'succeeded' ? { output: current.output } : { status: current.status, error: current.error };
+      const outputNode = current && Object.entries(current.nodes).find(([id, node]) => outputs.has(id) && node.status === 'succeeded');
+      if (!answer && outputNode) answer = { output: outputNode[1].outputRef ?? outputNode[1].output };
+      answer ??= answerFrom(events);
+      if (!answer && stop) {
+        answer = await new Promise<Answer | undefined>((resolve) => {
+          const timer = setTimeout(() => resolve(undefined), WAIT_TIMEOUT_MS);
+          wake = () => {
+            const found = answerFrom(events);
+            if (found) {
+              clearTimeout(timer);
+              resolve(found);
+            }
+          };
+          req.on('close', () => {
+            clearTimeout(timer);
+            resolve(undefined);
+          });
+        });
+      }
+      if (answer) return void res.status(200).json({ runId: delivery.runId, ...answer });
+      const url = `${publicUrl.replace(/\/$/, '')}/api/v1/teams/${delivery.teamId}/runs/${delivery.runId}`;
+      res.status(202).json({ runId: delivery.runId, status: 'running', url });
+    } finally {
+      stop?.();
+    }
+  });
+  return router;
+}

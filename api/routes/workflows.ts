@@ -1,0 +1,116 @@
+// /api/v1/teams/{teamId}/workflows: saved graphs with immutable versions, their webhooks and
+// schedules, and credentials.
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import type { Platform } from '../../core/platform.ts';
+import { CreateCredential } from '../../core/credentials/service.ts';
+import { PageQuery } from '../../core/pagination.ts';
+import type { AuthMiddleware } from '../middleware/authenticate.ts';
+import { parseBody, parseQuery } from '../middleware/validate.ts';
+
+export const CreateWorkflowRequest = z.object({
+  name: z.string().trim().min(1).max(200),
+  description: z.string().max(5_000).optional(),
+  graph: z.unknown().refine((g) => g !== undefined, 'graph is required'),
+});
+export const UpdateWorkflowRequest = z.object({
+  name: z.string().trim().min(1).max(200).optional(),
+  description: z.string().max(5_000).optional(),
+  graph: z.unknown().optional(),
+});
+export const CreateScheduleRequest = z.object({
+  cron: z.string().min(1).max(200),
+  timezone: z.string().max(100).optional(),
+  input: z.unknown().optional(),
+});
+const ListWorkflowsQuery = PageQuery.extend({ search: z.string().max(200).optional() });
+
+/** Who acts: the signed-in user's id, or the API key's id. */
+export function actorOf(req: Request): string {
+  if (req.auth?.kind === 'user') return req.auth.user.id;
+  if (req.auth?.kind === 'key') return req.auth.key.id;
+  return 'anonymous';
+}
+
+const param = (req: Request, name: string) => req.params[name] as string;
+
+export function workflowRoutes(platform: Platform, guards: AuthMiddleware): Router {
+  const router = Router();
+  const { requireTeamRole } = guards;
+  const base = '/api/v1/teams/:teamId/workflows';
+
+  router.post(base, requireTeamRole('workflows:write'), async (req, res) => {
+    const body = parseBody(CreateWorkflowRequest, req.body);
+    const created = await platform.workflows.create(param(req, 'teamId'), actorOf(req), body);
+    res.status(201).location(`${req.baseUrl}${req.path}/${created.id}`).json(created);
+  });
+  router.get(base, requireTeamRole('workflows:read'), async (req, res) => {
+    res.json(await platform.workflows.list(param(req, 'teamId'), parseQuery(ListWorkflowsQuery, req.query)));
+  });
+  router.get(`${base}/:id`, requireTeamRole('workflows:read'), async (req, res) => {
+    res.json(await platform.workflows.get(param(req, 'teamId'), param(req, 'id')));
+  });
+  router.get(`${base}/:id/versions`, requireTeamRole('workflows:read'), async (req, res) => {
+    res.json({ items: await platform.workflows.listVersions(param(req, 'teamId'), param(req, 'id')) });
+  });
+  router.get(`${base}/:id/versions/:version`, requireTeamRole('workflows:read'), async (req, res) => {
+    const version = parseQuery(z.object({ version: z.coerce.number().int().min(1) }), { version: req.params.version }).version;
+    res.json(await platform.workflows.getVersion(param(req, 'teamId'), param(req, 'id'), version));
+  });
+  router.put(`${base}/:id`, requireTeamRole('workflows:write'), async (req, res) => {
+    const body = parseBody(UpdateWorkflowRequest, req.body);
+    const updated = await platform.workflows.update(param(req, 'teamId'), param(req, 'id'), actorOf(req), body);
+    if (body.graph !== undefined) await platform.schedules.workflowUpdated(param(req, 'teamId'), param(req, 'id'));
+    res.json(updated);
+  });
+  router.delete(`${base}/:id`, requireTeamRole('workflows:write'), async (req, res) => {
+    await platform.workflows.delete(param(req, 'teamId'), param(req, 'id'));
+    res.status(204).end();
+  });
+
+  // Webhooks of a workflow (the secret is shown once, at creation).
+  router.post(`${base}/:id/webhooks`, requireTeamRole('workflows:write'), async (req, res) => {
+    const hook = await platform.webhooks.create(param(req, 'teamId'), param(req, 'id'), actorOf(req));
+    res.status(201).set('Cache-Control', 'no-store').json(hook);
+  });
+  router.get(`${base}/:id/webhooks`, requireTeamRole('workflows:read'), async (req, res) => {
+    res.json({ items: await platform.webhooks.list(param(req, 'teamId'), param(req, 'id')) });
+  });
+  router.delete(`${base}/:id/webhooks/:webhookId`, requireTeamRole('workflows:write'), async (req, res) => {
+    await platform.webhooks.delete(param(req, 'teamId'), param(req, 'id'), param(req, 'webhookId'));
+    res.status(204).end();
+  });
+
+  // Schedules of a workflow.
+  router.post(`${base}/:id/schedules`, requireTeamRole('workflows:write'), async (req, res) => {
+    const body = parseBody(CreateScheduleRequest, req.body);
+    res.status(201).json(await platform.schedules.create(param(req, 'teamId'), param(req, 'id'), actorOf(req), body));
+  });
+  router.get(`${base}/:id/schedules`, requireTeamRole('workflows:read'), async (req, res) => {
+    res.json({ items: await platform.schedules.list(param(req, 'teamId'), param(req, 'id')) });
+  });
+  router.delete(`${base}/:id/schedules/:scheduleId`, requireTeamRole('workflows:write'), async (req, res) => {
+    await platform.schedules.delete(param(req, 'teamId'), param(req, 'id'), param(req, 'scheduleId'));
+    res.status(204).end();
+  });
+  for (const [verb, paused] of [['pause', true], ['resume', false]] as const) {
+    router.post(`${base}/:id/schedules/:scheduleId/${verb}`, requireTeamRole('workflows:write'), async (req, res) => {
+      res.json(await platform.schedules.setPaused(param(req, 'teamId'), param(req, 'id'), param(req, 'scheduleId'), paused));
+    });
+  }
+
+  // Credentials (never returned once stored).
+  router.post('/api/v1/teams/:teamId/credentials', requireTeamRole('credentials:write'), async (req, res) => {
+    const body = parseBody(CreateCredential, req.body);
+    res.status(201).json(await platform.credentials.create(param(req, 'teamId'), actorOf(req), body));
+  });
+  router.get('/api/v1/teams/:teamId/credentials', requireTeamRole('credentials:read'), async (req, res) => {
+    res.json({ items: await platform.credentials.list(param(req, 'teamId')) });
+  });
+  router.delete('/api/v1/teams/:teamId/credentials/:credentialId', requireTeamRole('credentials:write'), async (req, res) => {
+    await platform.credentials.delete(param(req, 'teamId'), param(req, 'credentialId'));
+    res.status(204).end();
+  });
+
+  return router;
+}

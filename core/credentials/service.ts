@@ -1,0 +1,97 @@
+// Team credentials: sealed by the vault at rest, never returned by any endpoint, opened only
+// inside activities (by id, within the run's team).
+import { randomUUID } from 'node:crypto';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { z } from 'zod';
+import type { CredentialStore } from '../../activities/http.ts';
+import type { Orm } from '../db/orm.ts';
+import { CredentialRecord } from '../db/entities.ts';
+import { NotFoundError, UserError } from '../errors.ts';
+import type { Vault } from './vault.ts';
+
+/** What each credential type holds; validated on create. */
+export const CredentialData = {
+  openai: z.object({ apiKey: z.string().min(1), baseUrl: z.url().optional() }),
+  http_header: z.object({ name: z.string().regex(/^[A-Za-z0-9-]{1,100}$/, 'must be a header name'), value: z.string().min(1) }),
+  http_basic: z.object({ username: z.string().min(1), password: z.string() }),
+  http_bearer: z.object({ token: z.string().min(1) }),
+} as const;
+export type CredentialType = keyof typeof CredentialData;
+
+export const CreateCredential = z.object({
+  name: z.string().min(1).max(100),
+  type: z.enum(Object.keys(CredentialData) as [CredentialType, ...CredentialType[]]),
+  data: z.record(z.string(), z.unknown()),
+});
+export type CreateCredential = z.infer<typeof CreateCredential>;
+
+export interface CredentialSummary {
+  id: string;
+  name: string;
+  type: string;
+  createdAt: string;
+}
+
+const summary = (row: CredentialRecord): CredentialSummary => ({ id: row.id, name: row.name, type: row.type, createdAt: row.createdAt.toISOString() });
+const context = (row: { teamId: string; id: string }) => `${row.teamId}:${row.id}`;
+
+export type CredentialService = ReturnType<typeof createCredentialService>;
+
+export function createCredentialService(deps: { orm: Orm; vault: Vault }) {
+  const { orm, vault } = deps;
+  const store: CredentialStore = {
+    async get(teamId, credentialId) {
+      const row = await orm.em.fork().findOne(CredentialRecord, { id: credentialId, teamId });
+      if (!row) return undefined;
+      const data = JSON.parse(vault.open({ keyId: row.keyId, secret: row.secret }, context(row))) as Record<string, string>;
+      return { type: row.type as CredentialType, data };
+    },
+  };
+  return {
+    /** For activities: opens a credential of the run's team. */
+    store,
+
+    async create(teamId: string, actor: string, input: CreateCredential): Promise<CredentialSummary> {
+      const parsed = CredentialData[input.type].safeParse(input.data);
+      if (!parsed.success) {
+        throw new UserError('invalid_request', `The data of a ${input.type} credential is invalid`, {
+          problems: parsed.error.issues.map((i) => ({ path: ['data', ...i.path].join('.'), message: i.message })),
+        });
+      }
+      const id = `cred_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+      const sealed = vault.seal(JSON.stringify(parsed.data), context({ teamId, id }));
+      const em = orm.em.fork();
+      const row = em.create(CredentialRecord, { id, teamId, name: input.name, type: input.type, keyId: sealed.keyId, secret: sealed.secret, createdAt: new Date(), createdBy: actor });
+      try {
+        await em.flush();
+      } catch (error) {
+        if (error instanceof UniqueConstraintViolationException) throw new UserError('conflict', `A credential named "${input.name}" exists already`, { status: 409 });
+        throw error;
+      }
+      return summary(row);
+    },
+
+    async list(teamId: string): Promise<CredentialSummary[]> {
+      const rows = await orm.em.fork().find(CredentialRecord, { teamId }, { orderBy: { createdAt: 'desc' } });
+      return rows.map(summary);
+    },
+
+    async delete(teamId: string, id: string): Promise<void> {
+      const deleted = await orm.em.fork().nativeDelete(CredentialRecord, { id, teamId });
+      if (deleted === 0) throw new NotFoundError('Credential');
+    },
+
+    /** Re-seals every secret sealed with an older key (after rotating TRELLIS_SECRET_KEY). */
+    async reseal(): Promise<number> {
+      const em = orm.em.fork();
+      const rows = await em.find(CredentialRecord, { keyId: { $ne: vault.currentKeyId } });
+      for (const row of rows) {
+        const sealed = vault.seal(vault.open({ keyId: row.keyId, secret: row.secret }, context(row)), context(row));
+        row.keyId = sealed.keyId;
+        row.secret = sealed.secret;
+      }
+      await em.flush();
+      return rows.length;
+    },
+  };
+}

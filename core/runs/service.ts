@@ -1,0 +1,252 @@
+// Runs over the API: start (pinned version, idempotency key, plan quotas), list from the database
+// mirror, read the live state from Temporal, approve, cancel, rerun.
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import type { Orm } from '../db/orm.ts';
+import { RunIdempotency, RunRecord, WorkflowVersion } from '../db/entities.ts';
+import { NotFoundError, UserError } from '../errors.ts';
+import type { Redis } from '../redis/client.ts';
+import { withLock } from '../redis/lock.ts';
+import type { UsageService } from '../usage/service.ts';
+import type { WorkflowService } from '../workflows/service.ts';
+import { newRunId, type EngineSettings } from './start-run.ts';
+import { Graph } from '../../workflows/graph/schema.ts';
+import { upstreamOf } from '../../workflows/graph/validate.ts';
+import type { NodeState, RunState } from '../../workflows/interpreter/state.ts';
+import { decide, getRunState } from '../../workflows/messages.ts';
+import type { RunGraphInput, RunGraphResult, TriggerType } from '../../workflows/run-graph.ts';
+import { GraphVersionKey, TeamIdKey, TriggerTypeKey, TrellisWorkflowIdKey } from '../../workflows/search-attributes.ts';
+
+export type PublicRunStatus = RunState['status'];
+
+export interface RunSummary {
+  runId: string;
+  workflowId: string;
+  version: number;
+  status: string;
+  trigger: string;
+  startedAt: string;
+  endedAt: string | null;
+  error: string | null;
+}
+
+export interface RunDetail extends Omit<RunSummary, 'endedAt' | 'error'> {
+  endedAt?: string;
+  input: unknown;
+  output?: unknown;
+  outputRef?: unknown;
+  error?: { message: string; nodeId?: string };
+  nodes: Record<string, NodeState>;
+  usage: { aiTokens: number; costUsd: number };
+}
+
+export interface StartRequest {
+  workflowId: string;
+  version?: number;
+  input?: unknown;
+  idempotencyKey?: string;
+  trigger: TriggerType;
+  triggeredBy: string;
+  /** A known run id (webhook deliveries pick theirs before starting). */
+  runId?: string;
+  seed?: Record<string, NodeState>;
+}
+
+const summary = (row: RunRecord): RunSummary => ({
+  runId: row.id, workflowId: row.workflowId, version: row.version, status: row.status, trigger: row.trigger,
+  startedAt: row.startedAt.toISOString(), endedAt: row.endedAt?.toISOString() ?? null, error: row.error ?? null,
+});
+
+/** Temporal's status is the truth; the query refines "running" into running or waiting. */
+function statusOf(description: WorkflowExecutionDescription, live?: RunState): PublicRunStatus {
+  switch (description.status.name) {
+    case 'RUNNING':
+    case 'CONTINUED_AS_NEW':
+      return live?.status === 'waiting' ? 'waiting' : 'running';
+    case 'COMPLETED':
+      return 'succeeded';
+    case 'FAILED':
+      return 'failed';
+    case 'TIMED_OUT':
+      return 'timed_out';
+    case 'CANCELLED':
+    case 'TERMINATED':
+      return 'cancelled';
+    default:
+      return live?.status ?? 'running';
+  }
+}
+
+export type RunService = ReturnType<typeof createRunService>;
+
+export function createRunService(deps: { orm: Orm; redis: Redis; temporal: Client; engine: EngineSettings; usage: UsageService; workflows: WorkflowService }) {
+  const { orm, temporal, usage } = deps;
+
+  async function findRow(teamId: string, runId: string): Promise<RunRecord> {
+    const row = await orm.em.fork().findOne(RunRecord, { id: runId, teamId });
+    if (!row) throw new NotFoundError('Run');
+    return row;
+  }
+
+  async function start(teamId: string, request: StartRequest): Promise<{ runId: string; existing: boolean }> {
+    const workflow = await deps.workflows.find(teamId, request.workflowId);
+    const versionNumber = request.version ?? workflow.latestVersion;
+    const version = await orm.em.fork().findOne(WorkflowVersion, { workflowId: workflow.id, version: versionNumber });
+    if (!version) throw new UserError('invalid_request', `Workflow ${workflow.id} has no version ${versionNumber}`, { status: 404 });
+    let runId = request.runId ?? newRunId();
+
+    if (request.idempotencyKey) {
+      // The key is claimed in the database: a unique constraint decides which request of a burst wins.
+      try {
+        await orm.em.fork().insert(RunIdempotency, { teamId, key: request.idempotencyKey, runId, createdAt: new Date() });
+      } catch (error) {
+        if (!(error instanceof UniqueConstraintViolationException)) throw error;
+        const claimed = await orm.em.fork().findOneOrFail(RunIdempotency, { teamId, key: request.idempotencyKey });
+        runId = claimed.runId;
+        // Starting again with the same id is a no-op (USE_EXISTING) and heals a winner that died
+        // between claiming the key and starting the run.
+        await launch(teamId, runId, request, workflow.id, versionNumber, version.graph);
+        return { runId, existing: true };
+      }
+    }
+
+    await withLock(deps.redis, `lock:run-start:${teamId}`, async () => {
+      await usage.checkRunStart(teamId);
+      // The mirror row is written before the run starts so the concurrency count sees it at once.
+      await orm.em.fork().upsert(RunRecord, {
+        id: runId, teamId, workflowId: workflow.id, version: versionNumber, trigger: request.trigger, status: 'running',
+        startedAt: new Date(), endedAt: null, error: null, input: JSON.stringify(request.input ?? {}), triggeredBy: request.triggeredBy,
+        aiTokens: 0, costUsd: 0, nodeExecutions: 0,
+      });
+    });
+    await usage.record(teamId, { runs: 1 });
+    try {
+      await launch(teamId, runId, request, workflow.id, versionNumber, version.graph);
+    } catch (error) {
+      await orm.em.fork().nativeUpdate(RunRecord, { id: runId }, { status: 'failed', endedAt: new Date(), error: `could not start: ${(error as Error).message}` });
+      throw error;
+    }
+    return { runId, existing: false };
+  }
+
+  /**
+   * Starts the run's workflow; starting an id that exists already is a no-op. Requests sharing an
+   * idempotency key all call this with the same id: one execution results, even after it ended.
+   */
+  async function launch(teamId: string, runId: string, request: StartRequest, workflowId: string, version: number, graph: unknown) {
+    const args: RunGraphInput = {
+      graph: Graph.parse(graph), version, input: request.input ?? {}, teamId, workflowId, trigger: request.trigger, seed: request.seed,
+      blobThresholdBytes: deps.engine.blobThresholdBytes, maxConcurrency: deps.engine.maxConcurrency,
+    };
+    await temporal.workflow.start<(input: RunGraphInput) => Promise<RunGraphResult>>('runGraph', {
+      workflowId: runId,
+      taskQueue: deps.engine.taskQueue,
+      args: [args],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      typedSearchAttributes: [
+        { key: TeamIdKey, value: teamId },
+        { key: TrellisWorkflowIdKey, value: workflowId },
+        { key: TriggerTypeKey, value: request.trigger },
+        { key: GraphVersionKey, value: version },
+      ],
+    }).catch((error: unknown) => {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    });
+  }
+
+  return {
+    start,
+
+    async list(teamId: string, query: { workflowId?: string; status?: string; limit: number; cursor?: string }) {
+      const where: Record<string, unknown> = { teamId, trigger: { $nin: ['map', 'subworkflow'] } };
+      if (query.workflowId) where.workflowId = query.workflowId;
+      if (query.status) where.status = query.status;
+      if (query.cursor) {
+        const [time, id] = JSON.parse(Buffer.from(query.cursor, 'base64url').toString()) as [number, string];
+        where.$or = [{ startedAt: { $lt: new Date(time) } }, { startedAt: new Date(time), id: { $lt: id } }];
+      }
+      const rows = await orm.em.fork().find(RunRecord, where, { orderBy: { startedAt: 'desc', id: 'desc' }, limit: query.limit + 1 });
+      const items = rows.slice(0, query.limit);
+      const last = items.at(-1);
+      return {
+        items: items.map(summary),
+        nextCursor: rows.length > query.limit && last ? Buffer.from(JSON.stringify([last.startedAt.getTime(), last.id])).toString('base64url') : null,
+      };
+    },
+
+    /** The mirror merged with the workflow's own state; Temporal's status wins. */
+    async get(teamId: string, runId: string): Promise<RunDetail> {
+      const row = await findRow(teamId, runId);
+      const handle = temporal.workflow.getHandle(runId);
+      let description: WorkflowExecutionDescription | undefined;
+      let live: RunState | undefined;
+      try {
+        description = await handle.describe();
+        // Queries need a worker; with none, the run still shows its true status from describe().
+        live = await Promise.race([handle.query(getRunState), new Promise<undefined>((r) => setTimeout(() => r(undefined), 3_000).unref())]);
+      } catch (error) {
+        if (!(error instanceof WorkflowNotFoundError) && description === undefined) throw error;
+      }
+      const status = description ? statusOf(description, live) : (row.status as PublicRunStatus);
+      const endedAt = description?.closeTime?.toISOString() ?? live?.endedAt ?? row.endedAt?.toISOString();
+      const { endedAt: _mirrorEnd, error: _mirrorError, ...base } = summary(row);
+      return {
+        ...base,
+        status,
+        ...(endedAt ? { endedAt } : {}),
+        input: row.input ? (JSON.parse(row.input) as unknown) : {},
+        ...(live?.output !== undefined ? { output: live.output } : {}),
+        ...(live?.outputRef ? { outputRef: live.outputRef } : {}),
+        ...(live?.error ? { error: live.error } : row.error ? { error: { message: row.error } } : {}),
+        nodes: live?.nodes ?? {},
+        usage: live?.usage ?? { aiTokens: row.aiTokens, costUsd: Number(row.costUsd) },
+      };
+    },
+
+    async cancel(teamId: string, runId: string): Promise<void> {
+      await findRow(teamId, runId);
+      await temporal.workflow.getHandle(runId).cancel();
+    },
+
+    async decide(teamId: string, runId: string, input: { nodeId: string; decision: 'approve' | 'reject'; comment?: string; data?: Record<string, unknown>; actor: string }) {
+      await findRow(teamId, runId);
+      try {
+        return await temporal.workflow.getHandle(runId).executeUpdate(decide, { args: [input] });
+      } catch (error) {
+        if (error instanceof WorkflowUpdateFailedError) {
+          const message = error.cause?.message ?? error.message;
+          if (message.startsWith('the form data is invalid')) throw new UserError('invalid_form_data', message, { status: 422 });
+          throw new UserError('node_not_waiting', message, { status: 409 });
+        }
+        if (error instanceof WorkflowNotFoundError) throw new UserError('node_not_waiting', 'The run has finished', { status: 409 });
+        throw error;
+      }
+    },
+
+    /** A new run of the same version and input; from a node, reusing the outputs upstream of it. */
+    async rerun(teamId: string, runId: string, actor: string, fromNode?: string) {
+      const row = await findRow(teamId, runId);
+      let seed: Record<string, NodeState> | undefined;
+      if (fromNode) {
+        const version = await orm.em.fork().findOneOrFail(WorkflowVersion, { workflowId: row.workflowId, version: row.version });
+        const graph = Graph.parse(version.graph);
+        if (!graph.nodes.some((n) => n.id === fromNode)) {
+          throw new UserError('invalid_request', `The run's graph has no node "${fromNode}"`, { problems: [{ path: 'fromNode', message: 'unknown node' }] });
+        }
+        const original = await temporal.workflow.getHandle(runId).query(getRunState);
+        seed = {};
+        for (const id of upstreamOf(graph, fromNode)) {
+          const state = original.nodes[id];
+          if (state && (state.status === 'succeeded' || state.status === 'skipped')) seed[id] = state;
+        }
+      }
+      return start(teamId, {
+        workflowId: row.workflowId, version: row.version, input: row.input ? (JSON.parse(row.input) as unknown) : {},
+        trigger: 'rerun', triggeredBy: actor, seed,
+      });
+    },
+  };
+}

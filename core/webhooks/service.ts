@@ -1,0 +1,112 @@
+// Signed webhooks: POST /hooks/{id} with X-Trellis-Signature: t=<unix s>,v1=<hex HMAC-SHA256(secret,
+// "<t>.<raw body>")>. The secret is shown once and kept sealed; deliveries are deduplicated by
+// X-Trellis-Delivery so a sender's retry never starts a second run.
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { Orm } from '../db/orm.ts';
+import { WebhookDelivery, WebhookRecord } from '../db/entities.ts';
+import { NotFoundError, UnauthorizedError, UserError } from '../errors.ts';
+import type { Vault } from '../credentials/vault.ts';
+import type { RunService } from '../runs/service.ts';
+import { newRunId } from '../runs/start-run.ts';
+import type { WorkflowService } from '../workflows/service.ts';
+
+export const SIGNATURE_TOLERANCE_SECONDS = 300;
+
+export function sign(secret: string, timestamp: number, rawBody: Buffer | string): string {
+  return createHmac('sha256', secret).update(`${timestamp}.`).update(rawBody).digest('hex');
+}
+
+/** Checks a signature header; throws 401 naming what is wrong. */
+export function verifySignature(secret: string, header: string | undefined, rawBody: Buffer, now = Date.now()): void {
+  if (!header) throw new UnauthorizedError('X-Trellis-Signature is missing', 'missing_signature');
+  const parts = Object.fromEntries(header.split(',').map((part) => part.trim().split('=', 2) as [string, string]));
+  const timestamp = Number(parts.t);
+  if (!Number.isInteger(timestamp) || !parts.v1) throw new UnauthorizedError('X-Trellis-Signature must be t=<unix seconds>,v1=<hex>', 'invalid_signature');
+  if (Math.abs(now / 1000 - timestamp) > SIGNATURE_TOLERANCE_SECONDS) {
+    throw new UnauthorizedError(`The signature timestamp is more than ${SIGNATURE_TOLERANCE_SECONDS / 60} minutes away from now`, 'signature_expired');
+  }
+  const expected = Buffer.from(sign(secret, timestamp, rawBody), 'hex');
+  const given = Buffer.from(/^[0-9a-f]+$/i.test(parts.v1) ? parts.v1 : '', 'hex');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    throw new UnauthorizedError('The signature does not match the body', 'invalid_signature');
+  }
+}
+
+const context = (row: { teamId: string; id: string }) => `webhook:${row.teamId}:${row.id}`;
+
+export type WebhookService = ReturnType<typeof createWebhookService>;
+
+export function createWebhookService(deps: { orm: Orm; vault: Vault; runs: RunService; workflows: WorkflowService; publicUrl: string }) {
+  const { orm, vault } = deps;
+  const url = (id: string) => `${deps.publicUrl.replace(/\/$/, '')}/hooks/${id}`;
+
+  return {
+    url,
+
+    async create(teamId: string, workflowId: string, actor: string) {
+      await deps.workflows.find(teamId, workflowId);
+      const id = `wh_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+      const secret = `whsec_${randomBytes(32).toString('base64url')}`;
+      const sealed = vault.seal(secret, context({ teamId, id }));
+      const createdAt = new Date();
+      await orm.em.fork().insert(WebhookRecord, { id, teamId, workflowId, keyId: sealed.keyId, secret: sealed.secret, createdAt, createdBy: actor });
+      return { id, url: url(id), secret, workflowId, createdAt: createdAt.toISOString() };
+    },
+
+    async list(teamId: string, workflowId: string) {
+      await deps.workflows.find(teamId, workflowId);
+      const rows = await orm.em.fork().find(WebhookRecord, { teamId, workflowId }, { orderBy: { createdAt: 'desc' } });
+      return rows.map((r) => ({ id: r.id, url: url(r.id), workflowId: r.workflowId, createdAt: r.createdAt.toISOString() }));
+    },
+
+    async delete(teamId: string, workflowId: string, id: string) {
+      const deleted = await orm.em.fork().nativeDelete(WebhookRecord, { id, teamId, workflowId });
+      if (deleted === 0) throw new NotFoundError('Webhook');
+    },
+
+    async deleteForWorkflow(teamId: string, workflowId: string) {
+      await orm.em.fork().nativeDelete(WebhookRecord, { teamId, workflowId });
+    },
+
+    /** Verifies and accepts one delivery; the same delivery id answers with the same run. */
+    async deliver(webhookId: string, request: { signature?: string; deliveryId?: string; rawBody: Buffer; contentType?: string; runId?: string }) {
+      const hook = await orm.em.fork().findOne(WebhookRecord, { id: webhookId });
+      if (!hook) throw new NotFoundError('Webhook');
+      verifySignature(vault.open({ keyId: hook.keyId, secret: hook.secret }, context(hook)), request.signature, request.rawBody);
+      const input = parseBody(request.rawBody, request.contentType);
+      let runId = request.runId ?? newRunId();
+      if (request.deliveryId) {
+        if (request.deliveryId.length > 200) throw new UserError('invalid_request', 'X-Trellis-Delivery is longer than 200 characters');
+        try {
+          await orm.em.fork().insert(WebhookDelivery, { webhookId, deliveryId: request.deliveryId, runId, createdAt: new Date() });
+        } catch (error) {
+          if (!(error instanceof UniqueConstraintViolationException)) throw error;
+          const seen = await orm.em.fork().findOneOrFail(WebhookDelivery, { webhookId, deliveryId: request.deliveryId });
+          return { runId: seen.runId, teamId: hook.teamId, workflowId: hook.workflowId, duplicate: true };
+        }
+      }
+      try {
+        ({ runId } = await deps.runs.start(hook.teamId, { workflowId: hook.workflowId, input, trigger: 'webhook', triggeredBy: webhookId, runId }));
+      } catch (error) {
+        // Not accepted: the sender may retry the same delivery.
+        if (request.deliveryId) await orm.em.fork().nativeDelete(WebhookDelivery, { webhookId, deliveryId: request.deliveryId });
+        throw error;
+      }
+      return { runId, teamId: hook.teamId, workflowId: hook.workflowId, duplicate: false };
+    },
+  };
+}
+
+function parseBody(raw: Buffer, contentType: string | undefined): unknown {
+  const text = raw.toString('utf8');
+  if (text.length === 0) return {};
+  if (!contentType || contentType.includes('json')) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      if (contentType?.includes('json')) throw new UserError('invalid_body', 'The body is not valid JSON', { problems: [{ path: '(body)', message: 'invalid JSON' }] });
+    }
+  }
+  return { body: text };
+}

@@ -1,0 +1,135 @@
+// Saved workflows: every save of a graph is a new immutable version; runs pin the version they
+// started with. Graphs are validated with the engine's own `validate` (422 with every problem).
+import { randomUUID } from 'node:crypto';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { Orm } from '../db/orm.ts';
+import { WorkflowDefinition, WorkflowVersion } from '../db/entities.ts';
+import { NotFoundError, UserError } from '../errors.ts';
+import { afterCursor, encodeCursor, type Page, type PageQuery } from '../pagination.ts';
+import type { UsageService } from '../usage/service.ts';
+import { Graph } from '../../workflows/graph/schema.ts';
+import { validate } from '../../workflows/graph/validate.ts';
+
+export interface WorkflowSummary {
+  id: string;
+  name: string;
+  description: string | null;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface WorkflowDetail extends WorkflowSummary {
+  graph: Graph;
+}
+
+function summary(row: WorkflowDefinition): WorkflowSummary {
+  return { id: row.id, name: row.name, description: row.description ?? null, version: row.latestVersion, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString() };
+}
+
+/** Parses and validates a graph; every problem comes back in one 422. */
+export function requireValidGraph(candidate: unknown): Graph {
+  const problems = validate(candidate);
+  if (problems.length > 0) {
+    throw new UserError('invalid_graph', `The graph has ${problems.length} problem${problems.length === 1 ? '' : 's'}`, {
+      status: 422,
+      problems: problems.map((p) => ({ path: p.path ? `graph.${p.path}` : 'graph', message: p.message })),
+    });
+  }
+  return Graph.parse(candidate);
+}
+
+export type WorkflowService = ReturnType<typeof createWorkflowService>;
+
+export function createWorkflowService(deps: { orm: Orm; usage: UsageService; onDelete?: (teamId: string, workflowId: string) => Promise<void> }) {
+  const { orm, usage } = deps;
+
+  async function find(teamId: string, id: string): Promise<WorkflowDefinition> {
+    const row = await orm.em.fork().findOne(WorkflowDefinition, { id, teamId, deletedAt: null });
+    if (!row) throw new NotFoundError('Workflow');
+    return row;
+  }
+
+  async function version(workflowId: string, n: number): Promise<WorkflowVersion> {
+    const row = await orm.em.fork().findOne(WorkflowVersion, { workflowId, version: n });
+    if (!row) throw new NotFoundError(`Version ${n}`);
+    return row;
+  }
+
+  return {
+    find,
+
+    async create(teamId: string, actor: string, input: { name: string; description?: string; graph: unknown }): Promise<WorkflowDetail> {
+      const graph = requireValidGraph(input.graph);
+      const em = orm.em.fork();
+      await usage.checkWorkflowCount(teamId, await em.count(WorkflowDefinition, { teamId, deletedAt: null }));
+      await usage.checkGraphSize(teamId, graph.nodes.length);
+      const now = new Date();
+      const id = `wf_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+      const row = em.create(WorkflowDefinition, { id, teamId, name: input.name, description: input.description ?? null, latestVersion: 1, createdAt: now, updatedAt: now, deletedAt: null });
+      em.create(WorkflowVersion, { workflowId: id, version: 1, graph, createdAt: now, createdBy: actor });
+      await em.flush();
+      return { ...summary(row), graph };
+    },
+
+    async list(teamId: string, page: PageQuery & { search?: string }): Promise<Page<WorkflowSummary>> {
+      const where = { teamId, deletedAt: null, ...(page.search ? { name: { $like: `%${page.search.replace(/[%_]/g, '')}%` } } : {}), ...afterCursor(page.cursor) };
+      const rows = await orm.em.fork().find(WorkflowDefinition, where, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: page.limit + 1 });
+      const items = rows.slice(0, page.limit);
+      return { items: items.map(summary), nextCursor: rows.length > page.limit ? encodeCursor(items.at(-1) as WorkflowDefinition) : null };
+    },
+
+    async get(teamId: string, id: string): Promise<WorkflowDetail> {
+      const row = await find(teamId, id);
+      const v = await version(id, row.latestVersion);
+      return { ...summary(row), graph: v.graph as Graph };
+    },
+
+    async getVersion(teamId: string, id: string, n: number): Promise<WorkflowDetail & { createdBy: string | null }> {
+      const row = await find(teamId, id);
+      const v = await version(id, n);
+      return { ...summary(row), version: n, graph: v.graph as Graph, createdAt: v.createdAt.toISOString(), createdBy: v.createdBy ?? null };
+    },
+
+    async listVersions(teamId: string, id: string): Promise<{ version: number; createdAt: string; createdBy: string | null }[]> {
+      await find(teamId, id);
+      const rows = await orm.em.fork().find(WorkflowVersion, { workflowId: id }, { orderBy: { version: 'desc' }, fields: ['version', 'createdAt', 'createdBy'] });
+      return rows.map((r) => ({ version: r.version, createdAt: r.createdAt.toISOString(), createdBy: r.createdBy ?? null }));
+    },
+
+    /** A new version when a graph is given; name/description changes alone keep the version. */
+    async update(teamId: string, id: string, actor: string, input: { name?: string; description?: string; graph?: unknown }): Promise<WorkflowDetail> {
+      const graph = input.graph === undefined ? undefined : requireValidGraph(input.graph);
+      if (graph) await usage.checkGraphSize(teamId, graph.nodes.length);
+      const em = orm.em.fork();
+      const row = await em.findOne(WorkflowDefinition, { id, teamId, deletedAt: null });
+      if (!row) throw new NotFoundError('Workflow');
+      const now = new Date();
+      if (input.name !== undefined) row.name = input.name;
+      if (input.description !== undefined) row.description = input.description;
+      row.updatedAt = now;
+      if (graph) {
+        row.latestVersion += 1;
+        em.create(WorkflowVersion, { workflowId: id, version: row.latestVersion, graph, createdAt: now, createdBy: actor });
+      }
+      try {
+        await em.flush();
+      } catch (error) {
+        // Two saves raced for the same version number: the later one must reload and retry.
+        if (error instanceof UniqueConstraintViolationException) throw new UserError('conflict', 'The workflow was saved by someone else at the same time; reload and save again', { status: 409 });
+        throw error;
+      }
+      const latest = await version(id, row.latestVersion);
+      return { ...summary(row), graph: latest.graph as Graph };
+    },
+
+    async delete(teamId: string, id: string): Promise<void> {
+      const em = orm.em.fork();
+      const row = await em.findOne(WorkflowDefinition, { id, teamId, deletedAt: null });
+      if (!row) throw new NotFoundError('Workflow');
+      row.deletedAt = new Date();
+      await em.flush();
+      await deps.onDelete?.(teamId, id);
+    },
+  };
+}

@@ -1,4 +1,4 @@
-import { evaluate, ExpressionError, renderTemplate, type ExpressionContext } from '../../../workflows/graph/expressions.ts';
+import { evaluate, EVALUATION_LIMITS, ExpressionError, renderTemplate, stepReferences, type ExpressionContext } from '../../../workflows/graph/expressions.ts';
 
 const context: ExpressionContext = {
   input: { name: 'Ada', count: 3, items: [{ price: 5 }, { price: 20 }] },
@@ -33,5 +33,57 @@ describe('expressions', () => {
 
   it('fails a template whose path is missing instead of rendering an empty string', async () => {
     await expect(renderTemplate('Hi {{ input.nope }}', context)).rejects.toThrow('input.nope');
+  });
+});
+
+describe('runaway expressions', () => {
+  it('stops a non-terminating recursion after a fixed number of steps (deterministic)', async () => {
+    // A tail call: JSONata runs it as a loop, so only the step budget can stop it.
+    await expect(evaluate('($f := function($n) { $f($n + 1) }; $f(0))', context)).rejects.toThrow(
+      `the expression ran for more than ${EVALUATION_LIMITS.steps} evaluation steps`,
+    );
+    await expect(evaluate('($f := function($n) { $f($n + 1) }; $f(0))', context, { steps: 1_000 })).rejects.toThrow(
+      'the expression ran for more than 1000 evaluation steps; check for a non-terminating recursion or an oversized computation (in expression',
+    );
+  });
+
+  it('stops a deep recursion', async () => {
+    await expect(evaluate('($f := function($n) { 1 + $f($n + 1) }; $f(0))', context, { depth: 500 })).rejects.toThrow(/^Stack overflow/);
+  });
+
+  it('stops a long computation on the wall clock outside workflows', async () => {
+    await expect(evaluate('$sum($map([1..1000000], function($x) { $x * 2 }))', context, { steps: Infinity, timeoutMs: 50 })).rejects.toThrow(
+      /^Evaluation timeout after 50 milliseconds/,
+    );
+  });
+
+  it('still evaluates ordinary work over thousands of items', async () => {
+    const big = { ...context, input: { items: Array.from({ length: 5_000 }, (_, i) => ({ price: i })) } };
+    expect(await evaluate('$count(input.items[price >= 2500])', big)).toBe(2_500);
+    expect(await evaluate('($f := function($n) { $n <= 1 ? 1 : $n * $f($n - 1) }; $f(10))', context)).toBe(3_628_800);
+  });
+
+  it('applies the limits to templates', async () => {
+    await expect(renderTemplate('n = {{ $sum([1..10]) }}', context, { steps: 3 })).rejects.toThrow('more than 3 evaluation steps');
+  });
+});
+
+describe('stepReferences', () => {
+  const ids = (expression: string) => stepReferences(expression).map((r) => `${r.form}:${r.id}`);
+
+  it('finds steps read with a dot, $$, backticks and $lookup', () => {
+    expect(ids('steps.fetch.output.status = 200 and steps.fetch.status = "succeeded"')).toEqual(['dot:fetch']);
+    expect(ids('$$.steps.a.output + $.steps.b.output + steps.`c`.output + steps . d')).toEqual(['dot:a', 'dot:b', 'dot:c', 'dot:d']);
+    expect(ids('$lookup(steps, "e").output & $lookup( $$.steps , \'f\' )')).toEqual(['lookup:e', 'lookup:f']);
+    expect(stepReferences('$$.steps.a.output')[0]?.text).toBe('$$.steps.a');
+  });
+
+  it('flags the bracket form, which JSONata reads as a filter', () => {
+    expect(stepReferences('steps["fetch"].output')).toEqual([{ id: 'fetch', text: 'steps["fetch"]', form: 'bracket' }]);
+  });
+
+  it('ignores string literals, comments, nested fields and other roots', () => {
+    expect(ids('"steps.a" & \'steps.b\' & "say \\"steps.c\\""')).toEqual([]);
+    expect(ids('/* steps.a */ input.steps.b & item.steps.c & $steps.d & mysteps.e & steps')).toEqual([]);
   });
 });

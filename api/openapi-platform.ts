@@ -1,0 +1,132 @@
+// The OpenAPI description of the Credentials, Workflows, Runs and Webhooks endpoints. Request
+// bodies come from the zod schemas the routes parse with, so they cannot drift.
+import { z } from 'zod';
+import { CreateCredential } from '../core/credentials/service.ts';
+import { NODE_TYPES } from '../workflows/graph/registry.ts';
+import { DecisionRequest, RerunRequest, StartRunRequest } from './routes/runs.ts';
+import { CreateScheduleRequest, CreateWorkflowRequest, UpdateWorkflowRequest } from './routes/workflows.ts';
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: unknown) => ({ 'application/json': { schema } });
+const body = (schema: z.ZodType) => ({ required: true, content: json(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' })) });
+const ok = (description: string, schema?: unknown) => ({ description, ...(schema ? { content: json(schema) } : {}) });
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
+const param = (name: string, description: string) => ({ name, in: 'path', required: true, description, schema: { type: 'string' } });
+const USER_OR_KEY = [{ bearerAuth: [] }, { sessionCookie: [] }];
+const teamId = param('teamId', 'a team the caller belongs to (404 for any other team)');
+const workflowId = param('id', 'workflow id');
+const runId = param('runId', 'run id');
+const common = {
+  401: problem('no or invalid credentials'),
+  403: problem('the role or API key scope does not allow this'),
+  404: problem('not found (also for resources of other teams)'),
+  429: problem('rate limited or over a plan quota (code says which): Retry-After says when to retry'),
+};
+const iso = { type: 'string', format: 'date-time' };
+const list = (item: string) => ({ type: 'object', properties: { items: { type: 'array', items: ref(item) } } });
+const page = (item: string) => ({ type: 'object', properties: { items: { type: 'array', items: ref(item) }, nextCursor: { type: ['string', 'null'] } } });
+const op = (tag: string, summary: string, extra: object) => ({ tags: [tag], summary, security: USER_OR_KEY, ...extra });
+
+export const platformSchemas = {
+  Graph: {
+    type: 'object',
+    description: 'A workflow graph (see the graph language in the docs).',
+    properties: {
+      nodes: { type: 'array', items: { type: 'object', required: ['id', 'type', 'config'], properties: { id: { type: 'string' }, type: { type: 'string', enum: [...NODE_TYPES] }, config: { type: 'object' } } } },
+      edges: { type: 'array', items: { type: 'object', required: ['from', 'to'], properties: { from: { type: 'string' }, port: { type: 'string' }, to: { type: 'string' } } } },
+    },
+  },
+  Workflow: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, description: { type: ['string', 'null'] }, version: { type: 'integer' }, createdAt: iso, updatedAt: iso, graph: ref('Graph') } },
+  WorkflowVersion: { type: 'object', properties: { version: { type: 'integer' }, createdAt: iso, createdBy: { type: ['string', 'null'] } } },
+  Credential: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, type: { type: 'string' }, createdAt: iso } },
+  Webhook: { type: 'object', properties: { id: { type: 'string' }, url: { type: 'string' }, workflowId: { type: 'string' }, createdAt: iso, secret: { type: 'string', description: 'only in the answer to POST (shown once)' } } },
+  Schedule: {
+    type: 'object',
+    properties: { id: { type: 'string' }, workflowId: { type: 'string' }, cron: { type: 'string' }, timezone: { type: 'string' }, input: {}, paused: { type: 'boolean' }, nextRunTimes: { type: 'array', items: iso }, createdAt: iso },
+  },
+  RunSummary: {
+    type: 'object',
+    properties: { runId: { type: 'string' }, workflowId: { type: 'string' }, version: { type: 'integer' }, status: { type: 'string' }, trigger: { type: 'string' }, startedAt: iso, endedAt: { anyOf: [iso, { type: 'null' }] }, error: { type: ['string', 'null'] } },
+  },
+  Run: {
+    type: 'object',
+    properties: {
+      runId: { type: 'string' }, workflowId: { type: 'string' }, version: { type: 'integer' },
+      status: { type: 'string', enum: ['running', 'waiting', 'succeeded', 'failed', 'cancelled', 'timed_out'] },
+      startedAt: iso, endedAt: iso, input: {}, output: {}, outputRef: { type: 'object', description: 'a large output kept in blob storage' },
+      error: { type: 'object', properties: { message: { type: 'string' }, nodeId: { type: 'string' } } },
+      nodes: { type: 'object', additionalProperties: { type: 'object', properties: { status: { type: 'string' }, attempts: { type: 'integer' }, startedAt: iso, endedAt: iso, output: {}, outputRef: { type: 'object' }, error: { type: 'object' } } } },
+      usage: { type: 'object', properties: { aiTokens: { type: 'integer' }, costUsd: { type: 'number' } } },
+    },
+  },
+};
+
+export function platformPaths(): Record<string, unknown> {
+  const wf = '/api/v1/teams/{teamId}/workflows';
+  return {
+    '/api/v1/teams/{teamId}/credentials': {
+      post: op('credentials', 'Store a credential (sealed at rest, never returned)', { parameters: [teamId], requestBody: body(CreateCredential), responses: { 201: ok('stored', ref('Credential')), 400: problem('invalid data'), 409: problem('name taken'), ...common } }),
+      get: op('credentials', 'List credentials (no secrets)', { parameters: [teamId], responses: { 200: ok('credentials', list('Credential')), ...common } }),
+    },
+    '/api/v1/teams/{teamId}/credentials/{credentialId}': {
+      delete: op('credentials', 'Delete a credential', { parameters: [teamId, param('credentialId', 'credential id')], responses: { 204: ok('deleted'), ...common } }),
+    },
+    [wf]: {
+      post: op('workflows', 'Create a workflow (version 1)', { parameters: [teamId], requestBody: body(CreateWorkflowRequest), responses: { 201: ok('created', ref('Workflow')), 422: problem('invalid graph: problems lists each {path, message}'), ...common } }),
+      get: op('workflows', 'List workflows', { parameters: [teamId, { name: 'search', in: 'query', schema: { type: 'string' } }, { name: 'limit', in: 'query', schema: { type: 'integer' } }, { name: 'cursor', in: 'query', schema: { type: 'string' } }], responses: { 200: ok('a page', page('Workflow')), ...common } }),
+    },
+    [`${wf}/{id}`]: {
+      get: op('workflows', 'The latest version of a workflow', { parameters: [teamId, workflowId], responses: { 200: ok('workflow', ref('Workflow')), ...common } }),
+      put: op('workflows', 'Save: a new graph makes version n+1', { parameters: [teamId, workflowId], requestBody: body(UpdateWorkflowRequest), responses: { 200: ok('saved', ref('Workflow')), 409: problem('saved concurrently'), 422: problem('invalid graph'), ...common } }),
+      delete: op('workflows', 'Delete a workflow, its webhooks and schedules', { parameters: [teamId, workflowId], responses: { 204: ok('deleted'), ...common } }),
+    },
+    [`${wf}/{id}/versions`]: { get: op('workflows', 'Version history', { parameters: [teamId, workflowId], responses: { 200: ok('versions', list('WorkflowVersion')), ...common } }) },
+    [`${wf}/{id}/versions/{version}`]: { get: op('workflows', 'One version, read-only', { parameters: [teamId, workflowId, param('version', 'version number')], responses: { 200: ok('workflow at that version', ref('Workflow')), ...common } }) },
+    [`${wf}/{id}/webhooks`]: {
+      post: op('webhooks', 'Create a signed webhook (the secret is shown once)', { parameters: [teamId, workflowId], responses: { 201: ok('created', ref('Webhook')), ...common } }),
+      get: op('webhooks', 'List webhooks (no secrets)', { parameters: [teamId, workflowId], responses: { 200: ok('webhooks', list('Webhook')), ...common } }),
+    },
+    [`${wf}/{id}/webhooks/{webhookId}`]: { delete: op('webhooks', 'Delete a webhook', { parameters: [teamId, workflowId, param('webhookId', 'webhook id')], responses: { 204: ok('deleted'), ...common } }) },
+    [`${wf}/{id}/schedules`]: {
+      post: op('schedules', 'Create a cron schedule (overlapping runs are skipped)', { parameters: [teamId, workflowId], requestBody: body(CreateScheduleRequest), responses: { 201: ok('created', ref('Schedule')), 400: problem('invalid cron or time zone'), ...common } }),
+      get: op('schedules', 'List schedules with their next 5 fire times', { parameters: [teamId, workflowId], responses: { 200: ok('schedules', list('Schedule')), ...common } }),
+    },
+    [`${wf}/{id}/schedules/{scheduleId}`]: { delete: op('schedules', 'Delete a schedule', { parameters: [teamId, workflowId, param('scheduleId', 'schedule id')], responses: { 204: ok('deleted'), ...common } }) },
+    [`${wf}/{id}/schedules/{scheduleId}/pause`]: { post: op('schedules', 'Pause a schedule', { parameters: [teamId, workflowId, param('scheduleId', 'schedule id')], responses: { 200: ok('paused', ref('Schedule')), ...common } }) },
+    [`${wf}/{id}/schedules/{scheduleId}/resume`]: { post: op('schedules', 'Resume a schedule', { parameters: [teamId, workflowId, param('scheduleId', 'schedule id')], responses: { 200: ok('resumed', ref('Schedule')), ...common } }) },
+    [`${wf}/{id}/runs`]: {
+      post: op('runs', 'Start a run (Idempotency-Key header: the same key returns the same run)', {
+        parameters: [teamId, workflowId, { name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 200 } }],
+        requestBody: body(StartRunRequest),
+        responses: { 202: ok('started', { type: 'object', properties: { runId: { type: 'string' }, status: { type: 'string' } } }), ...common },
+      }),
+    },
+    '/api/v1/teams/{teamId}/runs': {
+      get: op('runs', 'List runs, newest first', {
+        parameters: [teamId, { name: 'workflowId', in: 'query', schema: { type: 'string' } }, { name: 'status', in: 'query', schema: { type: 'string' } }, { name: 'limit', in: 'query', schema: { type: 'integer' } }, { name: 'cursor', in: 'query', schema: { type: 'string' } }],
+        responses: { 200: ok('a page', page('RunSummary')), ...common },
+      }),
+    },
+    '/api/v1/teams/{teamId}/runs/{runId}': { get: op('runs', 'A run with its node states (live while it runs)', { parameters: [teamId, runId], responses: { 200: ok('run', ref('Run')), ...common } }) },
+    '/api/v1/teams/{teamId}/runs/{runId}/events': {
+      get: op('runs', 'Live events (Server-Sent Events): snapshot, node, token, run (final; the stream then closes)', { parameters: [teamId, runId], responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...common } }),
+    },
+    '/api/v1/teams/{teamId}/runs/{runId}/approvals/{nodeId}': {
+      post: op('runs', 'Approve or reject a waiting approval node', { parameters: [teamId, runId, param('nodeId', 'approval node id')], requestBody: body(DecisionRequest), responses: { 200: ok('decided'), 409: problem('the node is not waiting'), 422: problem('the form data does not match the node\'s form'), ...common } }),
+    },
+    '/api/v1/teams/{teamId}/runs/{runId}/cancel': { post: op('runs', 'Cancel a run', { parameters: [teamId, runId], responses: { 202: ok('cancelling'), ...common } }) },
+    '/api/v1/teams/{teamId}/runs/{runId}/rerun': {
+      post: op('runs', 'Start a new run of the same version and input; from a node, reusing the outputs upstream of it', { parameters: [teamId, runId], requestBody: body(RerunRequest), responses: { 202: ok('started'), ...common } }),
+    },
+    '/hooks/{webhookId}': {
+      post: {
+        tags: ['webhooks'],
+        summary: 'Deliver to a webhook: X-Trellis-Signature t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>; X-Trellis-Delivery dedupes retries; ?wait=true answers with the output',
+        security: [],
+        parameters: [param('webhookId', 'webhook id'), { name: 'wait', in: 'query', schema: { type: 'boolean' } }, { name: 'X-Trellis-Signature', in: 'header', required: true, schema: { type: 'string' } }, { name: 'X-Trellis-Delivery', in: 'header', schema: { type: 'string' } }],
+        requestBody: { content: { 'application/json': { schema: {} } } },
+        responses: { 200: ok('the output (with ?wait=true)'), 202: ok('accepted: {runId}'), 401: problem('missing, invalid or expired signature'), 404: problem('no such webhook'), 413: problem('body over 1 MB'), 429: problem('rate limited') },
+      },
+    },
+  };
+}

@@ -242,6 +242,81 @@ describe('workflows, runs and triggers over HTTP', () => {
     await expect(t.temporal.schedule.getHandle(schedule.body.id as string).describe()).rejects.toThrow();
   });
 
+  it('a viewer can read runs but not approve; an editor approves, cancels and reruns from a node', async () => {
+    const viewer = await signUp(t.app, smtp);
+    const invited = await me.client.post(`/api/v1/teams/${team}/invitations`, { email: viewer.email, role: 'viewer' });
+    expect(invited.status).toBe(201);
+    const token = (await smtp.linkFor(viewer.email, '/invitations/')).pathname.split('/').pop()!;
+    expect((await viewer.client.post(`/api/v1/invitations/${token}/accept`)).status).toBe(200);
+
+    const wf = await me.client.post(`/api/v1/teams/${team}/workflows`, {
+      name: 'ask',
+      graph: {
+        nodes: [
+          { id: 'first', type: 'transform', config: { expression: 'input.n * 10' } },
+          { id: 'ask', type: 'approval', config: { message: 'go on with {{ steps.first.output }}?' } },
+          { id: 'o', type: 'output', config: { value: '{{ steps.first.output }}' } },
+        ],
+        edges: [{ from: 'first', to: 'ask' }, { from: 'ask', port: 'approved', to: 'o' }],
+      },
+    });
+    const started = await me.client.post(`/api/v1/teams/${team}/workflows/${wf.body.id}/runs`, { input: { n: 4 } });
+    expect(started.status).toBe(202);
+    const runId = started.body.runId as string;
+    let run = await viewer.client.get(`/api/v1/teams/${team}/runs/${runId}`);
+    for (let i = 0; i < 100 && run.body.status !== 'waiting'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      run = await viewer.client.get(`/api/v1/teams/${team}/runs/${runId}`);
+    }
+    expect(run.body).toMatchObject({ status: 'waiting', nodes: { ask: { status: 'waiting', waiting: { message: 'go on with 40?' } } } });
+    const refused = await viewer.client.post(`/api/v1/teams/${team}/runs/${runId}/approvals/ask`, { decision: 'approve' });
+    expect(refused.status).toBe(403);
+    const notWaiting = await me.client.post(`/api/v1/teams/${team}/runs/${runId}/approvals/o`, { decision: 'approve' });
+    expect(notWaiting.status).toBe(409);
+
+    // Rerun from the approval: "first" is reused, not executed again.
+    const rerun = await me.client.post(`/api/v1/teams/${team}/runs/${runId}/rerun`, { fromNode: 'ask' });
+    expect(rerun.status).toBe(202);
+    const cancelled = await me.client.post(`/api/v1/teams/${team}/runs/${runId}/cancel`);
+    expect(cancelled.status).toBe(202);
+    for (let i = 0; i < 100 && run.body.status !== 'cancelled'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      run = await me.client.get(`/api/v1/teams/${team}/runs/${runId}`);
+    }
+    expect(run.body.status).toBe('cancelled');
+    expect(run.body.nodes.ask.status).toBe('cancelled');
+
+    const second = rerun.body.runId as string;
+    let again = await me.client.get(`/api/v1/teams/${team}/runs/${second}`);
+    for (let i = 0; i < 100 && again.body.status !== 'waiting'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      again = await me.client.get(`/api/v1/teams/${team}/runs/${second}`);
+    }
+    expect(again.body.trigger).toBe('rerun');
+    expect(again.body.nodes.first).toMatchObject({ status: 'succeeded', output: 40 });
+    expect(again.body.nodes.ask.status).toBe('waiting');
+    expect((await me.client.post(`/api/v1/teams/${team}/runs/${second}/approvals/ask`, { decision: 'approve' })).status).toBe(200);
+  });
+
+  it('refuses a run over the plan\'s concurrent runs with 429 and a code naming the quota', async () => {
+    const other = await signUp(t.app, smtp); // a fresh team on the free plan: 2 concurrent runs
+    const teamB = other.personalTeamId;
+    const wf = await other.client.post(`/api/v1/teams/${teamB}/workflows`, { name: 'hold', graph: { nodes: [{ id: 'ask', type: 'approval', config: { message: 'hold' } }] } });
+    const starts = [];
+    for (let i = 0; i < 3; i++) starts.push(await other.client.post(`/api/v1/teams/${teamB}/workflows/${wf.body.id}/runs`, {}));
+    expect(starts.map((r) => r.status)).toEqual([202, 202, 429]);
+    expect(starts[2]!.body.code).toBe('quota_concurrent_runs');
+    expect(Number(starts[2]!.headers['retry-after'])).toBeGreaterThan(0);
+    // Ending a run frees its slot.
+    await other.client.post(`/api/v1/teams/${teamB}/runs/${starts[0]!.body.runId}/cancel`);
+    let status = 0;
+    for (let i = 0; i < 100 && status !== 202; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = (await other.client.post(`/api/v1/teams/${teamB}/workflows/${wf.body.id}/runs`, {})).status;
+    }
+    expect(status).toBe(202);
+  });
+
   it('answers 422 with every problem of an invalid graph', async () => {
     const res = await me.client.post(`/api/v1/teams/${team}/workflows`, {
       name: 'broken',

@@ -50,7 +50,8 @@ export function createApp(deps: AppDeps): express.Express {
   const hub = createRunEventHub(deps.config.redis.url, deps.logger);
   app.locals.close = () => hub.close();
   // Signed webhooks need the raw body: mounted before the JSON parser.
-  app.use(hookRoutes(platform, hub, createRateLimiter({ redis: deps.redis, logger: deps.logger }), deps.config.web.publicUrl));
+  const webhookLimiter = deps.config.rateLimit.enabled ? createRateLimiter({ redis: deps.redis, logger: deps.logger }) : undefined;
+  app.use(hookRoutes(platform, hub, webhookLimiter, deps.config.rateLimit.webhookPerMinute, deps.config.web.publicUrl));
   app.use(express.json({ limit: '1mb' }));
 
   app.use(healthRoutes({ ...deps, namespace: deps.config.temporal.namespace, metrics: metrics.registry }));

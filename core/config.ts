@@ -78,6 +78,8 @@ export const EnvSchema = z.object({
   RATE_LIMIT_AUTH_WINDOW_SECONDS: z.coerce.number().int().min(1).default(300),
   RATE_LIMIT_PRINCIPAL_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   RATE_LIMIT_ANONYMOUS_PER_MINUTE: z.coerce.number().int().min(1).default(120),
+  // Deliveries per minute to one webhook (signed, so not counted as anonymous traffic).
+  RATE_LIMIT_WEBHOOK_PER_MINUTE: z.coerce.number().int().min(1).default(600),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -115,6 +117,8 @@ export interface Config {
     principalPerMinute: number;
     /** Requests per minute of one IP without credentials. */
     anonymousPerMinute: number;
+    /** Deliveries per minute to one webhook. */
+    webhookPerMinute: number;
   };
 }
 
@@ -204,6 +208,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       authWindowSeconds: e.RATE_LIMIT_AUTH_WINDOW_SECONDS,
       principalPerMinute: e.RATE_LIMIT_PRINCIPAL_PER_MINUTE,
       anonymousPerMinute: e.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
+      webhookPerMinute: e.RATE_LIMIT_WEBHOOK_PER_MINUTE,
     },
   };
 }

@@ -25,14 +25,14 @@ export function vaultFromConfig(config: Pick<Config, 'secretKey' | 'previousSecr
 }
 
 export function createPlatform(deps: { config: PlatformConfig; orm: Orm; redis: Redis; temporal: Client; logger: Logger; usage: UsageService }) {
-  const { config, orm, redis, temporal, usage } = deps;
+  const { config, orm, temporal, usage } = deps;
   const engine = engineSettings(config);
   const vault = vaultFromConfig(config, deps.logger);
   const credentials = createCredentialService({ orm, vault });
   // Late-bound: deleting a workflow removes its schedules and webhooks.
   let onDelete = async (_teamId: string, _workflowId: string) => undefined as void;
   const workflows = createWorkflowService({ orm, usage, onDelete: (t, w) => onDelete(t, w) });
-  const runs = createRunService({ orm, redis, temporal, engine, usage, workflows });
+  const runs = createRunService({ orm, temporal, engine, usage, workflows });
   const schedules = createScheduleService({ orm, temporal, engine, workflows });
   const webhooks = createWebhookService({ orm, vault, runs, workflows, publicUrl: config.web.publicUrl });
   onDelete = async (teamId, workflowId) => {

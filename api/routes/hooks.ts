@@ -10,16 +10,17 @@ import { applyDecision } from '../middleware/rate-limit.ts';
 
 export const WEBHOOK_BODY_LIMIT = '1mb';
 export const WAIT_TIMEOUT_MS = 30_000;
-const PER_WEBHOOK = { name: 'webhook', limit: 120, windowSeconds: 60 };
 const FINAL = new Set(['succeeded', 'failed', 'cancelled', 'timed_out']);
 
 type Answer = { output: unknown } | { status: string; error?: unknown };
 
-export function hookRoutes(platform: Platform, hub: RunEventHub, limiter: RateLimiter | undefined, publicUrl: string): Router {
+/** `limiter` absent: no per-webhook limit (RATE_LIMIT_ENABLED=false). */
+export function hookRoutes(platform: Platform, hub: RunEventHub, limiter: RateLimiter | undefined, perMinute: number, publicUrl: string): Router {
+  const rule = { name: 'webhook', limit: perMinute, windowSeconds: 60 };
   const router = Router();
   router.post('/hooks/:webhookId', express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT }), async (req, res) => {
     const webhookId = req.params.webhookId as string;
-    if (limiter) applyDecision(res, await limiter.consume(PER_WEBHOOK, webhookId), 'rate_limited_webhook', `This webhook accepts ${PER_WEBHOOK.limit} deliveries per minute`);
+    if (limiter) applyDecision(res, await limiter.consume(rule, webhookId), 'rate_limited_webhook', `This webhook accepts ${rule.limit} deliveries per minute`);
     const wait = req.query.wait === 'true';
     // ?wait=true listens before the run starts, so an early output is not missed. Waiting holds
     // this request only (a Redis subscription), never a worker.

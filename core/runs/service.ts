@@ -7,8 +7,6 @@ import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/com
 import type { Orm } from '../db/orm.ts';
 import { RunIdempotency, RunRecord, WorkflowVersion } from '../db/entities.ts';
 import { NotFoundError, UserError } from '../errors.ts';
-import type { Redis } from '../redis/client.ts';
-import { withLock } from '../redis/lock.ts';
 import type { UsageService } from '../usage/service.ts';
 import type { WorkflowService } from '../workflows/service.ts';
 import { newRunId, type EngineSettings } from './start-run.ts';
@@ -81,7 +79,7 @@ function statusOf(description: WorkflowExecutionDescription, live?: RunState): P
 
 export type RunService = ReturnType<typeof createRunService>;
 
-export function createRunService(deps: { orm: Orm; redis: Redis; temporal: Client; engine: EngineSettings; usage: UsageService; workflows: WorkflowService }) {
+export function createRunService(deps: { orm: Orm; temporal: Client; engine: EngineSettings; usage: UsageService; workflows: WorkflowService }) {
   const { orm, temporal, usage } = deps;
 
   async function findRow(teamId: string, runId: string): Promise<RunRecord> {
@@ -112,15 +110,21 @@ export function createRunService(deps: { orm: Orm; redis: Redis; temporal: Clien
       }
     }
 
-    await withLock(deps.redis, `lock:run-start:${teamId}`, async () => {
-      await usage.checkRunStart(teamId);
-      // The mirror row is written before the run starts so the concurrency count sees it at once.
-      await orm.em.fork().upsert(RunRecord, {
-        id: runId, teamId, workflowId: workflow.id, version: versionNumber, trigger: request.trigger, status: 'running',
-        startedAt: new Date(), endedAt: null, error: null, input: JSON.stringify(request.input ?? {}), triggeredBy: request.triggeredBy,
-        aiTokens: 0, costUsd: 0, nodeExecutions: 0,
-      });
+    await usage.checkRunStart(teamId);
+    // Reserve, then check: the mirror row counts as active at once, and a start that finds the
+    // team over its limit after reserving takes its row back. Parallel starts can only
+    // under-admit (each sees the others), never overshoot, and need no lock.
+    await orm.em.fork().insert(RunRecord, {
+      id: runId, teamId, workflowId: workflow.id, version: versionNumber, trigger: request.trigger, status: 'running',
+      startedAt: new Date(), endedAt: null, error: null, input: JSON.stringify(request.input ?? {}), triggeredBy: request.triggeredBy,
+      aiTokens: 0, costUsd: 0, nodeExecutions: 0,
     });
+    try {
+      await usage.checkConcurrentRuns(teamId, 0);
+    } catch (error) {
+      await orm.em.fork().nativeDelete(RunRecord, { id: runId });
+      throw error;
+    }
     await usage.record(teamId, { runs: 1 });
     try {
       await launch(teamId, runId, request, workflow.id, versionNumber, version.graph);

@@ -2,6 +2,8 @@
 // schemas the routes parse with, so the document cannot drift from validation.
 import { z } from 'zod';
 import { HelloRunRequest } from './routes/diagnostics.ts';
+import { identityPaths, identitySchemas, securitySchemes } from './openapi-identity.ts';
+import { platformPaths, platformSchemas } from './openapi-platform.ts';
 
 const Problem = {
   type: 'object',
@@ -40,6 +42,8 @@ export function openApiDocument(options: { diagnostics: boolean }) {
       },
     },
     '/metrics': { get: { summary: 'Prometheus metrics', tags: ['health'], responses: { 200: { description: 'text exposition format' } } } },
+    ...identityPaths(),
+    ...platformPaths(),
   };
   if (options.diagnostics) {
     paths['/api/v1/diagnostics/hello-runs'] = {
@@ -64,7 +68,7 @@ export function openApiDocument(options: { diagnostics: boolean }) {
     info: { title: 'Trellis API', version: '1.0.0', description: 'REST API of Trellis. Errors are application/problem+json.' },
     servers: [{ url: '/' }],
     paths,
-    components: { schemas: { Problem } },
+    components: { schemas: { Problem, ...identitySchemas, ...platformSchemas }, securitySchemes },
   };
 }
 

@@ -24,6 +24,8 @@ export const PERMISSIONS = {
   'members:invite': { role: 'admin', scope: null },
   'members:update': { role: 'admin', scope: null },
   'members:remove': { role: 'admin', scope: null },
+  /** Removing oneself (leaving); removing others needs members:remove. */
+  'members:leave': { role: 'viewer', scope: null },
   'api_keys:read': { role: 'admin', scope: null },
   'api_keys:write': { role: 'admin', scope: null },
   'usage:read': { role: 'viewer', scope: null },

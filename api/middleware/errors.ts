@@ -41,6 +41,7 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, next
   let body: ProblemBody;
   if (error instanceof UserError) {
     body = problem(error.status, error.code, error.message, error.problems);
+    if (error.headers) res.set(error.headers);
   } else if (error instanceof OperationalError) {
     req.log.warn({ err: error }, 'operational error');
     body = problem(error.status, error.code, error.message);

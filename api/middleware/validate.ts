@@ -11,3 +11,14 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infe
   }
   return parsed.data;
 }
+
+/** Like parseBody, for the query string (`?limit=&cursor=` …). */
+export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> {
+  const parsed = schema.safeParse(query ?? {});
+  if (!parsed.success) {
+    throw new UserError('invalid_query', 'The query string is invalid', {
+      problems: parsed.error.issues.map((issue) => ({ path: issue.path.join('.') || '(query)', message: issue.message })),
+    });
+  }
+  return parsed.data;
+}

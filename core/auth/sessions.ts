@@ -4,7 +4,7 @@
 // active user stays signed in and the row is written at most once per half-lifetime.
 // See docs/decisions/010-sessions.md.
 import { timingSafeEqual } from 'node:crypto';
-import type { EntityManager } from '@mikro-orm/core';
+import type { EntityDictionary, EntityManager } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.ts';
 import { Session, User } from './entities.ts';
 import { randomSecret, sha256Hex } from './random.ts';
@@ -34,6 +34,11 @@ export interface SessionService {
   revokeAll(userId: string, options?: { except?: string; em?: EntityManager }): Promise<number>;
   list(userId: string): Promise<Session[]>;
 }
+
+const SESSION_WITH_USER =
+  'select "user_account".*, "session"."id" as "s_id", "session"."secret_hash" as "s_secret_hash", "session"."method" as "s_method", "session"."ip" as "s_ip", ' +
+  '"session"."user_agent" as "s_user_agent", "session"."created_at" as "s_created_at", "session"."expires_at" as "s_expires_at" ' +
+  'from "session" join "user_account" on "user_account"."id" = "session"."user_id" where "session"."id" = ?';
 
 export function createSessionService(deps: { orm: Orm; ttlDays: number; now?: () => Date }): SessionService {
   const ttlMs = deps.ttlDays * DAY_MS;
@@ -65,9 +70,14 @@ export function createSessionService(deps: { orm: Orm; ttlDays: number; now?: ()
       if (dot <= 0 || token.length > 200) return null;
       const id = token.slice(0, dot);
       const secret = token.slice(dot + 1);
+      // The hot path of every request: one indexed join (session → user), mapped by the ORM
+      // (cheaper than its query builder), quoted the way both SQLite and PostgreSQL accept.
       const em = deps.orm.em.fork();
-      const session = await em.findOne(Session, { id });
-      if (!session) return null;
+      const [row] = await em.getConnection().execute(SESSION_WITH_USER, [id]);
+      if (!row) return null;
+      const { s_id, s_secret_hash, s_method, s_ip, s_user_agent, s_created_at, s_expires_at, ...userRow } = row as EntityDictionary<User>;
+      const session = em.map(Session, { id: s_id, user_id: userRow.id, secret_hash: s_secret_hash, method: s_method, ip: s_ip, user_agent: s_user_agent, created_at: s_created_at, expires_at: s_expires_at });
+      const user = em.map(User, userRow);
       const expected = Buffer.from(session.secretHash, 'hex');
       const actual = Buffer.from(sha256Hex(secret), 'hex');
       if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return null;
@@ -76,8 +86,6 @@ export function createSessionService(deps: { orm: Orm; ttlDays: number; now?: ()
         await em.nativeDelete(Session, { id });
         return null;
       }
-      const user = await em.findOne(User, { id: session.user });
-      if (!user) return null;
       let refreshed = false;
       if (current.getTime() >= session.expiresAt.getTime() - ttlMs / 2) {
         session.expiresAt = new Date(current.getTime() + ttlMs);

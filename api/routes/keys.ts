@@ -1,0 +1,36 @@
+// /api/v1/teams/{teamId}/api-keys: create (the key is shown once), list (no secrets), revoke.
+import { Router } from 'express';
+import { z } from 'zod';
+import type { Identity } from '../../core/identity.ts';
+import { PageQuery } from '../../core/pagination.ts';
+import { SCOPES } from '../../core/permissions.ts';
+import type { AuthMiddleware } from '../middleware/authenticate.ts';
+import { parseBody, parseQuery } from '../middleware/validate.ts';
+
+export const CreateApiKeyRequest = z.object({
+  name: z.string().trim().min(1).max(100),
+  scopes: z.array(z.enum(SCOPES)).min(1),
+});
+
+export function keyRoutes(identity: Identity, guards: AuthMiddleware): Router {
+  const router = Router();
+  const { requireTeamRole } = guards;
+
+  router.post('/api/v1/teams/:teamId/api-keys', requireTeamRole('api_keys:write'), async (req, res) => {
+    const body = parseBody(CreateApiKeyRequest, req.body);
+    const createdBy = req.auth?.kind === 'user' ? req.auth.user.id : null;
+    const key = await identity.keys.create(req.params.teamId as string, createdBy, body);
+    res.status(201).set('Cache-Control', 'no-store').json(key);
+  });
+
+  router.get('/api/v1/teams/:teamId/api-keys', requireTeamRole('api_keys:read'), async (req, res) => {
+    res.json(await identity.keys.list(req.params.teamId as string, parseQuery(PageQuery, req.query)));
+  });
+
+  router.delete('/api/v1/teams/:teamId/api-keys/:keyId', requireTeamRole('api_keys:write'), async (req, res) => {
+    await identity.keys.revoke(req.params.teamId as string, req.params.keyId as string);
+    res.status(204).end();
+  });
+
+  return router;
+}

@@ -1,0 +1,282 @@
+// Accounts: registration, email verification, password login, password reset and change, OAuth
+// sign-in. Failures of a login look the same whether or not the email exists (same status, same
+// body, same argon2 work), and every attempt is written to the login history.
+import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
+import type { Orm } from '../db/orm.ts';
+import { ForbiddenError, UnauthorizedError, UserError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { Mailer } from '../mail/mailer.ts';
+import { passwordResetEmail, verificationEmail } from '../mail/templates.ts';
+import type { TeamService } from '../teams/service.ts';
+import { EmailToken, OAuthAccount, User } from './entities.ts';
+import { consumeEmailToken, issueEmailToken } from './email-tokens.ts';
+import { recordLogin, type LoginMethod } from './login-events.ts';
+import type { OAuthProfile } from './oauth.ts';
+import { assertPasswordAcceptable, hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.ts';
+import { newId, sha256Hex } from './random.ts';
+import type { SessionService } from './sessions.ts';
+
+export interface UserView {
+  id: string;
+  email: string;
+  name: string;
+  avatarUrl: string | null;
+  timezone: string | null;
+  locale: string | null;
+  emailVerified: boolean;
+  hasPassword: boolean;
+  createdAt: string;
+}
+
+export interface RequestMeta {
+  ip?: string | undefined;
+  userAgent?: string | undefined;
+}
+
+export interface SignedIn {
+  token: string;
+  sessionId: string;
+  expiresAt: Date;
+  user: UserView;
+}
+
+export function userView(user: User): UserView {
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    avatarUrl: user.avatarUrl ?? null,
+    timezone: user.timezone ?? null,
+    locale: user.locale ?? null,
+    emailVerified: Boolean(user.emailVerifiedAt),
+    hasPassword: Boolean(user.passwordHash),
+    createdAt: user.createdAt.toISOString(),
+  };
+}
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+const INVALID_CREDENTIALS = 'The email or the password is wrong';
+
+export type AuthService = ReturnType<typeof createAuthService>;
+
+export function createAuthService(deps: { orm: Orm; sessions: SessionService; teams: TeamService; mailer: Mailer; publicUrl: string; logger: Logger }) {
+  const { orm, sessions, mailer, logger } = deps;
+  const link = (path: string, token: string) => `${deps.publicUrl.replace(/\/+$/, '')}${path}?token=${encodeURIComponent(token)}`;
+
+  /** Mail failures never fail the request that caused them; they are logged. */
+  async function sendSafely(send: () => Promise<void>, what: string): Promise<void> {
+    try {
+      await send();
+    } catch (error) {
+      logger.error({ err: error }, `could not send the ${what} email`);
+    }
+  }
+
+  async function sendVerification(em: EntityManager, user: User): Promise<void> {
+    const token = await issueEmailToken(em, user.id, 'verify_email');
+    await sendSafely(() => mailer.send(verificationEmail(user.email, user.name, link('/verify-email', token))), 'verification');
+  }
+
+  async function signIn(em: EntityManager, user: User, method: LoginMethod, meta: RequestMeta): Promise<SignedIn> {
+    const { token, session } = await sessions.create(em, user.id, { method, ...meta });
+    await recordLogin(em, { userId: user.id, email: user.email, method, success: true, ...meta });
+    return { token, sessionId: session.id, expiresAt: session.expiresAt, user: userView(user) };
+  }
+
+  async function createUser(em: EntityManager, fields: { email: string; name: string; passwordHash: string | null; verified: boolean; avatarUrl?: string | null }): Promise<User> {
+    const now = new Date();
+    const user = em.create(User, {
+      id: newId('usr'),
+      email: fields.email,
+      name: fields.name,
+      avatarUrl: fields.avatarUrl ?? null,
+      timezone: null,
+      locale: null,
+      passwordHash: fields.passwordHash,
+      emailVerifiedAt: fields.verified ? now : null,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await em.flush();
+    await deps.teams.createPersonalTeam(em, user);
+    return user;
+  }
+
+  /** Background work whose outcome must not show in the answer (or its timing). */
+  function detached(work: () => Promise<void>, what: string): void {
+    void work().catch((error: unknown) => logger.error({ err: error }, `${what} failed`));
+  }
+
+  return {
+    async register(input: { email: string; password: string; name: string }): Promise<UserView> {
+      const email = normalizeEmail(input.email);
+      assertPasswordAcceptable(input.password, { email });
+      const passwordHash = await hashPassword(input.password);
+      const taken = () => new UserError('email_taken', 'An account with this email address already exists; sign in or reset the password', { status: 409 });
+      let user: User;
+      try {
+        user = await orm.em.fork().transactional(async (em) => {
+          if (await em.count(User, { email })) throw taken();
+          return createUser(em, { email, name: input.name.trim(), passwordHash, verified: false });
+        });
+      } catch (error) {
+        if (error instanceof UniqueConstraintViolationException) throw taken(); // a concurrent registration won
+        throw error;
+      }
+      await sendVerification(orm.em.fork(), user);
+      return userView(user);
+    },
+
+    async verifyEmail(token: string): Promise<UserView> {
+      const em = orm.em.fork();
+      const userId = await consumeEmailToken(em, token, 'verify_email');
+      const user = await em.findOneOrFail(User, { id: userId });
+      user.emailVerifiedAt ??= new Date();
+      user.updatedAt = new Date();
+      await em.flush();
+      return userView(user);
+    },
+
+    /** Sends a fresh verification link when the address has an unverified account. Always "accepted". */
+    resendVerification(emailInput: string): void {
+      detached(async () => {
+        const em = orm.em.fork();
+        const user = await em.findOne(User, { email: normalizeEmail(emailInput) });
+        if (user && !user.emailVerifiedAt) await sendVerification(em, user);
+      }, 'resending a verification email');
+    },
+
+    async login(input: { email: string; password: string }, meta: RequestMeta): Promise<SignedIn> {
+      const email = normalizeEmail(input.email);
+      const em = orm.em.fork();
+      const user = await em.findOne(User, { email });
+      const fail = async (reason: string, userId: string | null) => {
+        await recordLogin(em, { userId, email, method: 'password', success: false, reason, ...meta });
+        return new UnauthorizedError(INVALID_CREDENTIALS, 'invalid_credentials');
+      };
+      if (!user?.passwordHash) {
+        await verifyAgainstDummy(input.password);
+        throw await fail(user ? 'no_password' : 'unknown_email', user?.id ?? null);
+      }
+      if (!(await verifyPassword(user.passwordHash, input.password))) throw await fail('wrong_password', user.id);
+      if (!user.emailVerifiedAt) {
+        await recordLogin(em, { userId: user.id, email, method: 'password', success: false, reason: 'email_not_verified', ...meta });
+        throw new ForbiddenError('email_not_verified', 'Confirm your email address first: follow the link we sent (or ask for a new one)');
+      }
+      return signIn(em, user, 'password', meta);
+    },
+
+    async logout(sessionId: string): Promise<void> {
+      await sessions.revoke(sessionId);
+    },
+
+    /** Always "accepted"; the work (and its timing) is detached from the answer. */
+    requestPasswordReset(emailInput: string): void {
+      detached(async () => {
+        const em = orm.em.fork();
+        const user = await em.findOne(User, { email: normalizeEmail(emailInput) });
+        if (!user) return;
+        const token = await issueEmailToken(em, user.id, 'password_reset');
+        await sendSafely(() => mailer.send(passwordResetEmail(user.email, user.name, link('/reset-password', token))), 'password reset');
+      }, 'a password reset request');
+    },
+
+    /** Sets the new password, confirms the email (the link proved it) and revokes every session. */
+    async confirmPasswordReset(token: string, password: string): Promise<void> {
+      const em = orm.em.fork();
+      // Check the password before spending the token, so a refused password keeps the link usable.
+      const pending = await em.findOne(EmailToken, { id: sha256Hex(token), purpose: 'password_reset' });
+      const owner = pending ? await em.findOne(User, { id: pending.user }) : null;
+      if (owner) assertPasswordAcceptable(password, { email: owner.email });
+      const passwordHash = await hashPassword(password);
+      await em.transactional(async (tx) => {
+        const userId = await consumeEmailToken(tx, token, 'password_reset');
+        const user = await tx.findOneOrFail(User, { id: userId });
+        user.passwordHash = passwordHash;
+        user.emailVerifiedAt ??= new Date();
+        user.updatedAt = new Date();
+        await tx.flush();
+        await sessions.revokeAll(userId, { em: tx });
+      });
+    },
+
+    /** Changes the password, revokes every session and signs this client in again. */
+    async changePassword(userId: string, input: { currentPassword?: string | undefined; newPassword: string }, meta: RequestMeta): Promise<SignedIn> {
+      const em = orm.em.fork();
+      const user = await em.findOneOrFail(User, { id: userId });
+      if (user.passwordHash && !(await verifyPassword(user.passwordHash, input.currentPassword ?? ''))) {
+        throw new UserError('wrong_password', 'The current password is wrong', { status: 403, problems: [{ path: 'currentPassword', message: 'is wrong' }] });
+      }
+      assertPasswordAcceptable(input.newPassword, { email: user.email, field: 'newPassword' });
+      user.passwordHash = await hashPassword(input.newPassword);
+      user.updatedAt = new Date();
+      await em.flush();
+      await sessions.revokeAll(userId, { em });
+      const { token, session } = await sessions.create(em, user.id, { method: 'password', ...meta });
+      return { token, sessionId: session.id, expiresAt: session.expiresAt, user: userView(user) };
+    },
+
+    async updateProfile(userId: string, changes: { name?: string | undefined; avatarUrl?: string | null | undefined; timezone?: string | null | undefined; locale?: string | null | undefined }): Promise<UserView> {
+      const em = orm.em.fork();
+      const user = await em.findOneOrFail(User, { id: userId });
+      if (changes.name !== undefined) user.name = changes.name.trim();
+      if (changes.avatarUrl !== undefined) user.avatarUrl = changes.avatarUrl;
+      if (changes.timezone !== undefined) user.timezone = changes.timezone;
+      if (changes.locale !== undefined) user.locale = changes.locale;
+      user.updatedAt = new Date();
+      await em.flush();
+      return userView(user);
+    },
+
+    /**
+     * Signs in with a provider's profile: a known provider account → its user; otherwise a
+     * verified email → that user (linked) or a new user. An unverified provider email is refused.
+     * Linking to a local account whose email was never verified takes it over for the email's
+     * owner: the unproven password and its sessions are dropped (pre-registration hijack).
+     */
+    async loginWithOAuth(profile: OAuthProfile, meta: RequestMeta): Promise<SignedIn & { created: boolean; linked: boolean }> {
+      const em = orm.em.fork();
+      const method = profile.provider;
+      const known = await em.findOne(OAuthAccount, { provider: profile.provider, providerUserId: profile.providerUserId });
+      if (known) {
+        const user = await em.findOneOrFail(User, { id: known.user });
+        return { ...(await signIn(em, user, method, meta)), created: false, linked: false };
+      }
+      if (!profile.email || !profile.emailVerified) {
+        await recordLogin(em, { userId: null, email: profile.email, method, success: false, reason: 'email_unverified', ...meta });
+        throw new UserError('oauth_email_unverified', `Your ${profile.provider} account has no verified email address; verify one there, then try again`, { status: 403 });
+      }
+      const email = profile.email;
+      const result = await em.transactional(async (tx) => {
+        let user = await tx.findOne(User, { email });
+        let created = false;
+        if (!user) {
+          user = await createUser(tx, { email, name: profile.name ?? email.split('@')[0]!, passwordHash: null, verified: true, avatarUrl: profile.avatarUrl });
+          created = true;
+        } else if (!user.emailVerifiedAt) {
+          user.passwordHash = null;
+          user.emailVerifiedAt = new Date();
+          user.updatedAt = new Date();
+          await tx.flush();
+          await sessions.revokeAll(user.id, { em: tx });
+        }
+        if (!user.avatarUrl && profile.avatarUrl) user.avatarUrl = profile.avatarUrl;
+        tx.create(OAuthAccount, { id: newId('oau'), provider: profile.provider, providerUserId: profile.providerUserId, user: user.id, email, createdAt: new Date() });
+        await tx.flush();
+        return { user, created };
+      });
+      return { ...(await signIn(em, result.user, method, meta)), created: result.created, linked: !result.created };
+    },
+
+    async recordOAuthFailure(provider: LoginMethod, reason: string, meta: RequestMeta): Promise<void> {
+      await recordLogin(orm.em.fork(), { userId: null, method: provider, success: false, reason, ...meta });
+    },
+
+    async findUser(userId: string): Promise<User | null> {
+      return orm.em.fork().findOne(User, { id: userId });
+    },
+  };
+}

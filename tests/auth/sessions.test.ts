@@ -1,0 +1,65 @@
+// Sessions on SQLite and PostgreSQL: only a hash of the secret is stored, the expiry slides in
+// the second half of the lifetime, expired sessions are refused and deleted.
+import { Session } from '../../core/auth/entities.ts';
+import { createSessionService } from '../../core/auth/sessions.ts';
+import { createOrm, migrate, type Orm } from '../../core/db/orm.ts';
+import { createTeamService } from '../../core/teams/service.ts';
+import { createAuthService } from '../../core/auth/service.ts';
+import { createLogger } from '../../core/log.ts';
+import type { Mailer } from '../../core/mail/mailer.ts';
+import { testDatabases } from '../support/env.ts';
+import { uniqueEmail } from '../support/identity.ts';
+
+const DAY = 24 * 60 * 60 * 1000;
+
+describe.each(testDatabases)('sessions on %s', (_name, databaseUrl) => {
+  let orm: Orm;
+  let userId: string;
+
+  beforeAll(async () => {
+    orm = await createOrm(await databaseUrl());
+    await migrate(orm);
+    const logger = createLogger({ level: 'silent', service: 'test' });
+    const mailer: Mailer = { transport: 'none', send: async () => undefined, close: () => undefined };
+    const sessions = createSessionService({ orm, ttlDays: 30 });
+    const teams = createTeamService({ orm, mailer, publicUrl: 'http://x', logger });
+    const auth = createAuthService({ orm, sessions, teams, mailer, publicUrl: 'http://x', logger });
+    userId = (await auth.register({ email: uniqueEmail(), password: 'plum-orbit-cactus-7', name: 'S' })).id;
+  });
+
+  afterAll(async () => {
+    await orm?.close();
+  });
+
+  it('stores the SHA-256 of the secret, never the token; a wrong secret for a right id is refused', async () => {
+    const sessions = createSessionService({ orm, ttlDays: 30 });
+    const { token, session } = await sessions.create(orm.em.fork(), userId, { method: 'password' });
+    const [id, secret] = token.split('.');
+    expect(session.id).toBe(id);
+    const row = await orm.em.fork().findOneOrFail(Session, { id: id! });
+    expect(JSON.stringify(row)).not.toContain(secret);
+    expect(row.secretHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(await sessions.validate(`${id}.${'a'.repeat(secret!.length)}`)).toBeNull();
+    expect(await sessions.validate(`${id}`)).toBeNull();
+    expect((await sessions.validate(token))?.user.id).toBe(userId);
+  });
+
+  it('slides the expiry only in the second half of the lifetime, and deletes expired sessions', async () => {
+    let now = new Date('2026-01-01T00:00:00Z');
+    const sessions = createSessionService({ orm, ttlDays: 30, now: () => now });
+    const { token, session } = await sessions.create(orm.em.fork(), userId, { method: 'password' });
+    expect(session.expiresAt.toISOString()).toBe('2026-01-31T00:00:00.000Z');
+
+    now = new Date(now.getTime() + 10 * DAY); // first half: unchanged
+    expect((await sessions.validate(token))?.refreshed).toBe(false);
+    now = new Date(now.getTime() + 10 * DAY); // day 20: extended to day 50
+    const refreshed = await sessions.validate(token);
+    expect(refreshed?.refreshed).toBe(true);
+    expect(refreshed?.session.expiresAt.toISOString()).toBe('2026-02-20T00:00:00.000Z');
+    expect((await orm.em.fork().findOneOrFail(Session, { id: session.id })).expiresAt.toISOString()).toBe('2026-02-20T00:00:00.000Z');
+
+    now = new Date('2026-02-20T00:00:01Z'); // past the expiry
+    expect(await sessions.validate(token)).toBeNull();
+    expect(await orm.em.fork().findOne(Session, { id: session.id })).toBeNull();
+  });
+});

@@ -10,8 +10,6 @@ import { engineSettings } from '../core/runs/start-run.ts';
 import { createIdentity } from '../core/identity.ts';
 import { createMetrics } from './metrics.ts';
 import { createPlatform } from '../core/platform.ts';
-import { createUsageService } from '../core/usage/service.ts';
-import { createRateLimiter } from '../core/limits/limiter.ts';
 import { createRunEventHub } from './events.ts';
 import { hookRoutes } from './routes/hooks.ts';
 import { runRoutes } from './routes/runs.ts';
@@ -45,13 +43,14 @@ export function createApp(deps: AppDeps): express.Express {
   const metrics = createMetrics();
   app.use(requestLog(deps.logger));
   app.use(metrics.measure);
-  // Workflows, runs and triggers (core/platform.ts); live events come from Redis pub/sub.
-  const platform = createPlatform({ config: deps.config, orm: deps.orm, redis: deps.redis, temporal: deps.temporal, logger: deps.logger, usage: createUsageService({ orm: deps.orm }) });
+  // Accounts and tenancy (core/identity.ts); workflows, runs and triggers (core/platform.ts).
+  const identity = createIdentity({ config: deps.config, orm: deps.orm, redis: deps.redis, logger: deps.logger });
+  const platform = createPlatform({ config: deps.config, orm: deps.orm, redis: deps.redis, temporal: deps.temporal, logger: deps.logger, usage: identity.usage });
+  // Live run events come from Redis pub/sub.
   const hub = createRunEventHub(deps.config.redis.url, deps.logger);
   app.locals.close = () => hub.close();
   // Signed webhooks need the raw body: mounted before the JSON parser.
-  const webhookLimiter = deps.config.rateLimit.enabled ? createRateLimiter({ redis: deps.redis, logger: deps.logger }) : undefined;
-  app.use(hookRoutes(platform, hub, webhookLimiter, deps.config.rateLimit.webhookPerMinute, deps.config.web.publicUrl));
+  app.use(hookRoutes(platform, hub, deps.config.rateLimit.enabled ? identity.limiter : undefined, deps.config.rateLimit.webhookPerMinute, deps.config.web.publicUrl));
   app.use(express.json({ limit: '1mb' }));
 
   app.use(healthRoutes({ ...deps, namespace: deps.config.temporal.namespace, metrics: metrics.registry }));
@@ -65,7 +64,6 @@ export function createApp(deps: AppDeps): express.Express {
   });
   // Identity: who is calling (session or API key), rate limits, CSRF; then the account and team
   // routes. Team routes of other areas guard themselves with guards.requireTeamRole(action).
-  const identity = createIdentity({ config: deps.config, orm: deps.orm, redis: deps.redis, logger: deps.logger });
   const guards = createAuthMiddleware(identity);
   app.use(guards.authenticate, rateLimit({ limiter: identity.limiter, config: deps.config }), csrf({ allowedOrigins: deps.config.auth.allowedOrigins }));
   app.use(authRoutes(identity), meRoutes(identity, deps), teamRoutes(identity, guards), keyRoutes(identity, guards), usageRoutes(identity, guards));

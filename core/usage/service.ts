@@ -3,7 +3,7 @@
 // before doing what a quota limits. Over a quota: QuotaExceededError, whose status and code come
 // from core/plans.ts (403 or 429, `quota_…`).
 import { raw, type EntityManager } from '@mikro-orm/core';
-import { RunRecord } from '../db/entities.ts';
+import { RunRecord, WorkflowDefinition } from '../db/entities.ts';
 import type { Orm } from '../db/orm.ts';
 import { UserError } from '../errors.ts';
 import { planLimits, QUOTA_RESPONSES, type PlanLimits, type Quota } from '../plans.ts';
@@ -109,7 +109,7 @@ export function createUsageService(deps: { orm: Orm; countWorkflows?: (em: Entit
       const row = await counter(em, teamId, periodOf(at));
       const { start, end } = periodBounds(at);
       const concurrentRuns = await em.count(RunRecord, { teamId, status: { $in: ACTIVE_RUN_STATUSES } });
-      const workflows = deps.countWorkflows ? await deps.countWorkflows(em, teamId) : undefined;
+      const workflows = deps.countWorkflows ? await deps.countWorkflows(em, teamId) : await em.count(WorkflowDefinition, { teamId, deletedAt: null });
       return {
         teamId,
         plan,

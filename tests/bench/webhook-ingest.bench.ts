@@ -81,7 +81,7 @@ const result = await autocannon({
 });
 const accepted = result['2xx'];
 log(`ingest: ${result.requests.average.toFixed(0)} req/s average, latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms; ${accepted} accepted (2xx), ${result.non2xx} other, ${result.errors} errors`);
-log(`status codes: ${JSON.stringify(Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, stat]) => [code, stat.count])))}`);
+log(`status codes: ${JSON.stringify(Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, stat.count])))}`);
 
 // Completion: wait until every accepted run has ended.
 const em = orm.em.fork();

@@ -85,7 +85,7 @@ log(`status codes: ${JSON.stringify(Object.fromEntries(Object.entries(result.sta
 
 // Completion: wait until every accepted run has ended.
 const em = orm.em.fork();
-let done = 0;
+let done: number;
 for (;;) {
   done = await em.count(RunRecord, { teamId, status: 'succeeded' });
   const failed = await em.count(RunRecord, { teamId, status: { $in: ['failed', 'cancelled'] } });

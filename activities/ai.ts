@@ -27,6 +27,7 @@ import {
 import { createGuardedFetch, createTransport, type CredentialStore, type NodeCallContext } from './http.ts';
 import { formatProblems, validateJsonSchema } from './json-schema.ts';
 import type { LookupAll } from './ssrf.ts';
+import { runChannel, type RunEvent } from '../workflows/events.ts';
 
 export interface AiDeps {
   /** The operator's default provider (OPENAI_BASE_URL / OPENAI_API_KEY). */
@@ -83,16 +84,9 @@ export const DEFAULT_CACHE_TTL_SECONDS = 24 * 60 * 60;
 const DEFAULT_REQUEST_TIMEOUT_MS = 10 * 60 * 1000;
 const MAX_CLIENTS = 64;
 
-/** The Redis pub/sub channel live views subscribe to. */
-export function runChannel(runId: string): string {
-  return `run:${runId}`;
-}
-
-export interface TokenEvent {
-  type: 'token';
-  nodeId: string;
-  text: string;
-}
+// Tokens go to the run's live channel, beside the node events of workflows/events.ts.
+export { runChannel };
+export type TokenEvent = Extract<RunEvent, { type: 'token' }>;
 
 interface CachedAnswer {
   text: string;

@@ -70,8 +70,7 @@ export async function runGraph(input: RunGraphInput): Promise<RunGraphResult> {
     usage: args.carried?.usage ?? { aiTokens: 0, costUsd: 0 },
   };
   const onChange = (nodeId: string, node: NodeState) => {
-    // Sinks run after the activation: send a copy, not the object that keeps changing.
-    runEvents.publish({ type: 'node', runId, nodeId, state: JSON.parse(JSON.stringify(node)) as NodeState, at: new Date().toISOString() });
+    runEvents.publish({ type: 'node', runId, nodeId, state: eventState(node), at: new Date().toISOString() });
   };
   const runtime: RunRuntime = { args, runId, state, decisions: new Map(), onChange };
   const execution = new GraphExecution({
@@ -162,6 +161,23 @@ export async function runGraph(input: RunGraphInput): Promise<RunGraphResult> {
     });
   }
   return result;
+}
+
+/** Outputs up to this size travel in live events; larger ones are fetched with GET run. */
+const EVENT_OUTPUT_BYTES = 2_048;
+
+/**
+ * The node state a live event carries: a copy (sinks run after the activation, while the state
+ * object keeps changing), with a large output replaced by `outputOmitted` rather than cut.
+ */
+function eventState(node: NodeState): NodeState & { outputOmitted?: true } {
+  const { output, ...rest } = node;
+  const copy = JSON.parse(JSON.stringify(rest)) as NodeState & { outputOmitted?: true };
+  if (output === undefined) return copy;
+  const text = JSON.stringify(output);
+  if (text === undefined || text.length > EVENT_OUTPUT_BYTES) copy.outputOmitted = true;
+  else copy.output = JSON.parse(text) as unknown;
+  return copy;
 }
 
 /** Nodes that ran (for usage): succeeded or failed, not skipped or seeded. */

@@ -60,11 +60,17 @@ elif [ -x "$MACHINE_CACHE/temporal-$TEMPORAL_CLI_VERSION" ]; then
 else
   command -v go >/dev/null || die "Go (>= 1.25) is needed to build the Temporal CLI; or set TEMPORAL_CLI to an existing binary"
   step "Building the Temporal CLI $TEMPORAL_CLI_VERSION with $(go version | cut -d' ' -f3) (several minutes on 2 cores)"
-  # -x prints each compile/link step: the only progress `go install` offers. Summarised to one
-  # line per package so the terminal shows it is moving.
-  GOBIN="$TOOLS/bin" GOFLAGS=-mod=mod go install -x "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION" 2>&1 |
-    awk '/^# / || /^go: downloading/ { n++; if (n % 25 == 0) { printf "  … %d steps, now %s\n", n, $NF; fflush() } }
-         /^(go: |# command-line)/ && !/downloading/ { print; fflush() }'
+  # `go install` shows no progress of its own: -x logs each step, and a count of modules
+  # downloaded and packages compiled is printed from that log every 10 seconds.
+  log="$TOOLS/temporal-build.log"
+  rm -f "$log" "$log.rc"
+  ( GOBIN="$TOOLS/bin" go install -x "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION" > "$log" 2>&1; echo $? > "$log.rc" ) &
+  while [ ! -f "$log.rc" ]; do
+    sleep 10
+    printf '  … %s modules downloaded, %s packages compiled (%ss)\n' \
+      "$(grep -c '^go: downloading' "$log" || true)" "$(grep -c '/compile -o' "$log" || true)" "$(( $(date +%s) - step_start ))"
+  done
+  if [ "$(cat "$log.rc")" != 0 ]; then tail -n 30 "$log" >&2; die "the Temporal CLI build failed (full log: $log)"; fi
   [ -x "$TOOLS/bin/temporal" ] || die "the Temporal CLI build failed (see above)"
   mkdir -p "$MACHINE_CACHE" && cp "$TOOLS/bin/temporal" "$MACHINE_CACHE/temporal-$TEMPORAL_CLI_VERSION" || true
   done_step "Temporal CLI built: $TOOLS/bin/temporal"

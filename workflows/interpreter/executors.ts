@@ -92,8 +92,18 @@ function hasRefs(execution: GraphExecution): boolean {
   return Object.values(execution.context.steps).some((step) => isBlobRef(step.output)) || isBlobRef(execution.context.input);
 }
 
+/** True when a config value holds a "{{ }}" template somewhere (checked without promises). */
+function hasTemplates(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('{{');
+  if (Array.isArray(value)) return value.some(hasTemplates);
+  if (value && typeof value === 'object') return Object.values(value).some(hasTemplates);
+  return false;
+}
+
 /** Evaluates in the workflow, or in an activity when a referenced value lives in blob storage. */
 async function render(execution: GraphExecution, runtime: RunRuntime, mode: 'expression' | 'template', value: unknown): Promise<unknown> {
+  // Most config has no templates: return it as is, without the promises of a deep render.
+  if (mode === 'template' && !hasTemplates(value)) return value;
   if (hasRefs(execution)) {
     const owner = { teamId: runtime.args.teamId, runId: runtime.runId };
     return internal.evaluateWithRefs({ owner, mode, value, context: execution.context });

@@ -1,5 +1,5 @@
-// Replays recorded run histories (tests/fixtures/histories, recorded with
-// infra/scripts/record-history.ts) against the current workflow code: a change that would
+// Replays recorded run histories (tests/fixtures/histories, recorded by run-graph.test.ts with
+// RECORD_HISTORIES=1) against the current workflow code: a change that would
 // break runs in flight fails here, before it reaches a deployed worker.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

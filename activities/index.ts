@@ -87,7 +87,8 @@ export function createActivities(deps: ActivityDeps) {
     /** The http node; large response bodies go to blob storage (claim check). */
     async httpRequest(input: HttpRequestInput) {
       const response = await http.httpRequest(input);
-      return blobs.claimCheck({ teamId: input.call.teamId, runId: input.call.runId }, response, deps.blobThresholdBytes);
+      // A response too large even for blob storage fails the node at once, without retries.
+      return blobs.claimCheck({ teamId: input.call.teamId, runId: input.call.runId }, response, deps.blobThresholdBytes).catch(nonRetryable);
     },
 
     /** The ai node (usage and cost travel with the output, so it is not claim-checked here). */

@@ -365,7 +365,7 @@ describe('Redis down', () => {
       const started = Date.now();
       const out = await chat({ prompt: 'queued?', cache: true });
       expect(out.text).toBe('You said: queued?');
-      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(Date.now() - started).toBeLessThan(8_000);
     } finally {
       down.disconnect();
     }

@@ -75,7 +75,7 @@ describe('rate limiter without Redis', () => {
       const started = performance.now();
       const decisions = [];
       for (let i = 0; i < 4; i++) decisions.push(await limiter.consume(r, 'ip'));
-      expect(performance.now() - started).toBeLessThan(1_000);
+      expect(performance.now() - started).toBeLessThan(5_000);
       expect(decisions.map((d) => d.allowed)).toEqual([true, true, true, false]);
       expect(decisions.every((d) => d.store === 'local')).toBe(true);
       expect(limiter.degraded).toBe(true);

@@ -322,7 +322,7 @@ describe('runGraph', () => {
 
   it('keeps large outputs out of history and reads them through an activity', async () => {
     const { result, state, handle } = await finish({
-      nodes: [t('big', '$join([1..5000].("x"), "")'), t('size', '$length(steps.big.output)'), out('o', '{{ steps.size.output }}')],
+      nodes: [t('big', '$pad("", 5000, "x")'), t('size', '$length(steps.big.output)'), out('o', '{{ steps.size.output }}')],
       edges: [{ from: 'big', to: 'size' }, { from: 'size', to: 'o' }],
     });
     expect(result.output).toBe(5000);

@@ -39,7 +39,8 @@ describe('expressions', () => {
 describe('runaway expressions', () => {
   it('stops a non-terminating recursion after a fixed number of steps (deterministic)', async () => {
     // A tail call: JSONata runs it as a loop, so only the step budget can stop it.
-    await expect(evaluate('($f := function($n) { $f($n + 1) }; $f(0))', context)).rejects.toThrow(
+    // A generous wall clock, so only the step budget can stop it even on a loaded machine.
+    await expect(evaluate('($f := function($n) { $f($n + 1) }; $f(0))', context, { timeoutMs: 120_000 })).rejects.toThrow(
       `the expression ran for more than ${EVALUATION_LIMITS.steps} evaluation steps`,
     );
     await expect(evaluate('($f := function($n) { $f($n + 1) }; $f(0))', context, { steps: 1_000 })).rejects.toThrow(

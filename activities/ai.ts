@@ -347,7 +347,7 @@ export function createAiActivities(deps: AiDeps) {
         }
       }
       if (answer) {
-        void bestEffort('cache hit count', call, () => deps.redis.incr(CACHE_HITS_KEY));
+        void bestEffort('cache hit count', call, () => deps.redis.multi().incr(CACHE_HITS_KEY).incr(`${CACHE_HITS_KEY}:${call.teamId}`).exec());
         publish(answer.text);
         deps.logger.debug({ ...log, cached: true }, 'ai answer from cache');
         const output: AiChatOutput = {
@@ -362,7 +362,7 @@ export function createAiActivities(deps: AiDeps) {
         if (answer.finishReason) output.finishReason = answer.finishReason;
         return output;
       }
-      if (hit !== undefined) void bestEffort('cache miss count', call, () => deps.redis.incr(CACHE_MISSES_KEY));
+      if (hit !== undefined) void bestEffort('cache miss count', call, () => deps.redis.multi().incr(CACHE_MISSES_KEY).incr(`${CACHE_MISSES_KEY}:${call.teamId}`).exec());
     }
 
     const budget = context?.info.startToCloseTimeoutMs || Infinity;

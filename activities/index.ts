@@ -9,6 +9,7 @@ import { isBlobRef } from '../workflows/interpreter/state.ts';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Redis } from '../core/redis/client.ts';
 import type { UsageService } from '../core/usage/service.ts';
+import { createRunListCache } from '../core/runs/list-cache.ts';
 import { createAiActivities } from './ai.ts';
 import { createHttpActivities, type CredentialStore, type HttpRequestInput } from './http.ts';
 
@@ -73,6 +74,7 @@ async function resolveRefs(value: unknown, blobs: BlobStore, teamId: string): Pr
 
 export function createActivities(deps: ActivityDeps) {
   const { blobs } = deps;
+  const listCache = createRunListCache(deps.redis);
   async function recordUsage(teamId: string, delta: Parameters<UsageService['record']>[1]) {
     try {
       await deps.usage?.record(teamId, delta);
@@ -110,6 +112,7 @@ export function createActivities(deps: ActivityDeps) {
         endedAt: null,
         error: null,
       });
+      await listCache.invalidate(run.teamId);
     },
 
     /** Mirrors a run's end; the row exists because recordRunStarted completed first. */
@@ -123,6 +126,7 @@ export function createActivities(deps: ActivityDeps) {
           aiTokens: run.usage?.aiTokens ?? 0, costUsd: run.usage?.costUsd ?? 0, nodeExecutions: run.nodeExecutions ?? 0,
         },
       );
+      if (run.teamId) await listCache.invalidate(run.teamId);
       // Counted once: a retried activity finds the row already ended.
       if (updated > 0 && run.teamId) await recordUsage(run.teamId, { nodeExecutions: run.nodeExecutions, aiTokens: run.usage?.aiTokens, costUsd: run.usage?.costUsd });
       deps.logger.info({ runId: run.runId, status: run.status }, 'run finished');

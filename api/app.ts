@@ -66,7 +66,7 @@ export function createApp(deps: AppDeps): express.Express {
   // routes. Team routes of other areas guard themselves with guards.requireTeamRole(action).
   const guards = createAuthMiddleware(identity);
   app.use(guards.authenticate, rateLimit({ limiter: identity.limiter, config: deps.config }), csrf({ allowedOrigins: deps.config.auth.allowedOrigins }));
-  app.use(authRoutes(identity), meRoutes(identity, deps), teamRoutes(identity, guards), keyRoutes(identity, guards), usageRoutes(identity, guards));
+  app.use(authRoutes(identity), meRoutes(identity, deps), teamRoutes(identity, guards), keyRoutes(identity, guards), usageRoutes(identity, guards, deps.redis));
   app.use(workflowRoutes(platform, guards), runRoutes(platform, guards, hub, deps.logger));
 
   if (diagnostics) app.use(diagnosticsRoutes({ temporal: deps.temporal, engine: engineSettings(deps.config) }));

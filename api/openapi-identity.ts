@@ -71,6 +71,11 @@ export const identitySchemas = {
       period: { type: 'object', properties: { start: iso, end: iso } },
       usage: { type: 'object', properties: { runs: { type: 'integer' }, nodeExecutions: { type: 'integer' }, aiTokens: { type: 'integer' }, costUsd: { type: 'number' }, concurrentRuns: { type: 'integer' }, workflows: { type: 'integer' } } },
       limits: ref('PlanLimits'),
+      aiCache: nullable({
+        type: 'object',
+        description: 'AI response cache answers for the team (all time); null while Redis is unavailable',
+        properties: { hits: { type: 'integer' }, misses: { type: 'integer' }, hitRatio: nullable({ type: 'number' }) },
+      }),
     },
   },
 };

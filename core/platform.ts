@@ -9,6 +9,7 @@ import type { Redis } from './redis/client.ts';
 import { createCredentialService } from './credentials/service.ts';
 import { createVault, type Vault } from './credentials/vault.ts';
 import { createRunService } from './runs/service.ts';
+import { createRunListCache } from './runs/list-cache.ts';
 import { engineSettings } from './runs/start-run.ts';
 import { createScheduleService } from './schedules/service.ts';
 import type { UsageService } from './usage/service.ts';
@@ -32,7 +33,7 @@ export function createPlatform(deps: { config: PlatformConfig; orm: Orm; redis: 
   // Late-bound: deleting a workflow removes its schedules and webhooks.
   let onDelete = async (_teamId: string, _workflowId: string) => undefined as void;
   const workflows = createWorkflowService({ orm, usage, onDelete: (t, w) => onDelete(t, w) });
-  const runs = createRunService({ orm, temporal, engine, usage, workflows });
+  const runs = createRunService({ orm, temporal, engine, usage, workflows, listCache: createRunListCache(deps.redis) });
   const schedules = createScheduleService({ orm, temporal, engine, workflows });
   const webhooks = createWebhookService({ orm, vault, runs, workflows, publicUrl: config.web.publicUrl });
   onDelete = async (teamId, workflowId) => {

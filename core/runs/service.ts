@@ -10,6 +10,7 @@ import { NotFoundError, UserError } from '../errors.ts';
 import type { UsageService } from '../usage/service.ts';
 import type { WorkflowService } from '../workflows/service.ts';
 import { newRunId, type EngineSettings } from './start-run.ts';
+import type { RunListCache } from './list-cache.ts';
 import { Graph } from '../../workflows/graph/schema.ts';
 import { upstreamOf } from '../../workflows/graph/validate.ts';
 import type { NodeState, RunState } from '../../workflows/interpreter/state.ts';
@@ -58,6 +59,16 @@ const summary = (row: RunRecord): RunSummary => ({
 });
 
 /** Temporal's status is the truth; the query refines "running" into running or waiting. */
+function decodeRunCursor(cursor: string): { time: number; id: string } {
+  try {
+    const [time, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown[];
+    if (typeof time === 'number' && typeof id === 'string') return { time, id };
+  } catch {
+    // falls through
+  }
+  throw new UserError('invalid_cursor', 'The cursor is not one this API gave out', { problems: [{ path: 'cursor', message: 'invalid' }] });
+}
+
 function statusOf(description: WorkflowExecutionDescription, live?: RunState): PublicRunStatus {
   switch (description.status.name) {
     case 'RUNNING':
@@ -79,7 +90,7 @@ function statusOf(description: WorkflowExecutionDescription, live?: RunState): P
 
 export type RunService = ReturnType<typeof createRunService>;
 
-export function createRunService(deps: { orm: Orm; temporal: Client; engine: EngineSettings; usage: UsageService; workflows: WorkflowService }) {
+export function createRunService(deps: { orm: Orm; temporal: Client; listCache?: RunListCache; engine: EngineSettings; usage: UsageService; workflows: WorkflowService }) {
   const { orm, temporal, usage } = deps;
 
   async function findRow(teamId: string, runId: string): Promise<RunRecord> {
@@ -123,13 +134,16 @@ export function createRunService(deps: { orm: Orm; temporal: Client; engine: Eng
       await usage.checkConcurrentRuns(teamId, 0);
     } catch (error) {
       await orm.em.fork().nativeDelete(RunRecord, { id: runId });
+      await deps.listCache?.invalidate(teamId);
       throw error;
     }
+    await deps.listCache?.invalidate(teamId);
     await usage.record(teamId, { runs: 1 });
     try {
       await launch(teamId, runId, request, workflow.id, versionNumber, version.graph);
     } catch (error) {
       await orm.em.fork().nativeUpdate(RunRecord, { id: runId }, { status: 'failed', endedAt: new Date(), error: `could not start: ${(error as Error).message}` });
+      await deps.listCache?.invalidate(teamId);
       throw error;
     }
     return { runId, existing: false };
@@ -165,20 +179,23 @@ export function createRunService(deps: { orm: Orm; temporal: Client; engine: Eng
     start,
 
     async list(teamId: string, query: { workflowId?: string; status?: string; limit: number; cursor?: string }) {
-      const where: Record<string, unknown> = { teamId, trigger: { $nin: ['map', 'subworkflow'] } };
-      if (query.workflowId) where.workflowId = query.workflowId;
-      if (query.status) where.status = query.status;
-      if (query.cursor) {
-        const [time, id] = JSON.parse(Buffer.from(query.cursor, 'base64url').toString()) as [number, string];
-        where.$or = [{ startedAt: { $lt: new Date(time) } }, { startedAt: new Date(time), id: { $lt: id } }];
-      }
-      const rows = await orm.em.fork().find(RunRecord, where, { orderBy: { startedAt: 'desc', id: 'desc' }, limit: query.limit + 1 });
-      const items = rows.slice(0, query.limit);
-      const last = items.at(-1);
-      return {
-        items: items.map(summary),
-        nextCursor: rows.length > query.limit && last ? Buffer.from(JSON.stringify([last.startedAt.getTime(), last.id])).toString('base64url') : null,
+      const load = async () => {
+        const where: Record<string, unknown> = { teamId, trigger: { $nin: ['map', 'subworkflow'] } };
+        if (query.workflowId) where.workflowId = query.workflowId;
+        if (query.status) where.status = query.status;
+        if (query.cursor) {
+          const { time, id } = decodeRunCursor(query.cursor);
+          where.$or = [{ startedAt: { $lt: new Date(time) } }, { startedAt: new Date(time), id: { $lt: id } }];
+        }
+        const rows = await orm.em.fork().find(RunRecord, where, { orderBy: { startedAt: 'desc', id: 'desc' }, limit: query.limit + 1 });
+        const items = rows.slice(0, query.limit);
+        const last = items.at(-1);
+        return {
+          items: items.map(summary),
+          nextCursor: rows.length > query.limit && last ? Buffer.from(JSON.stringify([last.startedAt.getTime(), last.id])).toString('base64url') : null,
+        };
       };
+      return deps.listCache ? deps.listCache.read(teamId, query, load) : load();
     },
 
     /** The mirror merged with the workflow's own state; Temporal's status wins. */

@@ -317,6 +317,27 @@ describe('workflows, runs and triggers over HTTP', () => {
     expect(status).toBe(202);
   });
 
+  it('caches run listings in Redis and never serves a stale page after a change', async () => {
+    const wf = await me.client.post(`/api/v1/teams/${team}/workflows`, { name: 'listed', graph: { nodes: [{ id: 'ask', type: 'approval', config: { message: 'ok?' } }] } });
+    const started = await me.client.post(`/api/v1/teams/${team}/workflows/${wf.body.id}/runs`, {});
+    const runId = started.body.runId as string;
+    const path = `/api/v1/teams/${team}/runs?workflowId=${wf.body.id}`;
+    const first = await me.client.get(path);
+    expect(first.body.items).toEqual([expect.objectContaining({ runId, status: 'running' })]);
+    const keys = await t.redis.keys(`runs:list:${team}:*`);
+    expect(keys.length).toBeGreaterThan(0);
+    await me.client.post(`/api/v1/teams/${team}/runs/${runId}/cancel`);
+    let status = 'running';
+    for (let i = 0; i < 100 && status !== 'cancelled'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = (await me.client.get(path)).body.items[0].status as string;
+    }
+    expect(status).toBe('cancelled');
+    const bad = await me.client.get(`${path}&cursor=not-a-cursor`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.code).toBe('invalid_cursor');
+  });
+
   it('answers 422 with every problem of an invalid graph', async () => {
     const res = await me.client.post(`/api/v1/teams/${team}/workflows`, {
       name: 'broken',

@@ -40,6 +40,7 @@ describe.each(testDatabases)('usage and quotas on %s', (_name, databaseUrl) => {
       period: { start: start.toISOString(), end: end.toISOString() },
       usage: { runs: 20, nodeExecutions: 60, aiTokens: 3000, costUsd: 0.005, concurrentRuns: 0, workflows: 0 },
       limits: PLANS.free,
+      aiCache: { hits: 0, misses: 0, hitRatio: null },
     });
   });
 

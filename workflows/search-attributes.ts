@@ -15,3 +15,13 @@ export const SEARCH_ATTRIBUTES = {
   TriggerType: 'Keyword',
   GraphVersion: 'Int',
 } as const;
+
+/** The search attributes of a run, from its input: set when the run (or a child run) starts. */
+export function runSearchAttributes(run: { teamId: string; workflowId: string; trigger: string; version: number }) {
+  return [
+    { key: TeamIdKey, value: run.teamId },
+    { key: TrellisWorkflowIdKey, value: run.workflowId },
+    { key: TriggerTypeKey, value: run.trigger },
+    { key: GraphVersionKey, value: run.version },
+  ];
+}

@@ -2,21 +2,20 @@
 // mirror, read the live state from Temporal, approve, cancel, rerun.
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Orm } from '../db/orm.ts';
 import { RunIdempotency, RunRecord, WorkflowVersion } from '../db/entities.ts';
 import { NotFoundError, UserError } from '../errors.ts';
+import { decodeCursor, encodeCursor } from '../pagination.ts';
 import type { UsageService } from '../usage/service.ts';
 import type { WorkflowService } from '../workflows/service.ts';
-import { newRunId, type EngineSettings } from './start-run.ts';
+import { newRunId, startRun, type EngineSettings } from './start-run.ts';
 import type { RunListCache } from './list-cache.ts';
 import { Graph } from '../../workflows/graph/schema.ts';
 import { upstreamOf } from '../../workflows/graph/validate.ts';
 import type { NodeState, RunState } from '../../workflows/interpreter/state.ts';
 import { decide, getRunState } from '../../workflows/messages.ts';
-import type { RunGraphInput, RunGraphResult, TriggerType } from '../../workflows/run-graph.ts';
-import { GraphVersionKey, TeamIdKey, TriggerTypeKey, TrellisWorkflowIdKey } from '../../workflows/search-attributes.ts';
+import type { TriggerType } from '../../workflows/run-graph.ts';
 
 export type PublicRunStatus = RunState['status'];
 
@@ -59,16 +58,6 @@ const summary = (row: RunRecord): RunSummary => ({
 });
 
 /** Temporal's status is the truth; the query refines "running" into running or waiting. */
-function decodeRunCursor(cursor: string): { time: number; id: string } {
-  try {
-    const [time, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown[];
-    if (typeof time === 'number' && typeof id === 'string') return { time, id };
-  } catch {
-    // falls through
-  }
-  throw new UserError('invalid_cursor', 'The cursor is not one this API gave out', { problems: [{ path: 'cursor', message: 'invalid' }] });
-}
-
 function statusOf(description: WorkflowExecutionDescription, live?: RunState): PublicRunStatus {
   switch (description.status.name) {
     case 'RUNNING':
@@ -149,29 +138,9 @@ export function createRunService(deps: { orm: Orm; temporal: Client; listCache?:
     return { runId, existing: false };
   }
 
-  /**
-   * Starts the run's workflow; starting an id that exists already is a no-op. Requests sharing an
-   * idempotency key all call this with the same id: one execution results, even after it ended.
-   */
   async function launch(teamId: string, runId: string, request: StartRequest, workflowId: string, version: number, graph: unknown) {
-    const args: RunGraphInput = {
-      graph: Graph.parse(graph), version, input: request.input ?? {}, teamId, workflowId, trigger: request.trigger, seed: request.seed,
-      blobThresholdBytes: deps.engine.blobThresholdBytes, maxConcurrency: deps.engine.maxConcurrency,
-    };
-    await temporal.workflow.start<(input: RunGraphInput) => Promise<RunGraphResult>>('runGraph', {
-      workflowId: runId,
-      taskQueue: deps.engine.taskQueue,
-      args: [args],
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      typedSearchAttributes: [
-        { key: TeamIdKey, value: teamId },
-        { key: TrellisWorkflowIdKey, value: workflowId },
-        { key: TriggerTypeKey, value: request.trigger },
-        { key: GraphVersionKey, value: version },
-      ],
-    }).catch((error: unknown) => {
-      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    await startRun(temporal, deps.engine, {
+      runId, graph: Graph.parse(graph), version, input: request.input ?? {}, teamId, workflowId, trigger: request.trigger, seed: request.seed,
     });
   }
 
@@ -184,15 +153,15 @@ export function createRunService(deps: { orm: Orm; temporal: Client; listCache?:
         if (query.workflowId) where.workflowId = query.workflowId;
         if (query.status) where.status = query.status;
         if (query.cursor) {
-          const { time, id } = decodeRunCursor(query.cursor);
-          where.$or = [{ startedAt: { $lt: new Date(time) } }, { startedAt: new Date(time), id: { $lt: id } }];
+          const { createdAt: startedAt, id } = decodeCursor(query.cursor);
+          where.$or = [{ startedAt: { $lt: startedAt } }, { startedAt, id: { $lt: id } }];
         }
         const rows = await orm.em.fork().find(RunRecord, where, { orderBy: { startedAt: 'desc', id: 'desc' }, limit: query.limit + 1 });
         const items = rows.slice(0, query.limit);
         const last = items.at(-1);
         return {
           items: items.map(summary),
-          nextCursor: rows.length > query.limit && last ? Buffer.from(JSON.stringify([last.startedAt.getTime(), last.id])).toString('base64url') : null,
+          nextCursor: rows.length > query.limit && last ? encodeCursor({ createdAt: last.startedAt, id: last.id }) : null,
         };
       };
       return deps.listCache ? deps.listCache.read(teamId, query, load) : load();

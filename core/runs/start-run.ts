@@ -1,9 +1,10 @@
 // Starting a run: one runGraph workflow execution per run, its workflow id being the run id.
 import { randomUUID } from 'node:crypto';
-import type { Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Config } from '../config.ts';
 import type { RunGraphInput, RunGraphResult } from '../../workflows/run-graph.ts';
-import { GraphVersionKey, TeamIdKey, TriggerTypeKey, TrellisWorkflowIdKey } from '../../workflows/search-attributes.ts';
+import { runSearchAttributes } from '../../workflows/search-attributes.ts';
 
 export function newRunId(): string {
   return `run_${randomUUID().replaceAll('-', '')}`;
@@ -22,19 +23,25 @@ export function engineSettings(config: Pick<Config, 'temporal' | 'engine'>): Eng
   return { taskQueue: config.temporal.taskQueue, blobThresholdBytes: config.engine.blobThresholdBytes, maxConcurrency: config.engine.runConcurrency };
 }
 
+/**
+ * Starts a run's workflow; its workflow id is the run id. Starting an id that exists already is a
+ * no-op (USE_EXISTING, and REJECT_DUPLICATE once it ended): requests sharing an idempotency key
+ * all call this with the same id and one execution results.
+ */
 export async function startRun(client: Client, settings: EngineSettings, run: RunRequest): Promise<{ runId: string }> {
   const { runId = newRunId(), ...rest } = run;
   const args: RunGraphInput = { ...rest, blobThresholdBytes: settings.blobThresholdBytes, maxConcurrency: settings.maxConcurrency };
-  await client.workflow.start<(input: RunGraphInput) => Promise<RunGraphResult>>('runGraph', {
-    workflowId: runId,
-    taskQueue: settings.taskQueue,
-    args: [args],
-    typedSearchAttributes: [
-      { key: TeamIdKey, value: args.teamId },
-      { key: TrellisWorkflowIdKey, value: args.workflowId },
-      { key: TriggerTypeKey, value: args.trigger },
-      { key: GraphVersionKey, value: args.version },
-    ],
-  });
+  await client.workflow
+    .start<(input: RunGraphInput) => Promise<RunGraphResult>>('runGraph', {
+      workflowId: runId,
+      taskQueue: settings.taskQueue,
+      args: [args],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      typedSearchAttributes: runSearchAttributes(args),
+    })
+    .catch((error: unknown) => {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    });
   return { runId };
 }

@@ -9,7 +9,7 @@ import { NotFoundError, UserError } from '../errors.ts';
 import type { EngineSettings } from '../runs/start-run.ts';
 import type { WorkflowService } from '../workflows/service.ts';
 import type { RunGraphInput } from '../../workflows/run-graph.ts';
-import { GraphVersionKey, TeamIdKey, TriggerTypeKey, TrellisWorkflowIdKey } from '../../workflows/search-attributes.ts';
+import { runSearchAttributes } from '../../workflows/search-attributes.ts';
 
 const CRON = /^(@(yearly|annually|monthly|weekly|daily|hourly))$|^(\S+\s+){4}\S+$/;
 
@@ -41,12 +41,7 @@ export function createScheduleService(deps: { orm: Orm; temporal: Client; engine
       workflowId: scheduleId,
       taskQueue: deps.engine.taskQueue,
       args: [args],
-      typedSearchAttributes: [
-        { key: TeamIdKey, value: teamId },
-        { key: TrellisWorkflowIdKey, value: workflowId },
-        { key: TriggerTypeKey, value: 'schedule' },
-        { key: GraphVersionKey, value: workflow.version },
-      ],
+      typedSearchAttributes: runSearchAttributes(args),
     };
   }
 

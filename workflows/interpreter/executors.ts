@@ -16,7 +16,7 @@ import { ExpressionError, evaluate, renderTemplate } from '../graph/expressions.
 import { durationMs } from '../graph/nodes/common.ts';
 import type { NodeType } from '../graph/registry.ts';
 import { Graph, type Node } from '../graph/schema.ts';
-import { GraphVersionKey, TeamIdKey, TriggerTypeKey, TrellisWorkflowIdKey } from '../search-attributes.ts';
+import { runSearchAttributes } from '../search-attributes.ts';
 import { GraphExecution, type NodeResult } from './engine.ts';
 import { isBlobRef, type NodeError, type NodeState, type RunState } from './state.ts';
 import type { DecideInput } from '../messages.ts';
@@ -159,12 +159,7 @@ async function runChild(runtime: RunRuntime, childId: string, input: RunGraphInp
     const result = await executeChild<(input: RunGraphInput) => Promise<RunGraphResult>>('runGraph', {
       workflowId: childId,
       args: [input],
-      typedSearchAttributes: [
-        { key: TeamIdKey, value: input.teamId },
-        { key: TrellisWorkflowIdKey, value: input.workflowId },
-        { key: TriggerTypeKey, value: input.trigger },
-        { key: GraphVersionKey, value: input.version },
-      ],
+      typedSearchAttributes: runSearchAttributes(input),
     });
     return result.outputRef ?? result.output;
   } catch (error) {

@@ -2,6 +2,7 @@
 // interpreter/engine.ts, what each node does in interpreter/executors.ts.
 import {
   CancellationScope,
+  CancelledFailure,
   ApplicationFailure,
   continueAsNew,
   isCancellation,
@@ -111,12 +112,19 @@ export async function runGraph(input: RunGraphInput): Promise<RunGraphResult> {
   });
 
   if (!args.carried) {
-    await recordRunStarted({ runId, teamId: args.teamId, workflowId: args.workflowId, version: args.version, trigger: args.trigger, startedAt });
+    // Not cancellable: a run cancelled before its first step still gets its mirror row, which the
+    // cancellation path below then closes (otherwise the row would stay "running" for good).
+    await CancellationScope.nonCancellable(() =>
+      recordRunStarted({ runId, teamId: args.teamId, workflowId: args.workflowId, version: args.version, trigger: args.trigger, startedAt }),
+    );
   }
 
   let result: RunGraphResult;
   try {
     const outcome = await execution.run();
+    // A cancelled run's nodes end "cancelled" and the scheduler finishes quietly; the run itself
+    // must still end cancelled, not succeeded.
+    if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('the run was cancelled');
     if (outcome.kind === 'paused') {
       // History is long and nothing is in flight: start afresh, carrying every node's state.
       await continueAsNew<typeof runGraph>({ ...args, seed: undefined, carried: { nodes: state.nodes, startedAt, usage: state.usage } });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { createOrm, migrate, type Orm } from '../../core/db/orm.ts';
-import { WorkflowDefinition, WorkflowVersion } from '../../core/db/entities.ts';
+import { RunRecord, WorkflowDefinition, WorkflowVersion } from '../../core/db/entities.ts';
 import { startRun, type RunRequest } from '../../core/runs/start-run.ts';
 import { createTemporalClient } from '../../core/temporal.ts';
 import { Graph } from '../../workflows/graph/schema.ts';
@@ -253,6 +253,28 @@ describe('runGraph', () => {
     expect(state.nodes.wait!.status).toBe('cancelled');
     expect(state.nodes.review).toMatchObject({ status: 'cancelled', error: { kind: 'cancelled' } });
     expect(state.nodes.o!.status).toBe('cancelled');
+  });
+
+  it('a run cancelled before its first step still ends cancelled, in Temporal and in the mirror', async () => {
+    // Start and cancel on a task queue no worker polls yet: the first workflow task then holds
+    // both the start and the cancel request.
+    const taskQueue = `late-${randomUUID()}`;
+    const { runId } = await startRun(client, { taskQueue, blobThresholdBytes: THRESHOLD, maxConcurrency: 10 }, {
+      graph: Graph.parse({ nodes: [{ id: 'review', type: 'approval', config: { message: 'm' } }] }),
+      version: 1, input: {}, teamId: 'team_1', workflowId: 'wf_1', trigger: 'api',
+    });
+    const handle = client.workflow.getHandle(runId);
+    await handle.cancel();
+    const late = await startTestWorker({ address: testEnv.temporalAddress, orm, taskQueue });
+    try {
+      await expect(handle.result()).rejects.toThrow();
+      expect((await handle.describe()).status.name).toBe('CANCELLED');
+      const row = await orm.em.fork().findOne(RunRecord, { id: runId });
+      expect(row).toMatchObject({ status: 'cancelled' });
+      expect(row?.endedAt).toBeInstanceOf(Date);
+    } finally {
+      await late.stop();
+    }
   });
 
   it('map runs an inline sub-graph per item, in item order', async () => {

@@ -10,6 +10,7 @@ import type { ServerBuild } from 'react-router';
 import { loadWebConfig, type WebConfig } from './app/config.server.ts';
 import { createWebLogger, type Logger } from './app/log.server.ts';
 import { createApiProxy } from './proxy.server.ts';
+import { CLIENT_IP_HEADER } from './app/lib/api.server.ts';
 
 const BUILD_DIR = fileURLToPath(new URL('./build/', import.meta.url));
 const SERVER_BUILD = path.join(BUILD_DIR, 'server', 'index.js');
@@ -48,6 +49,12 @@ export function createWebApp({ config, build, clientDir, logger }: WebAppOptions
   // Other public files (favicon, robots.txt …); dotfiles ignored so .vite/manifest.json stays private.
   app.use(express.static(clientDir, { maxAge: '1h', index: false, dotfiles: 'ignore' }));
 
+  // Loaders forward the browser's address to the API (login history, rate limits by IP); the
+  // header is always overwritten here so a client cannot choose it.
+  app.use((req, _res, next) => {
+    req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? '';
+    next();
+  });
   app.use(createRequestHandler({ build, mode: config.env }));
   return app;
 }

@@ -1,7 +1,7 @@
 // The start page: is the API up, and are its dependencies (database, Redis, Temporal) reachable?
 import { getReadiness, type Check } from '../api.server.ts';
 import { getWebConfig } from '../config.server.ts';
-import type { Route } from './+types/home.ts';
+import type { Route } from './+types/status.ts';
 
 export const meta: Route.MetaFunction = () => [
   { title: 'Trellis' },

@@ -1,0 +1,113 @@
+// Calls from loaders and actions to the REST API (../shared/API.md), on behalf of the browser
+// that made the request: its session cookie, origin and user agent go along, so the API
+// authorizes, rate-limits and records exactly as if the browser had called it.
+import { redirect } from 'react-router';
+import { getWebConfig } from '../config.server.ts';
+import { Problem } from './problems.ts';
+
+/** Set by web/server.ts from the socket (never trusted from the client). */
+export const CLIENT_IP_HEADER = 'x-trellis-client-ip';
+
+/** A non-2xx answer from the API; `problem` is its problem+json body. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly problem: Problem;
+  constructor(status: number, problem: Problem) {
+    super(problem.detail ?? problem.title ?? `HTTP ${status}`);
+    this.name = 'ApiError';
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+export interface ApiCall {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+function forwardedHeaders(request: Request): Headers {
+  const incoming = request.headers;
+  const headers = new Headers({ accept: 'application/json' });
+  for (const name of ['cookie', 'user-agent', 'origin', 'referer']) {
+    const value = incoming.get(name);
+    if (value) headers.set(name, value);
+  }
+  // The API trusts X-Forwarded-* from loopback: it then sees the browser's host (CSRF origin
+  // check) and address (login history, rate limits by IP).
+  const url = new URL(request.url);
+  headers.set('x-forwarded-host', incoming.get('host') ?? url.host);
+  headers.set('x-forwarded-proto', url.protocol.replace(':', ''));
+  const ip = incoming.get(CLIENT_IP_HEADER);
+  if (ip) headers.set('x-forwarded-for', ip);
+  return headers;
+}
+
+/** The raw API response (callers that need headers such as Set-Cookie). */
+export async function apiFetch(request: Request, path: string, call: ApiCall = {}): Promise<Response> {
+  const headers = forwardedHeaders(request);
+  for (const [name, value] of Object.entries(call.headers ?? {})) headers.set(name, value);
+  let body: string | undefined;
+  if (call.body !== undefined) {
+    headers.set('content-type', 'application/json');
+    body = JSON.stringify(call.body);
+  }
+  try {
+    return await fetch(`${getWebConfig().apiUrl}${path}`, { method: call.method ?? 'GET', headers, body, signal: AbortSignal.timeout(30_000) });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+    throw new ApiError(502, { title: 'Bad Gateway', status: 502, code: 'api_unreachable', detail: `The API is not reachable right now (${cause}).` });
+  }
+}
+
+async function problemOf(response: Response): Promise<Problem> {
+  const body: unknown = await response.json().catch(() => undefined);
+  const parsed = Problem.safeParse(body);
+  return parsed.success ? parsed.data : { title: response.statusText, status: response.status, code: 'http_error', detail: `HTTP ${response.status}` };
+}
+
+/**
+ * Calls the API and returns its JSON body. A 401 sends the browser to the login page (back here
+ * afterwards); other failures throw ApiError for the action to show or the error boundary.
+ */
+export async function api<T = unknown>(request: Request, path: string, call: ApiCall = {}): Promise<T> {
+  const response = await apiFetch(request, path, call);
+  if (response.status === 401) throw redirectToLogin(request);
+  if (!response.ok) throw new ApiError(response.status, await problemOf(response));
+  if (response.status === 204) return undefined as T;
+  return (await response.json()) as T;
+}
+
+/** Like api(), but a 401 is an ordinary ApiError (login, register and other public calls). */
+export async function publicApi<T = unknown>(request: Request, path: string, call: ApiCall = {}): Promise<{ data: T; response: Response }> {
+  const response = await apiFetch(request, path, call);
+  if (!response.ok) throw new ApiError(response.status, await problemOf(response));
+  const data = response.status === 204 ? (undefined as T) : ((await response.json()) as T);
+  return { data, response };
+}
+
+export function redirectToLogin(request: Request): Response {
+  const url = new URL(request.url);
+  const next = url.pathname + url.search;
+  return redirect(next === '/' ? '/login' : `/login?next=${encodeURIComponent(next)}`);
+}
+
+/** Set-Cookie headers of an API answer, to hand on to the browser. */
+export function cookiesFrom(response: Response): Headers {
+  const headers = new Headers();
+  for (const cookie of response.headers.getSetCookie()) headers.append('set-cookie', cookie);
+  return headers;
+}
+
+/**
+ * Runs an action's API call and turns a 4xx problem into data the form shows next to its fields
+ * (`{ problem }`); anything else (5xx, unreachable API) goes to the error boundary.
+ */
+export async function attempt<T>(call: () => Promise<T>): Promise<{ ok: true; data: T } | { ok: false; problem: Problem }> {
+  try {
+    return { ok: true, data: await call() };
+  } catch (error) {
+    if (error instanceof ApiError && error.status < 500) return { ok: false, problem: error.problem };
+    throw error;
+  }
+}

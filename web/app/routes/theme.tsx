@@ -1,0 +1,18 @@
+// POST /theme {theme}: remembers the colour theme for a year and goes back where the form was.
+import { redirect } from 'react-router';
+import { THEME_COOKIE, THEMES, type Theme } from '../lib/theme.ts';
+import type { Route } from './+types/theme.ts';
+
+export async function action({ request }: Route.ActionArgs) {
+  const form = await request.formData();
+  const theme = String(form.get('theme'));
+  const value: Theme = (THEMES as readonly string[]).includes(theme) ? (theme as Theme) : 'system';
+  const back = String(form.get('redirectTo') ?? '/');
+  return redirect(back.startsWith('/') && !back.startsWith('//') ? back : '/', {
+    headers: { 'set-cookie': `${THEME_COOKIE}=${value}; Path=/; Max-Age=31536000; SameSite=Lax` },
+  });
+}
+
+export function loader() {
+  return redirect('/');
+}

@@ -114,6 +114,8 @@ export function platformPaths(): Record<string, unknown> {
     '/api/v1/teams/{teamId}/runs/{runId}/approvals/{nodeId}': {
       post: op('runs', 'Approve or reject a waiting approval node', { parameters: [teamId, runId, param('nodeId', 'approval node id')], requestBody: body(DecisionRequest), responses: { 200: ok('decided'), 409: problem('the node is not waiting'), 422: problem('the form data does not match the node\'s form'), ...common } }),
     },
+    '/api/v1/teams/{teamId}/runs/{runId}/output': { get: op('runs', 'The run\'s whole output ({output}), loaded from blob storage when large', { parameters: [teamId, runId], responses: { 200: ok('output'), ...common } }) },
+    '/api/v1/teams/{teamId}/runs/{runId}/nodes/{nodeId}/output': { get: op('runs', 'A node\'s whole output ({nodeId, output}), loaded from blob storage when large', { parameters: [teamId, runId, param('nodeId', 'node id')], responses: { 200: ok('output'), ...common } }) },
     '/api/v1/teams/{teamId}/runs/{runId}/cancel': { post: op('runs', 'Cancel a run', { parameters: [teamId, runId], responses: { 202: ok('cancelling'), ...common } }) },
     '/api/v1/teams/{teamId}/runs/{runId}/rerun': {
       post: op('runs', 'Start a new run of the same version and input; from a node, reusing the outputs upstream of it', { parameters: [teamId, runId], requestBody: body(RerunRequest), responses: { 202: ok('started'), ...common } }),

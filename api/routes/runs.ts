@@ -101,6 +101,14 @@ export function runRoutes(platform: Platform, guards: AuthMiddleware, hub: RunEv
     if (!unsubscribe) finish();
   });
 
+  // Whole outputs, from blob storage when they were too large to travel with the run state.
+  router.get('/api/v1/teams/:teamId/runs/:runId/output', requireTeamRole('runs:read'), async (req, res) => {
+    res.json({ output: await platform.runs.output(team(req), runId(req)) });
+  });
+  router.get('/api/v1/teams/:teamId/runs/:runId/nodes/:nodeId/output', requireTeamRole('runs:read'), async (req, res) => {
+    res.json({ nodeId: req.params.nodeId, output: await platform.runs.output(team(req), runId(req), req.params.nodeId as string) });
+  });
+
   router.post('/api/v1/teams/:teamId/runs/:runId/approvals/:nodeId', requireTeamRole('runs:approve'), async (req, res) => {
     const body = parseBody(DecisionRequest, req.body);
     const result = await platform.runs.decide(team(req), runId(req), { nodeId: req.params.nodeId as string, ...body, actor: actorOf(req) });

@@ -13,7 +13,8 @@ import { newRunId, startRun, type EngineSettings } from './start-run.ts';
 import type { RunListCache } from './list-cache.ts';
 import { Graph } from '../../workflows/graph/schema.ts';
 import { upstreamOf } from '../../workflows/graph/validate.ts';
-import type { NodeState, RunState } from '../../workflows/interpreter/state.ts';
+import { isBlobRef, type NodeState, type RunState } from '../../workflows/interpreter/state.ts';
+import { createBlobStore } from '../blobs/store.ts';
 import { decide, getRunState } from '../../workflows/messages.ts';
 import type { TriggerType } from '../../workflows/run-graph.ts';
 
@@ -81,6 +82,8 @@ export type RunService = ReturnType<typeof createRunService>;
 
 export function createRunService(deps: { orm: Orm; temporal: Client; listCache?: RunListCache; engine: EngineSettings; usage: UsageService; workflows: WorkflowService }) {
   const { orm, temporal, usage } = deps;
+  // Only reads here (large outputs on demand); the worker's activities write blobs.
+  const blobs = createBlobStore(orm, { maxBytes: Number.MAX_SAFE_INTEGER });
 
   async function findRow(teamId: string, runId: string): Promise<RunRecord> {
     const row = await orm.em.fork().findOne(RunRecord, { id: runId, teamId });
@@ -144,7 +147,7 @@ export function createRunService(deps: { orm: Orm; temporal: Client; listCache?:
     });
   }
 
-  return {
+  const service = {
     start,
 
     async list(teamId: string, query: { workflowId?: string; status?: string; limit: number; cursor?: string }) {
@@ -196,6 +199,23 @@ export function createRunService(deps: { orm: Orm; temporal: Client; listCache?:
       };
     },
 
+    /**
+     * A node's whole output (or the run's, for nodeId undefined), loaded from blob storage when
+     * it was too large to travel with the run state — the run view asks for these on demand.
+     */
+    async output(teamId: string, runId: string, nodeId?: string): Promise<unknown> {
+      const run = await service.get(teamId, runId);
+      let value: unknown;
+      if (nodeId === undefined) {
+        value = run.outputRef ?? run.output;
+      } else {
+        const node = Object.hasOwn(run.nodes, nodeId) ? run.nodes[nodeId] : undefined;
+        if (!node) throw new NotFoundError(`Node ${nodeId} of this run`);
+        value = node.outputRef ?? node.output;
+      }
+      return isBlobRef(value) ? blobs.get(value, teamId) : (value ?? null);
+    },
+
     async cancel(teamId: string, runId: string): Promise<void> {
       await findRow(teamId, runId);
       await temporal.workflow.getHandle(runId).cancel();
@@ -239,4 +259,5 @@ export function createRunService(deps: { orm: Orm; temporal: Client; listCache?:
       });
     },
   };
+  return service;
 }

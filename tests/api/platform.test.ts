@@ -338,6 +338,30 @@ describe('workflows, runs and triggers over HTTP', () => {
     expect(bad.body.code).toBe('invalid_cursor');
   });
 
+  it('serves a large node output from blob storage on demand, and the run\'s output', async () => {
+    const wf = await me.client.post(`/api/v1/teams/${team}/workflows`, {
+      name: 'large',
+      graph: { nodes: [{ id: 'big', type: 'transform', config: { expression: '$pad("", 70000, "x")' } }, { id: 'done', type: 'output', config: { value: '{{ $length(steps.big.output) }}' } }], edges: [{ from: 'big', to: 'done' }] },
+    });
+    const runId = (await me.client.post(`/api/v1/teams/${team}/workflows/${wf.body.id}/runs`, {})).body.runId as string;
+    let run = (await me.client.get(`/api/v1/teams/${team}/runs/${runId}`)).body;
+    for (let i = 0; i < 300 && run.status !== 'succeeded'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      run = (await me.client.get(`/api/v1/teams/${team}/runs/${runId}`)).body;
+    }
+    expect(run.status).toBe('succeeded');
+    expect(run.nodes.big.output).toBeUndefined();
+    expect(run.nodes.big.outputRef).toMatchObject({ $trellisRef: 'blob' });
+    const big = await me.client.get(`/api/v1/teams/${team}/runs/${runId}/nodes/big/output`);
+    expect(big.status).toBe(200);
+    expect(big.body).toEqual({ nodeId: 'big', output: 'x'.repeat(70000) });
+    expect((await me.client.get(`/api/v1/teams/${team}/runs/${runId}/output`)).body).toEqual({ output: 70000 });
+    expect((await me.client.get(`/api/v1/teams/${team}/runs/${runId}/nodes/ghost/output`)).status).toBe(404);
+    // Another team never reaches it.
+    const other = await signUp(t.app, smtp);
+    expect((await other.client.get(`/api/v1/teams/${other.personalTeamId}/runs/${runId}/nodes/big/output`)).status).toBe(404);
+  });
+
   it('answers 422 with every problem of an invalid graph', async () => {
     const res = await me.client.post(`/api/v1/teams/${team}/workflows`, {
       name: 'broken',

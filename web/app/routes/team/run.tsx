@@ -1,6 +1,414 @@
-// Placeholder: this page is being built.
-import { PageHeader } from '../../components/ui.tsx';
+// The run view: the run's graph, read-only, each node coloured by its live status (SSE), AI
+// tokens streaming into the node's panel, per-node details with large outputs loaded on demand,
+// approvals, cancel and rerun. Finished runs show the same page from the loader alone.
+import '@xyflow/react/dist/style.css';
+import { ReactFlowProvider } from '@xyflow/react';
+import { useEffect, useMemo, useState } from 'react';
+import { Form, Link, redirect, useNavigation, useRevalidator } from 'react-router';
+import type { NodeState, NodeStatus } from '../../../../workflows/interpreter/state.ts';
+import { Canvas } from '../../components/designer/canvas.tsx';
+import { Alert, Badge, Button, cx, Field, formatDuration, formatTime, inputClass, Textarea, useActionToast } from '../../components/ui.tsx';
+import { api, attempt } from '../../lib/api.server.ts';
+import { edgeKey, type DesignGraph } from '../../lib/designer-state.ts';
+import { fieldErrors, type Problem } from '../../lib/problems.ts';
+import { requireTeam } from '../../lib/session.server.ts';
+import { canEdit, teamPath, type RunDetail, type WorkflowDetail } from '../../lib/types.ts';
+import { useHydrated } from '../../lib/use-hydrated.ts';
+import type { Route } from './+types/run.ts';
 
-export default function Page() {
-  return <PageHeader title="run" description="Coming soon." />;
+export const meta: Route.MetaFunction = ({ loaderData }) => [{ title: `Run ${loaderData?.run.runId.slice(-8) ?? ''} · Trellis` }];
+
+const FINAL = new Set(['succeeded', 'failed', 'cancelled', 'timed_out']);
+
+export async function loader({ request, params }: Route.LoaderArgs) {
+  const { team } = await requireTeam(request, params.teamId);
+  const teamBase = `/api/v1/teams/${encodeURIComponent(team.id)}`;
+  const run = await api<RunDetail>(request, `${teamBase}/runs/${encodeURIComponent(params.runId!)}`);
+  const workflow = await api<WorkflowDetail>(request, `${teamBase}/workflows/${encodeURIComponent(run.workflowId)}/versions/${run.version}`);
+  return { team, run, workflow };
+}
+
+export async function action({ request, params }: Route.ActionArgs) {
+  const form = await request.formData();
+  const intent = String(form.get('intent'));
+  const runBase = `/api/v1/teams/${encodeURIComponent(params.teamId!)}/runs/${encodeURIComponent(params.runId!)}`;
+  if (intent === 'approve' || intent === 'reject') {
+    const nodeId = String(form.get('nodeId'));
+    const data: Record<string, unknown> = {};
+    for (const [key, value] of form) {
+      if (!key.startsWith('field.')) continue;
+      const [, type, name] = key.split('.') as [string, string, string];
+      if (type === 'boolean') data[name] = value === 'on';
+      else if (type === 'number') data[name] = value === '' ? undefined : Number(value);
+      else data[name] = String(value);
+    }
+    // Unchecked checkboxes send nothing: they are false.
+    for (const name of form.getAll('booleans')) data[String(name)] ??= false;
+    const comment = String(form.get('comment') ?? '');
+    const result = await attempt(() => api(request, `${runBase}/approvals/${encodeURIComponent(nodeId)}`, { method: 'POST', body: { decision: intent, comment: comment || undefined, data } }));
+    return result.ok ? { toast: intent === 'approve' ? 'Approved' : 'Rejected' } : { problem: result.problem, nodeId };
+  }
+  if (intent === 'cancel') {
+    const result = await attempt(() => api(request, `${runBase}/cancel`, { method: 'POST' }));
+    return result.ok ? { toast: 'Cancelling the run' } : { problem: result.problem };
+  }
+  if (intent === 'rerun') {
+    const fromNode = String(form.get('fromNode') ?? '') || undefined;
+    const result = await attempt(() => api<{ runId: string }>(request, `${runBase}/rerun`, { method: 'POST', body: { fromNode } }));
+    if (!result.ok) return { problem: result.problem };
+    return redirect(teamPath(params.teamId!, `/runs/${encodeURIComponent(result.data.runId)}`));
+  }
+  return { problem: { title: 'Unknown action', detail: `Unknown action "${intent}"` } as Problem };
+}
+
+/** The run as the page shows it: the loader's snapshot, then live events on top. */
+function useLiveRun(teamId: string, initial: RunDetail) {
+  const [run, setRun] = useState(initial);
+  const [tokens, setTokens] = useState<Record<string, string>>({});
+  const revalidator = useRevalidator();
+  useEffect(() => setRun(initial), [initial]);
+  useEffect(() => {
+    if (FINAL.has(initial.status)) return;
+    const source = new EventSource(`/api/v1/teams/${encodeURIComponent(teamId)}/runs/${encodeURIComponent(initial.runId)}/events`);
+    source.addEventListener('snapshot', (event) => setRun(JSON.parse((event as MessageEvent<string>).data) as RunDetail));
+    source.addEventListener('node', (event) => {
+      const { nodeId, state } = JSON.parse((event as MessageEvent<string>).data) as { nodeId: string; state: NodeState };
+      setRun((current) => ({ ...current, status: state.status === 'waiting' ? 'waiting' : current.status === 'waiting' ? 'running' : current.status, nodes: { ...current.nodes, [nodeId]: state } }));
+    });
+    source.addEventListener('token', (event) => {
+      const { nodeId, text } = JSON.parse((event as MessageEvent<string>).data) as { nodeId: string; text: string };
+      setTokens((current) => ({ ...current, [nodeId]: (current[nodeId] ?? '') + text }));
+    });
+    source.addEventListener('run', (event) => {
+      const final = JSON.parse((event as MessageEvent<string>).data) as Pick<RunDetail, 'status' | 'output' | 'error'>;
+      setRun((current) => ({ ...current, status: final.status, output: final.output, error: final.error }));
+      // The stream ends here; without close() EventSource would reconnect.
+      source.close();
+      void revalidator.revalidate();
+    });
+    return () => source.close();
+  }, [teamId, initial.runId, initial.status]);
+  return { run, tokens };
+}
+
+export default function RunView({ loaderData, actionData }: Route.ComponentProps) {
+  const { team, workflow } = loaderData;
+  const { run, tokens } = useLiveRun(team.id, loaderData.run);
+  const [selectedId, setSelectedId] = useState<string | null>(null);
+  const hydrated = useHydrated();
+  useActionToast(actionData as { toast?: string } | undefined);
+  const graph = workflow.graph as DesignGraph;
+  const editor = canEdit(team.role);
+  const final = FINAL.has(run.status);
+
+  const statuses = useMemo(() => Object.fromEntries(Object.entries(run.nodes).map(([id, state]) => [id, state.status])) as Record<string, NodeStatus>, [run.nodes]);
+  const activity = useMemo(() => {
+    const shown: Record<string, string> = {};
+    for (const [id, text] of Object.entries(tokens)) shown[id] = text.slice(-120);
+    for (const [id, state] of Object.entries(run.nodes)) if (state.progress) shown[id] = `${state.progress.done}/${state.progress.total} items`;
+    return shown;
+  }, [tokens, run.nodes]);
+  const takenEdges = useMemo(() => {
+    const taken = new Set<string>();
+    for (const edge of graph.edges) {
+      const state = run.nodes[edge.from];
+      if (state?.status === 'succeeded' && (state.ports ?? ['out']).includes(edge.port ?? 'out')) taken.add(edgeKey(edge));
+    }
+    return taken;
+  }, [graph.edges, run.nodes]);
+  const waiting = Object.entries(run.nodes).filter(([, state]) => state.status === 'waiting' && state.waiting);
+  const selected = selectedId ? graph.nodes.find((node) => node.id === selectedId) : undefined;
+  const problem = actionData && 'problem' in actionData ? actionData.problem : undefined;
+
+  return (
+    <div className="-mx-4 -my-6 flex min-h-screen flex-col md:-mx-8 md:h-screen">
+      <header className="flex flex-wrap items-center gap-x-4 gap-y-2 border-b border-slate-200 bg-white px-4 py-3 dark:border-slate-800 dark:bg-slate-900">
+        <div className="min-w-0">
+          <p className="text-xs text-slate-500">
+            <Link to={teamPath(team.id, '/runs')}>Runs</Link> · <Link to={teamPath(team.id, `/workflows/${workflow.id}`)}>{workflow.name}</Link> v{run.version}
+          </p>
+          <h1 className="flex items-center gap-2 text-lg font-semibold">
+            <span className="truncate font-mono text-base">{run.runId}</span>
+            <Badge status={run.status} className="text-sm">
+              <span data-testid="run-status">{run.status}</span>
+            </Badge>
+          </h1>
+        </div>
+        <dl className="flex flex-wrap gap-x-4 text-xs text-slate-600 dark:text-slate-400">
+          <div>
+            <dt className="inline">Started </dt>
+            <dd className="inline">{formatTime(run.startedAt)}</dd>
+          </div>
+          <div>
+            <dt className="inline">Duration </dt>
+            <dd className="inline">{run.endedAt ? formatDuration(Date.parse(run.endedAt) - Date.parse(run.startedAt)) : 'running'}</dd>
+          </div>
+          <div>
+            <dt className="inline">Trigger </dt>
+            <dd className="inline">{run.trigger}</dd>
+          </div>
+          <div>
+            <dt className="inline">AI </dt>
+            <dd className="inline">
+              {run.usage.aiTokens} tokens · ${run.usage.costUsd.toFixed(4)}
+            </dd>
+          </div>
+        </dl>
+        {editor && (
+          <div className="ml-auto flex gap-2">
+            {!final && (
+              <Form method="post">
+                <input type="hidden" name="intent" value="cancel" />
+                <Button type="submit" variant="danger" size="sm">
+                  Cancel run
+                </Button>
+              </Form>
+            )}
+            {final && (
+              <Form method="post">
+                <input type="hidden" name="intent" value="rerun" />
+                <Button type="submit" variant="secondary" size="sm">
+                  Rerun
+                </Button>
+              </Form>
+            )}
+          </div>
+        )}
+      </header>
+      {problem && (
+        <div className="px-4 pt-3">
+          <Alert>{fieldErrors(problem).form ?? Object.values(fieldErrors(problem)).join('; ')}</Alert>
+        </div>
+      )}
+      <div className="flex min-h-0 flex-1 flex-col md:flex-row">
+        <div className="relative h-[45vh] min-w-0 bg-slate-50 md:h-auto md:flex-1 dark:bg-slate-950" data-testid="canvas">
+          {hydrated ? (
+            <ReactFlowProvider>
+              <Canvas graph={graph} statuses={statuses} activity={activity} takenEdges={takenEdges} selectedId={selectedId} readOnly onSelect={setSelectedId} />
+            </ReactFlowProvider>
+          ) : (
+            <ul className="p-4 text-sm">
+              {graph.nodes.map((node) => (
+                <li key={node.id}>
+                  {node.id}: {run.nodes[node.id]?.status ?? 'pending'}
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+        <aside className="w-full shrink-0 overflow-y-auto border-t border-slate-200 bg-white p-4 md:w-96 md:border-t-0 md:border-l dark:border-slate-800 dark:bg-slate-900" aria-label="Run details">
+          {waiting.map(([nodeId, state]) => (
+            <ApprovalForm key={nodeId} nodeId={nodeId} state={state} enabled={editor} problem={actionData && 'nodeId' in actionData && actionData.nodeId === nodeId ? actionData.problem : undefined} />
+          ))}
+          {selected ? (
+            <NodeDetails teamId={team.id} runId={run.runId} nodeId={selected.id} type={selected.type} state={run.nodes[selected.id]} tokens={tokens[selected.id]} canRerun={editor && final} onClose={() => setSelectedId(null)} />
+          ) : (
+            <RunSummaryPanel run={run} teamId={team.id} />
+          )}
+        </aside>
+      </div>
+    </div>
+  );
+}
+
+function Json({ value }: { value: unknown }) {
+  const text = JSON.stringify(value, null, 2) ?? 'undefined';
+  const [all, setAll] = useState(false);
+  const LIMIT = 20_000;
+  return (
+    <div>
+      <pre className="max-h-96 overflow-auto rounded bg-slate-100 p-2 text-xs dark:bg-slate-800">{all || text.length <= LIMIT ? text : `${text.slice(0, LIMIT)}…`}</pre>
+      {text.length > LIMIT && !all && (
+        <Button variant="ghost" size="sm" onClick={() => setAll(true)}>
+          Show all ({Math.round(text.length / 1024)} KiB)
+        </Button>
+      )}
+    </div>
+  );
+}
+
+/** A value kept in blob storage: fetched from the API only when asked for. */
+function LoadOutput({ url, bytes }: { url: string; bytes: number }) {
+  const [value, setValue] = useState<{ output: unknown } | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const [loading, setLoading] = useState(false);
+  if (value) return <Json value={value.output} />;
+  return (
+    <div className="space-y-2">
+      <p className="text-xs text-slate-500">The output is large ({Math.round(bytes / 1024)} KiB) and kept in storage.</p>
+      <Button
+        variant="secondary"
+        size="sm"
+        disabled={loading}
+        onClick={() => {
+          setLoading(true);
+          fetch(url, { headers: { accept: 'application/json' } })
+            .then(async (response) => {
+              if (!response.ok) throw new Error(`HTTP ${response.status}`);
+              setValue((await response.json()) as { output: unknown });
+            })
+            .catch((failure: unknown) => setError(`Could not load the output: ${(failure as Error).message}`))
+            .finally(() => setLoading(false));
+        }}
+      >
+        {loading ? 'Loading…' : 'Load output'}
+      </Button>
+      {error && <Alert>{error}</Alert>}
+    </div>
+  );
+}
+
+function RunSummaryPanel({ run, teamId }: { run: RunDetail; teamId: string }) {
+  const outputRef = run.outputRef as { bytes: number } | undefined;
+  return (
+    <div className="space-y-4 text-sm">
+      <p className="text-slate-600 dark:text-slate-400">Select a node to see its output, error, attempts and timings.</p>
+      {run.error && (
+        <Alert>
+          <strong>Failed{run.error.nodeId ? ` at ${run.error.nodeId}` : ''}:</strong> {run.error.message}
+        </Alert>
+      )}
+      <section>
+        <h2 className="mb-1 font-semibold">Input</h2>
+        <Json value={run.input} />
+      </section>
+      <section>
+        <h2 className="mb-1 font-semibold">Output</h2>
+        {outputRef ? (
+          <LoadOutput url={`/api/v1/teams/${encodeURIComponent(teamId)}/runs/${encodeURIComponent(run.runId)}/output`} bytes={outputRef.bytes} />
+        ) : run.output !== undefined ? (
+          <div data-testid="run-output">
+            <Json value={run.output} />
+          </div>
+        ) : (
+          <p className="text-slate-500">{FINAL.has(run.status) ? 'No output.' : 'Not yet.'}</p>
+        )}
+      </section>
+    </div>
+  );
+}
+
+function NodeDetails({ teamId, runId, nodeId, type, state, tokens, canRerun, onClose }: { teamId: string; runId: string; nodeId: string; type: string; state?: NodeState; tokens?: string; canRerun: boolean; onClose: () => void }) {
+  const started = state?.startedAt ? Date.parse(state.startedAt) : undefined;
+  const ended = state?.endedAt ? Date.parse(state.endedAt) : undefined;
+  return (
+    <div className="space-y-4 text-sm">
+      <div className="flex items-start justify-between gap-2">
+        <div>
+          <p className="text-xs font-semibold tracking-wide text-slate-500 uppercase">{type}</p>
+          <h2 className="font-mono font-semibold">{nodeId}</h2>
+        </div>
+        <Button variant="ghost" size="sm" onClick={onClose}>
+          Close
+        </Button>
+      </div>
+      <dl className="grid grid-cols-2 gap-x-3 gap-y-1 text-xs">
+        <dt className="text-slate-500">Status</dt>
+        <dd>
+          <Badge status={state?.status ?? 'pending'}>{state?.status ?? 'pending'}</Badge>
+        </dd>
+        <dt className="text-slate-500">Attempts</dt>
+        <dd>{state?.attempts ?? 0}</dd>
+        <dt className="text-slate-500">Started</dt>
+        <dd>{formatTime(state?.startedAt)}</dd>
+        <dt className="text-slate-500">Ended</dt>
+        <dd>{formatTime(state?.endedAt)}</dd>
+        <dt className="text-slate-500">Duration</dt>
+        <dd>{started && ended ? formatDuration(ended - started) : '—'}</dd>
+        {state?.ports && (
+          <>
+            <dt className="text-slate-500">Took port</dt>
+            <dd>{state.ports.join(', ')}</dd>
+          </>
+        )}
+      </dl>
+      {tokens && (
+        <section>
+          <h3 className="mb-1 font-semibold">AI response (streaming)</h3>
+          <p className="rounded bg-slate-100 p-2 text-xs whitespace-pre-wrap dark:bg-slate-800" data-testid="ai-tokens">
+            {tokens}
+          </p>
+        </section>
+      )}
+      {state?.error && (
+        <Alert>
+          <strong>{state.error.type ?? state.error.kind} error:</strong> {state.error.message}
+        </Alert>
+      )}
+      <section>
+        <h3 className="mb-1 font-semibold">Output</h3>
+        {state?.outputRef ? (
+          <LoadOutput url={`/api/v1/teams/${encodeURIComponent(teamId)}/runs/${encodeURIComponent(runId)}/nodes/${encodeURIComponent(nodeId)}/output`} bytes={state.outputRef.bytes} />
+        ) : state?.output !== undefined ? (
+          <Json value={state.output} />
+        ) : (
+          <p className="text-slate-500">None.</p>
+        )}
+      </section>
+      {canRerun && (
+        <Form method="post">
+          <input type="hidden" name="intent" value="rerun" />
+          <input type="hidden" name="fromNode" value={nodeId} />
+          <Button type="submit" variant="secondary" size="sm">
+            Rerun from this node
+          </Button>
+          <p className="mt-1 text-xs text-slate-500">A new run that reuses the outputs of the nodes before this one.</p>
+        </Form>
+      )}
+    </div>
+  );
+}
+
+interface FormFieldSpec {
+  name: string;
+  label?: string;
+  type: 'string' | 'number' | 'boolean';
+  required?: boolean;
+}
+
+function ApprovalForm({ nodeId, state, enabled, problem }: { nodeId: string; state: NodeState; enabled: boolean; problem?: Problem }) {
+  const navigation = useNavigation();
+  const busy = navigation.state !== 'idle' && navigation.formData?.get('nodeId') === nodeId;
+  const fields = (state.waiting?.form ?? []) as FormFieldSpec[];
+  const errors = fieldErrors(problem);
+  return (
+    <Form method="post" className="mb-4 space-y-3 rounded-lg border-2 border-amber-400 bg-amber-50 p-4 dark:border-amber-700 dark:bg-amber-950" aria-label={`Approval ${nodeId}`}>
+      <input type="hidden" name="nodeId" value={nodeId} />
+      <p className="text-xs font-semibold tracking-wide text-amber-800 uppercase dark:text-amber-300">Waiting for approval · {nodeId}</p>
+      <p className="text-base font-medium" data-testid="approval-message">
+        {state.waiting?.message}
+      </p>
+      {state.waiting?.deadline && <p className="text-xs text-slate-600 dark:text-slate-400">Times out {formatTime(state.waiting.deadline)}</p>}
+      {fields.map((field) =>
+        field.type === 'boolean' ? (
+          <label key={field.name} className="flex items-center gap-2 text-sm">
+            <input type="checkbox" name={`field.boolean.${field.name}`} disabled={!enabled} className="h-4 w-4" />
+            <input type="hidden" name="booleans" value={field.name} />
+            {field.label ?? field.name}
+          </label>
+        ) : (
+          <Field key={field.name} label={`${field.label ?? field.name}${field.required ? ' *' : ''}`} name={`field.${field.type}.${field.name}`} type={field.type === 'number' ? 'number' : 'text'} step="any" required={field.required} disabled={!enabled} error={errors[field.name]} />
+        ),
+      )}
+      <div className="space-y-1">
+        <label htmlFor={`comment-${nodeId}`} className="block text-sm font-medium">
+          Comment
+        </label>
+        <Textarea id={`comment-${nodeId}`} name="comment" rows={2} className={cx(inputClass, 'font-sans')} disabled={!enabled} />
+      </div>
+      {problem && errors.form && <Alert>{errors.form}</Alert>}
+      {enabled ? (
+        <div className="flex gap-2">
+          <Button type="submit" name="intent" value="approve" disabled={busy}>
+            Approve
+          </Button>
+          <Button type="submit" name="intent" value="reject" variant="danger" disabled={busy}>
+            Reject
+          </Button>
+        </div>
+      ) : (
+        <p className="text-xs text-slate-600">Viewers cannot decide approvals.</p>
+      )}
+    </Form>
+  );
 }

@@ -1,6 +1,21 @@
-// Placeholder: this page is being built.
-import { PageHeader } from '../../components/ui.tsx';
+// POST /logout: revokes the session at the API and drops the cookie. The cookie is cleared here
+// too, so the browser is signed out even when the API cannot be reached.
+import { redirect } from 'react-router';
+import { safeNext } from '../../components/auth-shell.tsx';
+import { apiFetch, cookiesFrom } from '../../lib/api.server.ts';
+import type { Route } from './+types/logout.ts';
 
-export default function Page() {
-  return <PageHeader title="logout" description="Coming soon." />;
+export async function action({ request }: Route.ActionArgs) {
+  const form = await request.formData().catch(() => undefined);
+  const response = await apiFetch(request, '/api/v1/auth/logout', { method: 'POST' }).catch(() => undefined);
+  const headers = response ? cookiesFrom(response) : new Headers();
+  headers.append('set-cookie', 'trellis_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax');
+  // A page may ask to come back after signing in again (an invitation for another address).
+  const next = safeNext(form?.get('next'));
+  return redirect(next === '/' ? '/login' : `/login?next=${encodeURIComponent(next)}`, { headers });
+}
+
+// Signing out changes state, so a plain GET /logout does nothing.
+export function loader() {
+  return redirect('/');
 }

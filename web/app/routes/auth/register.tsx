@@ -1,6 +1,84 @@
-// Placeholder: this page is being built.
-import { PageHeader } from '../../components/ui.tsx';
+// /register: name, email and password. The API emails a verification link (/verify-email?token=…);
+// nobody can log in before following it, so success here is "check your email".
+import { Form, Link } from 'react-router';
+import { AuthShell, formErrors, SubmitButton } from '../../components/auth-shell.tsx';
+import { Alert, Field } from '../../components/ui.tsx';
+import { attempt, publicApi } from '../../lib/api.server.ts';
+import type { Problem } from '../../lib/problems.ts';
+import type { Route } from './+types/register.ts';
 
-export default function Page() {
-  return <PageHeader title="register" description="Coming soon." />;
+export const meta: Route.MetaFunction = () => [{ title: 'Sign up · Trellis' }];
+
+type ActionResult = { intent: 'register' | 'resend'; name: string; email: string; problem?: Problem; registered?: boolean; resent?: boolean };
+
+export async function action({ request }: Route.ActionArgs): Promise<ActionResult> {
+  const form = await request.formData();
+  const name = String(form.get('name') ?? '').trim();
+  const email = String(form.get('email') ?? '').trim();
+  if (form.get('intent') === 'resend') {
+    const sent = await attempt(() => publicApi(request, '/api/v1/auth/verify-email/resend', { method: 'POST', body: { email } }));
+    return { intent: 'resend', name, email, registered: true, ...(sent.ok ? { resent: true } : { problem: sent.problem }) };
+  }
+  const password = String(form.get('password') ?? '');
+  const result = await attempt(() => publicApi(request, '/api/v1/auth/register', { method: 'POST', body: { name, email, password } }));
+  if (result.ok) return { intent: 'register', name, email, registered: true };
+  return { intent: 'register', name, email, problem: result.problem };
+}
+
+export default function Register({ actionData }: Route.ComponentProps) {
+  if (actionData?.registered) return <CheckEmail email={actionData.email} resent={actionData.resent} problem={actionData.problem} />;
+  const errors = formErrors(actionData?.problem);
+  // "Email taken" names no field, but it is about the email.
+  if (actionData?.problem?.code === 'email_taken' && errors.form) {
+    errors.email = errors.form;
+    delete errors.form;
+  }
+  return (
+    <AuthShell
+      title="Create your Trellis account"
+      footer={
+        <p>
+          Already have an account? <Link to="/login">Log in</Link>
+        </p>
+      }
+    >
+      <Form method="post" className="space-y-4">
+        <Field label="Name" name="name" autoComplete="name" required maxLength={100} defaultValue={actionData?.name} error={errors.name} />
+        <Field label="Email" name="email" type="email" autoComplete="email" required defaultValue={actionData?.email} error={errors.email} />
+        <Field label="Password" name="password" type="password" autoComplete="new-password" required error={errors.password} hint="At least 12 characters; a passphrase works well." />
+        {errors.form && <Alert>{errors.form}</Alert>}
+        {actionData?.problem?.code === 'email_taken' && (
+          <p className="text-sm">
+            <Link to="/login">Log in</Link> or <Link to="/forgot-password">reset the password</Link>.
+          </p>
+        )}
+        <SubmitButton intent="register" className="w-full">
+          Sign up
+        </SubmitButton>
+      </Form>
+      <p className="text-center text-sm text-slate-600 dark:text-slate-400">
+        You can also sign up with <a href="/api/v1/auth/oauth/google">Google</a> or <a href="/api/v1/auth/oauth/github">GitHub</a>.
+      </p>
+    </AuthShell>
+  );
+}
+
+function CheckEmail({ email, resent, problem }: { email: string; resent?: boolean | undefined; problem?: Problem | undefined }) {
+  const resendError = problem ? Object.values(formErrors(problem))[0] : undefined;
+  return (
+    <AuthShell title="Check your email" description={<>We sent a verification link to <strong className="font-medium text-slate-900 dark:text-slate-100">{email}</strong>. Follow it to activate your account, then log in.</>}>
+      {resent && <Alert tone="success">A new link is on its way.</Alert>}
+      {resendError && <Alert>{resendError}</Alert>}
+      <Form method="post" className="space-y-3">
+        <input type="hidden" name="email" value={email} />
+        <p className="text-sm text-slate-600 dark:text-slate-400">Nothing arrived after a few minutes? Check your spam folder, or ask for another link.</p>
+        <SubmitButton intent="resend" variant="secondary" className="w-full">
+          Resend verification email
+        </SubmitButton>
+      </Form>
+      <p className="text-center text-sm">
+        <Link to="/login">Go to log in</Link>
+      </p>
+    </AuthShell>
+  );
 }

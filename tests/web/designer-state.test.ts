@@ -29,13 +29,18 @@ describe('designer state', () => {
 
   it('deleting a node removes its edges; undo brings both back and redo removes them again', () => {
     const built = run(initialState(empty), { type: 'addNode', nodeType: 'transform', position: at }, { type: 'addNode', nodeType: 'output', position: at }, { type: 'connect', from: 'transform_1', to: 'output_1' });
-    const deleted = run(built, { type: 'deleteNodes', ids: ['transform_1'] });
+    const deleted = run(built, { type: 'delete', nodeIds: ['transform_1'] });
     expect(deleted.graph.nodes.map((n) => n.id)).toEqual(['output_1']);
     expect(deleted.graph.edges).toEqual([]);
     const undone = run(deleted, { type: 'undo' });
     expect(undone.graph).toEqual(built.graph);
     const redone = run(undone, { type: 'redo' });
     expect(redone.graph).toEqual(deleted.graph);
+    // A node and an edge removed by one key press are one undo step.
+    const both = run(run(built, { type: 'addNode', nodeType: 'delay', position: at }), { type: 'delete', nodeIds: ['delay_1'], edges: [{ from: 'transform_1', to: 'output_1' }] });
+    expect(both.graph.edges).toEqual([]);
+    expect(run(both, { type: 'undo' }).graph.edges).toEqual([{ from: 'transform_1', to: 'output_1' }]);
+    expect(run(both, { type: 'undo' }).graph.nodes.map((n) => n.id)).toContain('delay_1');
     // A new edit after undo drops the redo branch.
     const branched = run(undone, { type: 'addNode', nodeType: 'delay', position: at });
     expect(branched.future).toEqual([]);

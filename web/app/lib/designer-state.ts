@@ -33,8 +33,8 @@ export type DesignerAction =
   | { type: 'addNode'; nodeType: NodeType; position: { x: number; y: number } }
   | { type: 'moveNodes'; moves: { id: string; position: { x: number; y: number } }[]; record: boolean }
   | { type: 'connect'; from: string; port?: string; to: string }
-  | { type: 'deleteNodes'; ids: string[] }
-  | { type: 'deleteEdges'; edges: DesignEdge[] }
+  /** One undo step for what one key press removes: nodes (with their edges) and edges. */
+  | { type: 'delete'; nodeIds: string[]; edges?: DesignEdge[] }
   | { type: 'updateNode'; id: string; patch: Partial<Omit<DesignNode, 'id' | 'type'>> }
   | { type: 'renameNode'; id: string; newId: string }
   | { type: 'select'; id: string | null }
@@ -86,19 +86,13 @@ export function designerReducer(state: DesignerState, action: DesignerAction): D
       const edge: DesignEdge = port ? { from: action.from, port, to: action.to } : { from: action.from, to: action.to };
       return commit(state, { ...graph, edges: [...graph.edges, edge] });
     }
-    case 'deleteNodes': {
-      if (action.ids.length === 0) return state;
-      const ids = new Set(action.ids);
-      return commit(
-        state,
-        { nodes: graph.nodes.filter((node) => !ids.has(node.id)), edges: graph.edges.filter((edge) => !ids.has(edge.from) && !ids.has(edge.to)) },
-        state.selectedNodeId && ids.has(state.selectedNodeId) ? null : state.selectedNodeId,
-      );
-    }
-    case 'deleteEdges': {
-      const keys = new Set(action.edges.map(edgeKey));
-      const edges = graph.edges.filter((edge) => !keys.has(edgeKey(edge)));
-      return edges.length === graph.edges.length ? state : commit(state, { ...graph, edges });
+    case 'delete': {
+      const ids = new Set(action.nodeIds);
+      const keys = new Set((action.edges ?? []).map(edgeKey));
+      const nodes = graph.nodes.filter((node) => !ids.has(node.id));
+      const edges = graph.edges.filter((edge) => !ids.has(edge.from) && !ids.has(edge.to) && !keys.has(edgeKey(edge)));
+      if (nodes.length === graph.nodes.length && edges.length === graph.edges.length) return state;
+      return commit(state, { nodes, edges }, state.selectedNodeId && ids.has(state.selectedNodeId) ? null : state.selectedNodeId);
     }
     case 'updateNode': {
       const nodes = graph.nodes.map((node) => (node.id === action.id ? ({ ...node, ...action.patch } as DesignNode) : node));

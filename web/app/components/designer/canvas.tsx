@@ -2,7 +2,7 @@
 // (read-only, nodes coloured by live status). Graph nodes become flow nodes with one input
 // handle and one output handle per port; edges carry their port as the source handle.
 import { Background, Controls, Handle, MiniMap, Position, ReactFlow, useReactFlow, type Connection, type Edge, type Node, type NodeChange, type NodeProps, type EdgeChange } from '@xyflow/react';
-import { memo, useCallback, useMemo, type DragEvent } from 'react';
+import { memo, useCallback, useEffect, useMemo, type DragEvent } from 'react';
 import type { GraphProblem } from '../../../../workflows/graph/validate.ts';
 import type { NodeStatus } from '../../../../workflows/interpreter/state.ts';
 import { edgeKey, isNodeType, NODE_HEIGHT, NODE_WIDTH, portsOf, type DesignEdge, type DesignGraph, type DesignNode } from '../../lib/designer-state.ts';
@@ -27,6 +27,8 @@ const statusRing: Record<NodeStatus, string> = {
   waiting: 'border-amber-500 bg-amber-50 ring-2 ring-amber-300 dark:bg-amber-950 dark:ring-amber-800',
   cancelled: 'border-slate-500 bg-slate-100 dark:bg-slate-800',
 };
+
+const minimapColour: Record<NodeStatus, string> = { pending: '#94a3b8', running: '#3b82f6', succeeded: '#16a34a', failed: '#dc2626', skipped: '#cbd5e1', waiting: '#f59e0b', cancelled: '#64748b' };
 
 const portColour: Record<string, string> = { error: '!bg-red-500', false: '!bg-slate-500', rejected: '!bg-red-400', timed_out: '!bg-amber-500', true: '!bg-green-600', approved: '!bg-green-600' };
 
@@ -99,7 +101,6 @@ export function toFlowEdges(graph: DesignGraph, taken?: Set<string>): Edge[] {
       sourceHandle: port,
       target: edge.to,
       targetHandle: 'in',
-      label: port === 'out' ? undefined : port,
       animated: taken?.has(key),
       data: { edge },
       className: port === 'error' ? 'stroke-red-500' : undefined,
@@ -118,9 +119,10 @@ export interface CanvasProps {
   onSelect?: (id: string | null) => void;
   onMove?: (moves: { id: string; position: { x: number; y: number } }[], done: boolean) => void;
   onConnect?: (edge: DesignEdge) => void;
-  onDeleteNodes?: (ids: string[]) => void;
-  onDeleteEdges?: (edges: DesignEdge[]) => void;
+  onDelete?: (removed: { nodeIds: string[]; edges: DesignEdge[] }) => void;
   onDropType?: (type: string, position: { x: number; y: number }) => void;
+  /** Changing this number fits the whole graph into view (after auto-layout). */
+  fitSignal?: number;
 }
 
 /** Must render inside a <ReactFlowProvider> (drop positions need the viewport). */
@@ -129,6 +131,10 @@ export function Canvas(props: CanvasProps) {
   const flow = useReactFlow();
   const nodes = useMemo(() => toFlowNodes(graph, props), [graph, props.problems, props.statuses, props.activity, props.selectedId]);
   const edges = useMemo(() => toFlowEdges(graph, props.takenEdges), [graph, props.takenEdges]);
+  useEffect(() => {
+    // After the new positions have rendered.
+    if (props.fitSignal) requestAnimationFrame(() => void flow.fitView({ padding: 0.2, maxZoom: 1.2 }));
+  }, [props.fitSignal, flow]);
 
   const onNodesChange = useCallback(
     (changes: NodeChange<FlowNode>[]) => {
@@ -172,8 +178,9 @@ export function Canvas(props: CanvasProps) {
       onNodesChange={onNodesChange}
       onEdgesChange={onEdgesChange}
       onConnect={(connection: Connection) => props.onConnect?.({ from: connection.source, port: connection.sourceHandle ?? undefined, to: connection.target })}
-      onNodesDelete={(deleted) => props.onDeleteNodes?.(deleted.map((node) => node.id))}
-      onEdgesDelete={(deleted) => props.onDeleteEdges?.(deleted.map((edge) => (edge.data as { edge: DesignEdge }).edge))}
+      onDelete={({ nodes: removedNodes, edges: removedEdges }) =>
+        props.onDelete?.({ nodeIds: removedNodes.map((n) => n.id), edges: removedEdges.map((edge) => (edge.data as { edge: DesignEdge }).edge) })
+      }
       onPaneClick={() => props.onSelect?.(null)}
       onNodeClick={(_event, node) => props.onSelect?.(node.id)}
       onDrop={onDrop}
@@ -191,7 +198,7 @@ export function Canvas(props: CanvasProps) {
     >
       <Background />
       <Controls showInteractive={false} />
-      <MiniMap pannable zoomable className="hidden md:block" />
+      <MiniMap pannable zoomable className="hidden md:block" nodeColor={(node) => minimapColour[(node.data as FlowNodeData).status ?? 'pending']} />
     </ReactFlow>
   );
 }

@@ -9,7 +9,7 @@ import { describeNodeTypes } from '../../../../workflows/graph/describe.ts';
 import { upstreamOf, validate } from '../../../../workflows/graph/validate.ts';
 import { Canvas } from '../../components/designer/canvas.tsx';
 import { SchemaForm, type JsonSchema } from '../../components/designer/schema-form.tsx';
-import { Alert, Badge, Button, buttonClass, cx, Dialog, Field, formatTime, inputClass, Textarea, useToast } from '../../components/ui.tsx';
+import { Alert, Badge, Button, buttonClass, Dialog, Field, formatTime, inputClass, Textarea, useToast } from '../../components/ui.tsx';
 import { api, attempt } from '../../lib/api.server.ts';
 import { designerReducer, initialState, isNodeType, problemsByNode, toGraphInput, type DesignGraph, type DesignNode } from '../../lib/designer-state.ts';
 import { fieldErrors, type Problem } from '../../lib/problems.ts';
@@ -64,6 +64,7 @@ export default function Designer({ loaderData }: Route.ComponentProps) {
   const [serverProblem, setServerProblem] = useState<Problem | undefined>();
   const [runOpen, setRunOpen] = useState(false);
   const [versionsOpen, setVersionsOpen] = useState(false);
+  const [fitSignal, setFitSignal] = useState(0);
   const fetcher = useFetcher<typeof action>();
   const toast = useToast();
   const hydrated = useHydrated();
@@ -134,7 +135,7 @@ export default function Designer({ loaderData }: Route.ComponentProps) {
         <label htmlFor="workflow-name" className="sr-only">
           Workflow name
         </label>
-        <input id="workflow-name" value={name} onChange={(event) => setName(event.target.value)} disabled={readOnly} className={cx(inputClass, 'h-8 w-56 py-1 font-medium')} />
+        <input id="workflow-name" value={name} onChange={(event) => setName(event.target.value)} disabled={readOnly} className="h-8 w-64 rounded-md border border-slate-300 bg-white px-2 text-sm font-medium dark:border-slate-700 dark:bg-slate-900" />
         <Badge>v{workflow.version}</Badge>
         {state.dirty && !readOnly && <span className="text-xs text-amber-700 dark:text-amber-400">Unsaved changes</span>}
         <div className="ml-auto flex flex-wrap items-center gap-2">
@@ -146,7 +147,11 @@ export default function Designer({ loaderData }: Route.ComponentProps) {
               <Button variant="ghost" size="sm" onClick={() => dispatch({ type: 'redo' })} disabled={state.future.length === 0} title="Redo (Ctrl+Shift+Z)">
                 Redo
               </Button>
-              <Button variant="ghost" size="sm" onClick={() => dispatch({ type: 'autoLayout' })}>
+              <Button variant="ghost" size="sm" onClick={() => {
+                  dispatch({ type: 'autoLayout' });
+                  setFitSignal((n) => n + 1);
+                }}
+              >
                 Auto-layout
               </Button>
             </>
@@ -190,9 +195,9 @@ export default function Designer({ loaderData }: Route.ComponentProps) {
                 onSelect={(id) => dispatch({ type: 'select', id })}
                 onMove={(moves, done) => dispatch({ type: 'moveNodes', moves, record: done })}
                 onConnect={(edge) => dispatch({ type: 'connect', ...edge })}
-                onDeleteNodes={(ids) => dispatch({ type: 'deleteNodes', ids })}
-                onDeleteEdges={(edges) => dispatch({ type: 'deleteEdges', edges })}
+                onDelete={(removed) => dispatch({ type: 'delete', ...removed })}
                 onDropType={(type, position) => addNode(type, position)}
+                fitSignal={fitSignal}
               />
             </ReactFlowProvider>
           ) : (
@@ -328,7 +333,7 @@ function NodePanel({ node, graph, problems, readOnly, dispatch }: { node: Design
         </div>
       </details>
       {!readOnly && (
-        <Button variant="danger" size="sm" onClick={() => dispatch({ type: 'deleteNodes', ids: [node.id] })}>
+        <Button variant="danger" size="sm" onClick={() => dispatch({ type: 'delete', nodeIds: [node.id] })}>
           Delete node
         </Button>
       )}

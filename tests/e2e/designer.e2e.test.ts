@@ -130,6 +130,12 @@ it('builds, validates, saves, test-runs and approves a workflow through the desi
   const output = JSON.parse((await page.getByTestId('run-output').textContent()) ?? 'null') as { health: string; decision: string };
   expect(output.health).toBe('ok');
   expect(output.decision).toMatch(/approve/);
+  // Per-node details: what flowed in, what came out.
+  await node('condition_1').click();
+  const details = page.getByRole('complementary', { name: 'Run details' });
+  await details.getByRole('heading', { name: 'Input' }).waitFor();
+  expect(await details.textContent()).toContain('steps.http_1.output');
+  expect(await details.textContent()).toMatch(/"status": 200/);
   await screenshot(page, 'run-succeeded');
   expect(browser.pageErrors).toEqual([]);
 });

@@ -1,10 +1,11 @@
-// The start page: is the API up, and are its dependencies (database, Redis, Temporal) reachable?
-import { getReadiness, type Check } from '../api.server.ts';
+// /status: is the API up, and are its dependencies (database, Redis, Temporal) reachable?
+import { Alert, Badge, Card } from '../components/ui.tsx';
 import { getWebConfig } from '../config.server.ts';
+import { getReadiness, type Check } from '../lib/readiness.server.ts';
 import type { Route } from './+types/status.ts';
 
 export const meta: Route.MetaFunction = () => [
-  { title: 'Trellis' },
+  { title: 'Status · Trellis' },
   { name: 'description', content: 'Trellis status' },
 ];
 
@@ -25,36 +26,51 @@ export async function loader() {
 // Known checks in a fixed order and with readable names; unknown ones follow as they come.
 const CHECK_LABELS: Record<string, string> = { database: 'Database', redis: 'Redis', temporal: 'Temporal' };
 
-export default function Home({ loaderData }: Route.ComponentProps) {
+/** Up/down in the run status colours (green, red). */
+function UpDown({ ok, up, down }: { ok: boolean; up: string; down: string }) {
+  return <Badge status={ok ? 'succeeded' : 'failed'}>{ok ? up : down}</Badge>;
+}
+
+export default function Status({ loaderData }: Route.ComponentProps) {
   const { readiness, apiUrl, links } = loaderData;
   return (
-    <main className="page">
-      <h1>Trellis</h1>
-      <p className="subtitle">AI automation, executed durably.</p>
+    <main className="mx-auto max-w-2xl space-y-6 px-4 py-12">
+      <header>
+        <h1 className="text-3xl font-semibold tracking-tight">
+          <a href="/" className="text-slate-900 no-underline dark:text-white">
+            Trellis
+          </a>
+        </h1>
+        <p className="mt-1 text-slate-600 dark:text-slate-400">AI automation, executed durably.</p>
+      </header>
 
-      <section className="card" aria-labelledby="status-heading">
-        <h2 id="status-heading">
-          System status{' '}
-          {readiness.reachable && <Badge ok={readiness.status === 'ok'} up="ready" down="degraded" />}
-        </h2>
+      <Card
+        title={<span id="status-heading">System status</span>}
+        actions={readiness.reachable ? <UpDown ok={readiness.status === 'ok'} up="ready" down="degraded" /> : undefined}
+      >
         {readiness.reachable ? (
-          <ul className="checks">
+          <ul aria-labelledby="status-heading" className="divide-y divide-slate-200 dark:divide-slate-800">
             {orderChecks(readiness.checks).map(([name, check]) => (
               <CheckRow key={name} name={CHECK_LABELS[name] ?? name} check={check} />
             ))}
           </ul>
         ) : (
-          <div className="alert" role="alert">
-            <strong>API unreachable</strong>
+          <Alert>
+            <strong className="block">API unreachable</strong>
             The web server could not get a status report from the API
-            {apiUrl ? <> at <code>{apiUrl}</code></> : null}: {readiness.error}. Is the API process running?
-          </div>
+            {apiUrl ? (
+              <>
+                {' '}
+                at <code className="font-mono">{apiUrl}</code>
+              </>
+            ) : null}
+            : {readiness.error}. Is the API process running?
+          </Alert>
         )}
-      </section>
+      </Card>
 
-      <section className="card" aria-labelledby="links-heading">
-        <h2 id="links-heading">Links</h2>
-        <ul className="links">
+      <Card title="Links">
+        <ul className="space-y-1 text-sm">
           <li>
             <a href={links.apiDocs}>API documentation</a>
           </li>
@@ -64,24 +80,20 @@ export default function Home({ loaderData }: Route.ComponentProps) {
             </a>
           </li>
         </ul>
-      </section>
+      </Card>
     </main>
   );
 }
 
 function CheckRow({ name, check }: { name: string; check: Check }) {
   return (
-    <li>
-      <span className="check-name">{name}</span>
-      {check.latencyMs !== undefined && <span className="check-meta">{check.latencyMs} ms</span>}
-      <Badge ok={check.ok} up="up" down="down" />
-      {!check.ok && check.error && <span className="check-error">{check.error}</span>}
+    <li className="flex flex-wrap items-center gap-x-3 gap-y-1 py-2.5 text-sm first:pt-0 last:pb-0">
+      <span className="min-w-24 font-medium">{name}</span>
+      <UpDown ok={check.ok} up="up" down="down" />
+      {check.latencyMs !== undefined && <span className="text-xs text-slate-500 tabular-nums dark:text-slate-400">{check.latencyMs} ms</span>}
+      {!check.ok && check.error && <span className="basis-full text-xs break-words text-red-700 dark:text-red-300">{check.error}</span>}
     </li>
   );
-}
-
-function Badge({ ok, up, down }: { ok: boolean; up: string; down: string }) {
-  return <span className={`badge ${ok ? 'up' : 'down'}`}>{ok ? up : down}</span>;
 }
 
 function orderChecks(checks: Record<string, Check>): [string, Check][] {

@@ -201,7 +201,16 @@ export default function RunView({ loaderData, actionData }: Route.ComponentProps
             <ApprovalForm key={nodeId} nodeId={nodeId} state={state} enabled={editor} problem={actionData && 'nodeId' in actionData && actionData.nodeId === nodeId ? actionData.problem : undefined} />
           ))}
           {selected ? (
-            <NodeDetails teamId={team.id} runId={run.runId} nodeId={selected.id} type={selected.type} state={run.nodes[selected.id]} tokens={tokens[selected.id]} canRerun={editor && final} onClose={() => setSelectedId(null)} />
+            <NodeDetails
+              teamId={team.id}
+              run={run}
+              nodeId={selected.id}
+              type={selected.type}
+              upstream={[...new Set(graph.edges.filter((edge) => edge.to === selected.id).map((edge) => edge.from))]}
+              tokens={tokens[selected.id]}
+              canRerun={editor && final}
+              onClose={() => setSelectedId(null)}
+            />
           ) : (
             <RunSummaryPanel run={run} teamId={team.id} />
           )}
@@ -288,7 +297,17 @@ function RunSummaryPanel({ run, teamId }: { run: RunDetail; teamId: string }) {
   );
 }
 
-function NodeDetails({ teamId, runId, nodeId, type, state, tokens, canRerun, onClose }: { teamId: string; runId: string; nodeId: string; type: string; state?: NodeState; tokens?: string; canRerun: boolean; onClose: () => void }) {
+/** A node's output, or a button that loads it when it was kept in blob storage. */
+function NodeOutput({ teamId, runId, nodeId, state }: { teamId: string; runId: string; nodeId: string; state?: NodeState }) {
+  if (state?.outputRef) {
+    return <LoadOutput url={`/api/v1/teams/${encodeURIComponent(teamId)}/runs/${encodeURIComponent(runId)}/nodes/${encodeURIComponent(nodeId)}/output`} bytes={state.outputRef.bytes} />;
+  }
+  return state?.output !== undefined ? <Json value={state.output} /> : <p className="text-slate-500">None.</p>;
+}
+
+function NodeDetails({ teamId, run, nodeId, type, upstream, tokens, canRerun, onClose }: { teamId: string; run: RunDetail; nodeId: string; type: string; upstream: string[]; tokens?: string; canRerun: boolean; onClose: () => void }) {
+  const runId = run.runId;
+  const state: NodeState | undefined = run.nodes[nodeId];
   const started = state?.startedAt ? Date.parse(state.startedAt) : undefined;
   const ended = state?.endedAt ? Date.parse(state.endedAt) : undefined;
   return (
@@ -336,14 +355,26 @@ function NodeDetails({ teamId, runId, nodeId, type, state, tokens, canRerun, onC
         </Alert>
       )}
       <section>
-        <h3 className="mb-1 font-semibold">Output</h3>
-        {state?.outputRef ? (
-          <LoadOutput url={`/api/v1/teams/${encodeURIComponent(teamId)}/runs/${encodeURIComponent(runId)}/nodes/${encodeURIComponent(nodeId)}/output`} bytes={state.outputRef.bytes} />
-        ) : state?.output !== undefined ? (
-          <Json value={state.output} />
+        <h3 className="mb-1 font-semibold">Input</h3>
+        {upstream.length === 0 ? (
+          <>
+            <p className="mb-1 text-xs text-slate-500">The run's input (a first node reads it as input).</p>
+            <Json value={run.input} />
+          </>
         ) : (
-          <p className="text-slate-500">None.</p>
+          upstream.map((id) => (
+            <div key={id} className="mb-2">
+              <p className="mb-1 text-xs text-slate-500">
+                From <code>steps.{id}.output</code>
+              </p>
+              <NodeOutput teamId={teamId} runId={runId} nodeId={id} state={run.nodes[id]} />
+            </div>
+          ))
         )}
+      </section>
+      <section>
+        <h3 className="mb-1 font-semibold">Output</h3>
+        <NodeOutput teamId={teamId} runId={runId} nodeId={nodeId} state={state} />
       </section>
       {canRerun && (
         <Form method="post">

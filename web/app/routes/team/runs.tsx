@@ -1,6 +1,181 @@
-// Placeholder: this page is being built.
-import { PageHeader } from '../../components/ui.tsx';
+// /t/:teamId/runs: the team's runs, newest first, filtered by workflow and status, page by page.
+import { Form, Link, useNavigation, useSubmit } from 'react-router';
+import { Alert, Badge, Button, EmptyState, Field, formatDuration, formatTime, PageHeader, Select, Table } from '../../components/ui.tsx';
+import { api, attempt } from '../../lib/api.server.ts';
+import { collectPages, queryString, runDurationMs, shortRunId, statusLabel, type RunStatus } from '../../lib/dashboard.ts';
+import type { Problem } from '../../lib/problems.ts';
+import { requireTeam } from '../../lib/session.server.ts';
+import { useHydrated } from '../../lib/use-hydrated.ts';
+import { teamPath, type Page, type RunSummary, type WorkflowSummary } from '../../lib/types.ts';
+import type { Route } from './+types/runs.ts';
 
-export default function Page() {
-  return <PageHeader title="runs" description="Coming soon." />;
+const PAGE_SIZE = 50;
+const WORKFLOW_CAP = 500;
+
+/** The order statuses appear in the filter: as a run goes through them. */
+const STATUS_OPTIONS = ['running', 'waiting', 'succeeded', 'failed', 'cancelled', 'timed_out'] as const satisfies readonly RunStatus[];
+
+export const meta: Route.MetaFunction = () => [{ title: 'Runs · Trellis' }];
+
+export async function loader({ request, params }: Route.LoaderArgs) {
+  const { team } = await requireTeam(request, params.teamId);
+  const base = `/api/v1/teams/${encodeURIComponent(team.id)}`;
+  const url = new URL(request.url);
+  const filters = { workflowId: url.searchParams.get('workflowId') ?? '', status: url.searchParams.get('status') ?? '' };
+  const cursor = url.searchParams.get('cursor') ?? '';
+  const [workflows, runs] = await Promise.all([
+    collectPages((next) => api<Page<WorkflowSummary>>(request, `${base}/workflows${queryString({ limit: 100, cursor: next })}`), { cap: WORKFLOW_CAP }),
+    // The filters go to the API as typed: it validates them, and its 400 is shown, not thrown.
+    attempt(() => api<Page<RunSummary>>(request, `${base}/runs${queryString({ ...filters, cursor, limit: PAGE_SIZE })}`)),
+  ]);
+  const names = Object.fromEntries(workflows.items.map((workflow) => [workflow.id, workflow.name]));
+  return {
+    team: { id: team.id },
+    filters,
+    cursor,
+    workflows: workflows.items.map((workflow) => ({ id: workflow.id, name: workflow.name })),
+    runs: runs.ok ? runs.data.items.map((run) => ({ ...run, workflowName: names[run.workflowId] ?? null })) : [],
+    nextCursor: runs.ok ? runs.data.nextCursor : null,
+    problem: runs.ok ? null : runs.problem,
+  };
+}
+
+export default function Runs({ loaderData }: Route.ComponentProps) {
+  const { team, filters, cursor, workflows, runs, nextCursor, problem } = loaderData;
+  const hydrated = useHydrated();
+  const submit = useSubmit();
+  const navigation = useNavigation();
+  const loading = navigation.state === 'loading' && navigation.location.pathname === teamPath(team.id, '/runs');
+  const filtered = Boolean(filters.workflowId || filters.status);
+  // A filter value the lists do not know (a deleted workflow, a hand-edited URL) still shows as selected.
+  const unknownWorkflow = filters.workflowId && !workflows.some((workflow) => workflow.id === filters.workflowId);
+  const listPath = (search: Record<string, string>) => `${teamPath(team.id, '/runs')}${queryString(search)}`;
+  const unknownStatus = filters.status && !(STATUS_OPTIONS as readonly string[]).includes(filters.status);
+
+  return (
+    <>
+      <PageHeader title="Runs" description="Every run of the team's workflows, newest first." />
+
+      {/* Without JavaScript the Filter button submits; with it, changing a select does. */}
+      <Form method="get" className="mb-4 flex flex-wrap items-end gap-3" onChange={(event) => void submit(event.currentTarget)}>
+        <Field label="Workflow" id="filter-workflow" className="w-full sm:w-64">
+          <Select id="filter-workflow" name="workflowId" defaultValue={filters.workflowId} key={`w-${filters.workflowId}`}>
+            <option value="">All workflows</option>
+            {unknownWorkflow && <option value={filters.workflowId}>Unknown workflow ({filters.workflowId})</option>}
+            {workflows.map((workflow) => (
+              <option key={workflow.id} value={workflow.id}>
+                {workflow.name}
+              </option>
+            ))}
+          </Select>
+        </Field>
+        <Field label="Status" id="filter-status" className="w-full sm:w-48">
+          <Select id="filter-status" name="status" defaultValue={filters.status} key={`s-${filters.status}`}>
+            <option value="">All statuses</option>
+            {unknownStatus && <option value={filters.status}>{filters.status}</option>}
+            {STATUS_OPTIONS.map((status) => (
+              <option key={status} value={status}>
+                {statusLabel(status)}
+              </option>
+            ))}
+          </Select>
+        </Field>
+        {!hydrated && (
+          <Button type="submit" variant="secondary">
+            Filter
+          </Button>
+        )}
+        {filtered && (
+          <Link to={listPath({})} className="self-end pb-2.5 text-sm">
+            Clear filters
+          </Link>
+        )}
+      </Form>
+
+      {problem && (
+        <div className="mb-4">
+          <ProblemAlert problem={problem} />
+        </div>
+      )}
+
+      {!problem && runs.length === 0 ? (
+        <EmptyState title={cursor ? 'No more runs' : filtered ? 'No runs match these filters' : 'No runs yet'}>
+          {cursor ? <Link to={listPath(filters)}>Back to the newest runs</Link> : filtered ? null : 'Runs appear here once a workflow is started from the designer, the API, a webhook or a schedule.'}
+        </EmptyState>
+      ) : runs.length > 0 ? (
+        <Table className={loading ? 'opacity-60 transition-opacity' : undefined}>
+          <thead>
+            <tr>
+              <th scope="col">Run</th>
+              <th scope="col">Workflow</th>
+              <th scope="col">Status</th>
+              <th scope="col" className="hidden sm:table-cell">
+                Trigger
+              </th>
+              <th scope="col" className="hidden md:table-cell">
+                Started
+              </th>
+              <th scope="col" className="hidden md:table-cell">
+                Duration
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {runs.map((run) => (
+              <tr key={run.runId}>
+                <td>
+                  <Link to={teamPath(team.id, `/runs/${encodeURIComponent(run.runId)}`)} className="font-mono text-xs" title={run.runId}>
+                    {shortRunId(run.runId)}
+                  </Link>
+                </td>
+                <td className="max-w-56 truncate">{run.workflowName ?? <span className="text-slate-500 dark:text-slate-400">Deleted workflow</span>}</td>
+                <td>
+                  <Badge status={run.status}>{statusLabel(run.status)}</Badge>
+                </td>
+                <td className="hidden sm:table-cell">{run.trigger}</td>
+                <td className="hidden whitespace-nowrap md:table-cell">
+                  <time dateTime={run.startedAt}>{formatTime(run.startedAt)}</time>
+                </td>
+                <td className="hidden tabular-nums md:table-cell">{formatDuration(runDurationMs(run))}</td>
+              </tr>
+            ))}
+          </tbody>
+        </Table>
+      ) : null}
+
+      {(cursor || nextCursor) && (
+        <nav aria-label="Pages" className="mt-4 flex justify-between gap-2">
+          {cursor ? (
+            <Link to={listPath(filters)} className="text-sm">
+              <span aria-hidden="true">←</span> Newer
+            </Link>
+          ) : (
+            <span />
+          )}
+          {nextCursor && (
+            <Link to={listPath({ ...filters, cursor: nextCursor })} className="text-sm">
+              Next page <span aria-hidden="true">→</span>
+            </Link>
+          )}
+        </nav>
+      )}
+    </>
+  );
+}
+
+function ProblemAlert({ problem }: { problem: Problem }) {
+  return (
+    <Alert>
+      <p className="font-medium">{problem.detail ?? problem.title ?? 'The runs could not be listed'}</p>
+      {problem.problems && problem.problems.length > 0 && (
+        <ul className="mt-1 list-disc pl-5">
+          {problem.problems.map((item) => (
+            <li key={`${item.path}:${item.message}`}>
+              {item.path === 'workflowId' ? 'Workflow' : item.path === 'status' ? 'Status' : item.path}: {item.message}
+            </li>
+          ))}
+        </ul>
+      )}
+    </Alert>
+  );
 }

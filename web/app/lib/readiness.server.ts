@@ -1,5 +1,5 @@
-// Server-side calls from loaders to the API. The web app is a client of the API like any other:
-// it goes over HTTP and never touches the database.
+// The API's readiness report (GET /readyz) for the status page. Unauthenticated and never
+// throwing: an unreachable API is data to show, not an error.
 import { z } from 'zod';
 
 const CheckSchema = z.object({

@@ -1,6 +1,284 @@
-// Placeholder: this page is being built.
-import { PageHeader } from '../../components/ui.tsx';
+// /t/:teamId/settings/credentials: secrets that nodes use (AI provider keys, HTTP auth). They are
+// written once and sealed by the API; neither the list nor any other answer ever contains them.
+import { useEffect, useEffectEvent, useState, type ReactNode } from 'react';
+import { data, useFetcher } from 'react-router';
+import { Alert, Badge, Button, CopyButton, Dialog, EmptyState, Field, PageHeader, Select, Table, formatTime, useActionToast } from '../../components/ui.tsx';
+import { api, attempt } from '../../lib/api.server.ts';
+import { fieldErrors, type Problem } from '../../lib/problems.ts';
+import { requireTeam } from '../../lib/session.server.ts';
+import { canEdit } from '../../lib/types.ts';
+import type { Route } from './+types/credentials.ts';
 
-export default function Page() {
-  return <PageHeader title="credentials" description="Coming soon." />;
+interface Credential {
+  id: string;
+  name: string;
+  type: string;
+  createdAt: string;
+}
+
+interface SecretField {
+  /** The key in the credential's `data` (core/credentials/service.ts, CredentialData). */
+  key: string;
+  label: string;
+  secret?: boolean;
+  optional?: boolean;
+  placeholder?: string;
+  hint?: string;
+}
+
+/** Each credential type and the fields of its `data`, as the API validates them. */
+const TYPES = {
+  openai: {
+    label: 'OpenAI-compatible API key',
+    fields: [
+      { key: 'apiKey', label: 'API key', secret: true, placeholder: 'sk-…' },
+      { key: 'baseUrl', label: 'Base URL', optional: true, placeholder: 'https://api.openai.com/v1', hint: 'Optional: for any OpenAI-compatible server. Empty means OpenAI.' },
+    ],
+  },
+  http_header: {
+    label: 'HTTP header',
+    fields: [
+      { key: 'name', label: 'Header name', placeholder: 'X-Api-Key', hint: 'Letters, digits and dashes.' },
+      { key: 'value', label: 'Header value', secret: true },
+    ],
+  },
+  http_basic: {
+    label: 'HTTP basic auth',
+    fields: [
+      { key: 'username', label: 'Username' },
+      { key: 'password', label: 'Password', secret: true, optional: true },
+    ],
+  },
+  http_bearer: {
+    label: 'HTTP bearer token',
+    fields: [{ key: 'token', label: 'Token', secret: true }],
+  },
+} satisfies Record<string, { label: string; fields: SecretField[] }>;
+type CredentialType = keyof typeof TYPES;
+const isType = (value: string): value is CredentialType => Object.hasOwn(TYPES, value);
+
+export const meta: Route.MetaFunction = ({ loaderData }) => [{ title: `Credentials · ${loaderData?.team.name ?? 'Team'} · Trellis` }];
+
+export async function loader({ request, params }: Route.LoaderArgs) {
+  const { team } = await requireTeam(request, params.teamId);
+  // credentials:read needs an editor; viewers get the explanation instead of a 403.
+  if (!canEdit(team.role)) return { team, credentials: null };
+  const list = await api<{ items: Credential[] }>(request, `/api/v1/teams/${encodeURIComponent(team.id)}/credentials`);
+  return { team, credentials: list.items };
+}
+
+/** Field errors, keeping `data.<key>` whole so each secret field gets its own message. */
+function credentialErrors(problem: Problem): Record<string, string> {
+  const errors = fieldErrors(problem);
+  for (const { path, message } of problem.problems ?? []) {
+    if (path.startsWith('data.')) errors[path] ??= message;
+  }
+  if (Object.keys(errors).some((key) => key.startsWith('data.'))) delete errors.data;
+  // A duplicate name is a 409 without a field path: it belongs next to the name.
+  if (problem.code === 'conflict' && errors.form) {
+    errors.name = errors.form;
+    delete errors.form;
+  }
+  return errors;
+}
+
+function failed(intent: string, problem: Problem) {
+  return data({ intent, ok: false as const, toast: undefined, errors: credentialErrors(problem) }, { status: problem.status ?? 400 });
+}
+
+export async function action({ request, params }: Route.ActionArgs) {
+  const { team } = await requireTeam(request, params.teamId);
+  const base = `/api/v1/teams/${encodeURIComponent(team.id)}/credentials`;
+  const form = await request.formData();
+  const intent = String(form.get('intent') ?? '');
+
+  if (intent === 'create') {
+    const name = String(form.get('name') ?? '').trim();
+    const type = String(form.get('type') ?? '');
+    if (!isType(type)) return failed(intent, { status: 400, problems: [{ path: 'type', message: 'Choose a type' }] });
+    // Only the chosen type's fields; secrets are sent exactly as typed (no trimming).
+    const secretData: Record<string, string> = {};
+    for (const field of TYPES[type].fields as SecretField[]) {
+      const value = String(form.get(`data.${field.key}`) ?? '');
+      if (value === '' && field.optional && field.key !== 'password') continue;
+      secretData[field.key] = field.secret ? value : value.trim();
+    }
+    const result = await attempt(() => api(request, base, { method: 'POST', body: { name, type, data: secretData } }));
+    if (!result.ok) return failed(intent, result.problem);
+    return { intent, ok: true as const, toast: `Credential "${name}" saved`, errors: {} as Record<string, string> };
+  }
+  if (intent === 'delete') {
+    const result = await attempt(() => api(request, `${base}/${encodeURIComponent(String(form.get('credentialId') ?? ''))}`, { method: 'DELETE' }));
+    if (!result.ok) return failed(intent, result.problem);
+    return { intent, ok: true as const, toast: 'Credential deleted', errors: {} as Record<string, string> };
+  }
+  return failed(intent, { status: 400, detail: 'Unknown action' });
+}
+
+export default function Credentials({ loaderData }: Route.ComponentProps) {
+  const { credentials } = loaderData;
+  const [creating, setCreating] = useState(0); // > 0: the dialog is open; each opening is a fresh form
+  const [deleting, setDeleting] = useState<Credential | null>(null);
+
+  if (!credentials) {
+    return (
+      <div className="mx-auto max-w-5xl">
+        <PageHeader title="Credentials" />
+        <Alert tone="info">Only editors, admins and owners can see and manage credentials.</Alert>
+      </div>
+    );
+  }
+
+  return (
+    <div className="mx-auto max-w-5xl space-y-6">
+      <PageHeader
+        title="Credentials"
+        description="Secrets for AI and HTTP nodes, encrypted at rest and never shown again once saved. Nodes use a credential by its ID."
+        actions={<Button onClick={() => setCreating((n) => n + 1)}>New credential</Button>}
+      />
+
+      {credentials.length === 0 ? (
+        <EmptyState title="No credentials yet">Add an AI provider key or HTTP authentication for your nodes to use.</EmptyState>
+      ) : (
+        <Table>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col" className="hidden sm:table-cell">ID</th>
+              <th scope="col">Type</th>
+              <th scope="col" className="hidden md:table-cell">Created</th>
+              <th scope="col" aria-label="Actions" />
+            </tr>
+          </thead>
+          <tbody>
+            {credentials.map((credential) => (
+              <tr key={credential.id}>
+                <td className="font-medium break-all">{credential.name}</td>
+                <td className="hidden sm:table-cell">
+                  <div className="flex items-center gap-1">
+                    <code className="font-mono text-xs whitespace-nowrap">{credential.id}</code>
+                    <CopyButton text={credential.id} label="Copy ID" />
+                  </div>
+                </td>
+                <td>
+                  <Badge>{isType(credential.type) ? TYPES[credential.type].label : credential.type}</Badge>
+                </td>
+                <td className="hidden whitespace-nowrap text-slate-600 md:table-cell dark:text-slate-400">{formatTime(credential.createdAt)}</td>
+                <td className="text-right">
+                  <Button variant="ghost" size="sm" className="text-red-700 dark:text-red-400" aria-label={`Delete ${credential.name}`} onClick={() => setDeleting(credential)}>
+                    Delete
+                  </Button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </Table>
+      )}
+
+      {creating > 0 && <NewCredentialDialog key={creating} onClose={() => setCreating(0)} />}
+      <ConfirmDelete
+        key={deleting?.id ?? 'none'}
+        open={deleting !== null}
+        title={`Delete credential "${deleting?.name ?? ''}"?`}
+        confirmLabel="Delete credential"
+        fields={{ intent: 'delete', credentialId: deleting?.id ?? '' }}
+        onClose={() => setDeleting(null)}
+      >
+        Nodes that use it fail from their next run on. This cannot be undone.
+      </ConfirmDelete>
+    </div>
+  );
+}
+
+function NewCredentialDialog({ onClose }: { onClose: () => void }) {
+  const fetcher = useFetcher<typeof action>();
+  const [type, setType] = useState<CredentialType>('openai');
+  const result = fetcher.data;
+  useActionToast(result);
+  const close = useEffectEvent(onClose);
+  useEffect(() => {
+    if (result?.ok) close(); // the secret leaves the page with the form
+  }, [result]);
+  const errors = result && !result.ok ? result.errors : {};
+  return (
+    <Dialog open onClose={onClose} title="New credential">
+      <fetcher.Form method="post" className="space-y-4" autoComplete="off">
+        <input type="hidden" name="intent" value="create" />
+        <Field label="Name" name="name" required maxLength={100} placeholder="e.g. openai-prod" error={errors.name} />
+        <Field label="Type" id="credential-type" error={errors.type}>
+          <Select id="credential-type" name="type" value={type} onChange={(event) => isType(event.target.value) && setType(event.target.value)}>
+            {Object.entries(TYPES).map(([value, { label }]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </Select>
+        </Field>
+        {(TYPES[type].fields as SecretField[]).map((field) => (
+          <Field
+            key={`${type}.${field.key}`}
+            label={field.label}
+            name={`data.${field.key}`}
+            type={field.secret ? 'password' : field.key === 'baseUrl' ? 'url' : 'text'}
+            autoComplete={field.secret ? 'new-password' : 'off'}
+            spellCheck={false}
+            required={!field.optional}
+            placeholder={field.placeholder}
+            hint={field.hint}
+            error={errors[`data.${field.key}`]}
+          />
+        ))}
+        {(errors.form ?? errors.data) && <Alert>{errors.form ?? errors.data}</Alert>}
+        <div className="flex justify-end gap-2">
+          <Button variant="secondary" onClick={onClose}>
+            Cancel
+          </Button>
+          <Button type="submit" disabled={fetcher.state !== 'idle'}>
+            {fetcher.state !== 'idle' ? 'Saving…' : 'Save credential'}
+          </Button>
+        </div>
+      </fetcher.Form>
+    </Dialog>
+  );
+}
+
+/** A confirmation dialog whose button posts `fields` to this page's action; closes once it worked. */
+function ConfirmDelete({ open, title, confirmLabel, fields, onClose, children }: { open: boolean; title: string; confirmLabel: string; fields: Record<string, string>; onClose: () => void; children: ReactNode }) {
+  const fetcher = useFetcher<typeof action>();
+  const result = fetcher.data;
+  useActionToast(result);
+  const close = useEffectEvent(onClose);
+  useEffect(() => {
+    if (result?.ok) close();
+  }, [result]);
+  const error = result && !result.ok && fetcher.state === 'idle' ? result.errors.form : undefined;
+  return (
+    <Dialog
+      open={open}
+      onClose={onClose}
+      title={title}
+      footer={
+        <>
+          <Button variant="secondary" onClick={onClose}>
+            Cancel
+          </Button>
+          <fetcher.Form method="post">
+            {Object.entries(fields).map(([name, value]) => (
+              <input key={name} type="hidden" name={name} value={value} />
+            ))}
+            <Button type="submit" variant="danger" disabled={fetcher.state !== 'idle'}>
+              {confirmLabel}
+            </Button>
+          </fetcher.Form>
+        </>
+      }
+    >
+      <p className="text-sm text-slate-700 dark:text-slate-300">{children}</p>
+      {error && (
+        <div className="mt-3">
+          <Alert>{error}</Alert>
+        </div>
+      )}
+    </Dialog>
+  );
 }

@@ -1,6 +1,6 @@
 // The frame of every signed-in page: team switcher, navigation, theme and account menu.
 // On narrow screens (approval pages on a phone) the sidebar becomes a top bar.
-import { Form, NavLink, Outlet, useLocation } from 'react-router';
+import { Form, NavLink, Outlet, useLocation, useRouteLoaderData } from 'react-router';
 import { cx } from '../components/ui.tsx';
 import { requireMe } from '../lib/session.server.ts';
 import { canAdmin, teamPath } from '../lib/types.ts';
@@ -14,13 +14,14 @@ export async function loader({ request, params }: Route.LoaderArgs) {
 
 const navClass = ({ isActive }: { isActive: boolean }) =>
   cx(
-    'block rounded-md px-3 py-1.5 text-sm no-underline',
+    'block shrink-0 whitespace-nowrap rounded-md px-3 py-1.5 text-sm no-underline',
     isActive ? 'bg-brand-50 font-medium text-brand-700 dark:bg-slate-800 dark:text-white' : 'text-slate-700 hover:bg-slate-100 dark:text-slate-300 dark:hover:bg-slate-800',
   );
 
 export default function AppLayout({ loaderData }: Route.ComponentProps) {
   const { me, team } = loaderData;
   const location = useLocation();
+  const theme = useRouteLoaderData<{ theme: string }>('root')?.theme ?? 'system';
   return (
     <div className="min-h-screen md:flex">
       <aside className="border-b border-slate-200 bg-white md:sticky md:top-0 md:h-screen md:w-60 md:shrink-0 md:border-r md:border-b-0 dark:border-slate-800 dark:bg-slate-900">
@@ -78,17 +79,17 @@ export default function AppLayout({ loaderData }: Route.ComponentProps) {
             Account
           </NavLink>
         </nav>
-        <div className="hidden space-y-2 px-4 py-4 md:absolute md:bottom-0 md:block md:w-60">
-          <p className="truncate text-xs text-slate-500" title={me.user.email}>
+        <div className="flex items-center justify-between gap-2 border-t border-slate-200 px-4 py-2 md:absolute md:bottom-0 md:block md:w-60 md:space-y-2 md:border-t-0 md:py-4 dark:border-slate-800">
+          <p className="hidden truncate text-xs text-slate-500 md:block" title={me.user.email}>
             {me.user.name} · {me.user.email}
           </p>
-          <div className="flex gap-2">
+          <div className="flex w-full justify-between gap-2 md:w-auto md:justify-start">
             <Form method="post" action="/theme" className="flex gap-1">
               <input type="hidden" name="redirectTo" value={location.pathname + location.search} />
               <label htmlFor="theme" className="sr-only">
                 Theme
               </label>
-              <select id="theme" name="theme" className="rounded-md border border-slate-300 bg-white px-1 py-1 text-xs dark:border-slate-700 dark:bg-slate-900" defaultValue="system" onChange={(event) => event.currentTarget.form?.requestSubmit()}>
+              <select id="theme" name="theme" className="rounded-md border border-slate-300 bg-white px-1 py-1 text-xs dark:border-slate-700 dark:bg-slate-900" defaultValue={theme} key={theme} onChange={(event) => event.currentTarget.form?.requestSubmit()}>
                 <option value="system">System theme</option>
                 <option value="light">Light</option>
                 <option value="dark">Dark</option>

@@ -1,13 +1,14 @@
 // /t/:teamId/settings/api-keys (admins): keys for scripts and other services. A new key is shown
 // exactly once, right after it is created; the API keeps only its hash and a visible prefix.
-import { useEffect, useEffectEvent, useState, type ReactNode } from 'react';
+import { useState } from 'react';
 import { data, useFetcher } from 'react-router';
-import { Alert, Badge, Button, Dialog, EmptyState, Field, PageHeader, SecretOnce, Table, cx, formatTime, useActionToast } from '../../components/ui.tsx';
+import { Alert, Badge, Button, Dialog, EmptyState, Field, PageHeader, SecretOnce, Table, formatTime, useActionToast } from '../../components/ui.tsx';
 import { api, attempt } from '../../lib/api.server.ts';
 import { fieldErrors, type Problem } from '../../lib/problems.ts';
 import { requireTeam } from '../../lib/session.server.ts';
 import { canAdmin, type Page } from '../../lib/types.ts';
 import type { Route } from './+types/api-keys.ts';
+import { ConfirmAction } from '../../components/confirm-action.tsx';
 
 interface ApiKey {
   id: string;
@@ -135,7 +136,7 @@ export default function ApiKeys({ loaderData }: Route.ComponentProps) {
       {moreKeys && <p className="text-sm text-slate-500 dark:text-slate-400">Showing the 100 newest keys.</p>}
 
       {creating > 0 && <NewKeyDialog key={creating} onClose={() => setCreating(0)} />}
-      <ConfirmDelete
+      <ConfirmAction
         key={deleting?.id ?? 'none'}
         open={deleting !== null}
         title={`Delete API key "${deleting?.name ?? ''}"?`}
@@ -144,7 +145,7 @@ export default function ApiKeys({ loaderData }: Route.ComponentProps) {
         onClose={() => setDeleting(null)}
       >
         Programs using this key are refused from the next request on. This cannot be undone.
-      </ConfirmDelete>
+      </ConfirmAction>
     </div>
   );
 }
@@ -206,43 +207,3 @@ function NewKeyDialog({ onClose }: { onClose: () => void }) {
   );
 }
 
-/** A confirmation dialog whose button posts `fields` to this page's action; closes once it worked. */
-function ConfirmDelete({ open, title, confirmLabel, fields, onClose, children }: { open: boolean; title: string; confirmLabel: string; fields: Record<string, string>; onClose: () => void; children: ReactNode }) {
-  const fetcher = useFetcher<typeof action>();
-  const result = fetcher.data;
-  useActionToast(result);
-  const close = useEffectEvent(onClose);
-  useEffect(() => {
-    if (result?.ok) close();
-  }, [result]);
-  const error = result && !result.ok && fetcher.state === 'idle' ? result.errors.form : undefined;
-  return (
-    <Dialog
-      open={open}
-      onClose={onClose}
-      title={title}
-      footer={
-        <>
-          <Button variant="secondary" onClick={onClose}>
-            Cancel
-          </Button>
-          <fetcher.Form method="post">
-            {Object.entries(fields).map(([name, value]) => (
-              <input key={name} type="hidden" name={name} value={value} />
-            ))}
-            <Button type="submit" variant="danger" disabled={fetcher.state !== 'idle'} className={cx(fetcher.state !== 'idle' && 'opacity-70')}>
-              {confirmLabel}
-            </Button>
-          </fetcher.Form>
-        </>
-      }
-    >
-      <p className="text-sm text-slate-700 dark:text-slate-300">{children}</p>
-      {error && (
-        <div className="mt-3">
-          <Alert>{error}</Alert>
-        </div>
-      )}
-    </Dialog>
-  );
-}

@@ -1,6 +1,6 @@
 // /t/:teamId/settings/credentials: secrets that nodes use (AI provider keys, HTTP auth). They are
 // written once and sealed by the API; neither the list nor any other answer ever contains them.
-import { useEffect, useEffectEvent, useState, type ReactNode } from 'react';
+import { useEffect, useEffectEvent, useState } from 'react';
 import { data, useFetcher } from 'react-router';
 import { Alert, Badge, Button, CopyButton, Dialog, EmptyState, Field, PageHeader, Select, Table, formatTime, useActionToast } from '../../components/ui.tsx';
 import { api, attempt } from '../../lib/api.server.ts';
@@ -8,6 +8,7 @@ import { fieldErrors, type Problem } from '../../lib/problems.ts';
 import { requireTeam } from '../../lib/session.server.ts';
 import { canEdit } from '../../lib/types.ts';
 import type { Route } from './+types/credentials.ts';
+import { ConfirmAction } from '../../components/confirm-action.tsx';
 
 interface Credential {
   id: string;
@@ -176,7 +177,7 @@ export default function Credentials({ loaderData }: Route.ComponentProps) {
       )}
 
       {creating > 0 && <NewCredentialDialog key={creating} onClose={() => setCreating(0)} />}
-      <ConfirmDelete
+      <ConfirmAction
         key={deleting?.id ?? 'none'}
         open={deleting !== null}
         title={`Delete credential "${deleting?.name ?? ''}"?`}
@@ -185,7 +186,7 @@ export default function Credentials({ loaderData }: Route.ComponentProps) {
         onClose={() => setDeleting(null)}
       >
         Nodes that use it fail from their next run on. This cannot be undone.
-      </ConfirmDelete>
+      </ConfirmAction>
     </div>
   );
 }
@@ -242,43 +243,3 @@ function NewCredentialDialog({ onClose }: { onClose: () => void }) {
   );
 }
 
-/** A confirmation dialog whose button posts `fields` to this page's action; closes once it worked. */
-function ConfirmDelete({ open, title, confirmLabel, fields, onClose, children }: { open: boolean; title: string; confirmLabel: string; fields: Record<string, string>; onClose: () => void; children: ReactNode }) {
-  const fetcher = useFetcher<typeof action>();
-  const result = fetcher.data;
-  useActionToast(result);
-  const close = useEffectEvent(onClose);
-  useEffect(() => {
-    if (result?.ok) close();
-  }, [result]);
-  const error = result && !result.ok && fetcher.state === 'idle' ? result.errors.form : undefined;
-  return (
-    <Dialog
-      open={open}
-      onClose={onClose}
-      title={title}
-      footer={
-        <>
-          <Button variant="secondary" onClick={onClose}>
-            Cancel
-          </Button>
-          <fetcher.Form method="post">
-            {Object.entries(fields).map(([name, value]) => (
-              <input key={name} type="hidden" name={name} value={value} />
-            ))}
-            <Button type="submit" variant="danger" disabled={fetcher.state !== 'idle'}>
-              {confirmLabel}
-            </Button>
-          </fetcher.Form>
-        </>
-      }
-    >
-      <p className="text-sm text-slate-700 dark:text-slate-300">{children}</p>
-      {error && (
-        <div className="mt-3">
-          <Alert>{error}</Alert>
-        </div>
-      )}
-    </Dialog>
-  );
-}

@@ -1,14 +1,15 @@
 // /t/:teamId/settings/members: who is in the team and with which role; admins and owners invite,
 // change roles and remove people. The API enforces the same rules (core/permissions.ts); this page
 // only hides what the signed-in role may not do.
-import { useEffect, useEffectEvent, useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { data, redirect, useFetcher } from 'react-router';
-import { Alert, Badge, Button, Card, Dialog, EmptyState, Field, PageHeader, Select, Table, formatTime, useActionToast } from '../../components/ui.tsx';
+import { Alert, Badge, Button, Card, EmptyState, Field, PageHeader, Select, Table, formatTime, useActionToast } from '../../components/ui.tsx';
 import { api, attempt } from '../../lib/api.server.ts';
 import { fieldErrors, type Problem } from '../../lib/problems.ts';
 import { requireTeam } from '../../lib/session.server.ts';
 import { canAdmin, type Page, type Role } from '../../lib/types.ts';
 import type { Route } from './+types/members.ts';
+import { ConfirmAction } from '../../components/confirm-action.tsx';
 
 interface Member {
   userId: string;
@@ -252,46 +253,18 @@ function MemberRow({ member, actorRole, isSelf, onRemove }: { member: Member; ac
 }
 
 function RemoveDialog({ member, isSelf, teamName, onClose }: { member: Member | null; isSelf: boolean; teamName: string; onClose: () => void }) {
-  const fetcher = useFetcher<typeof action>();
-  const result = fetcher.data;
-  useActionToast(result);
-  // onClose is a new function on every render of the page; only a new result should close.
-  const close = useEffectEvent(onClose);
-  useEffect(() => {
-    if (result?.ok) close();
-  }, [result]);
-  const error = result && !result.ok && fetcher.state === 'idle' ? result.errors.form : undefined;
   return (
-    <Dialog
+    <ConfirmAction
       open={member !== null}
       onClose={onClose}
       title={isSelf ? `Leave ${teamName}?` : 'Remove member?'}
-      footer={
-        <>
-          <Button variant="secondary" onClick={onClose}>
-            Cancel
-          </Button>
-          <fetcher.Form method="post">
-            <input type="hidden" name="intent" value="remove" />
-            <input type="hidden" name="userId" value={member?.userId ?? ''} />
-            <Button type="submit" variant="danger" disabled={fetcher.state !== 'idle'}>
-              {isSelf ? 'Leave team' : 'Remove member'}
-            </Button>
-          </fetcher.Form>
-        </>
-      }
+      confirmLabel={isSelf ? 'Leave team' : 'Remove member'}
+      fields={{ intent: 'remove', userId: member?.userId ?? '' }}
     >
-      <p className="text-sm text-slate-700 dark:text-slate-300">
-        {isSelf
-          ? 'You will lose access to this team’s workflows and runs. Someone must invite you again to come back.'
-          : `${member?.name || member?.email} (${member?.email}) will lose access to this team at once.`}
-      </p>
-      {error && (
-        <div className="mt-3">
-          <Alert>{error}</Alert>
-        </div>
-      )}
-    </Dialog>
+      {isSelf
+        ? 'You will lose access to this team’s workflows and runs. Someone must invite you again to come back.'
+        : `${member?.name || member?.email} (${member?.email}) will lose access to this team at once.`}
+    </ConfirmAction>
   );
 }
 

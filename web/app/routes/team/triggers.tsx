@@ -1,7 +1,7 @@
 // /t/:teamId/workflows/:workflowId/triggers: what starts runs of a workflow besides the Run
 // button — signed webhooks (URL and secret shown once, with a curl example that signs correctly)
 // and cron schedules (Temporal Schedules: time zone, input, pause/resume, next fire times).
-import { useEffect, useEffectEvent, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { data, Link, useFetcher } from 'react-router';
 import { Alert, Badge, Button, Card, CopyButton, Dialog, Field, PageHeader, SecretOnce, Table, Textarea, buttonClass, formatTime, useActionToast } from '../../components/ui.tsx';
 import { ApiError, api, attempt } from '../../lib/api.server.ts';
@@ -10,6 +10,7 @@ import { requireTeam } from '../../lib/session.server.ts';
 import { canEdit, teamPath, type WorkflowDetail } from '../../lib/types.ts';
 import { curlExample } from '../../lib/webhook-curl.ts';
 import type { Route } from './+types/triggers.ts';
+import { ConfirmAction } from '../../components/confirm-action.tsx';
 
 interface Webhook {
   id: string;
@@ -253,7 +254,7 @@ function WebhooksCard({ webhooks, editor }: { webhooks: Webhook[]; editor: boole
           </div>
         )}
       </Dialog>
-      <ConfirmDelete
+      <ConfirmAction
         key={deleting?.id ?? 'none'}
         open={deleting !== null}
         title="Delete webhook?"
@@ -262,7 +263,7 @@ function WebhooksCard({ webhooks, editor }: { webhooks: Webhook[]; editor: boole
         onClose={() => setDeleting(null)}
       >
         Calls to <code className="text-xs break-all">{deleting?.url}</code> are refused from now on. This cannot be undone.
-      </ConfirmDelete>
+      </ConfirmAction>
     </Card>
   );
 }
@@ -320,7 +321,7 @@ function SchedulesCard({ schedules, editor }: { schedules: Schedule[]; editor: b
           </tbody>
         </Table>
       )}
-      <ConfirmDelete
+      <ConfirmAction
         key={deleting?.id ?? 'none'}
         open={deleting !== null}
         title="Delete schedule?"
@@ -329,7 +330,7 @@ function SchedulesCard({ schedules, editor }: { schedules: Schedule[]; editor: b
         onClose={() => setDeleting(null)}
       >
         The schedule <code className="text-xs">{deleting?.cron}</code> ({deleting?.timezone}) starts no more runs. Runs already started go on.
-      </ConfirmDelete>
+      </ConfirmAction>
     </Card>
   );
 }
@@ -484,43 +485,3 @@ function NewScheduleForm() {
   );
 }
 
-/** A confirmation dialog whose button posts `fields` to this page's action; closes once it worked. */
-function ConfirmDelete({ open, title, confirmLabel, fields, onClose, children }: { open: boolean; title: string; confirmLabel: string; fields: Record<string, string>; onClose: () => void; children: ReactNode }) {
-  const fetcher = useFetcher<typeof action>();
-  const result = fetcher.data;
-  useActionToast(result);
-  const close = useEffectEvent(onClose);
-  useEffect(() => {
-    if (result?.ok) close();
-  }, [result]);
-  const error = result && !result.ok && fetcher.state === 'idle' ? result.errors.form : undefined;
-  return (
-    <Dialog
-      open={open}
-      onClose={onClose}
-      title={title}
-      footer={
-        <>
-          <Button variant="secondary" onClick={onClose}>
-            Cancel
-          </Button>
-          <fetcher.Form method="post">
-            {Object.entries(fields).map(([name, value]) => (
-              <input key={name} type="hidden" name={name} value={value} />
-            ))}
-            <Button type="submit" variant="danger" disabled={fetcher.state !== 'idle'}>
-              {confirmLabel}
-            </Button>
-          </fetcher.Form>
-        </>
-      }
-    >
-      <p className="text-sm text-slate-700 dark:text-slate-300">{children}</p>
-      {error && (
-        <div className="mt-3">
-          <Alert>{error}</Alert>
-        </div>
-      )}
-    </Dialog>
-  );
-}

@@ -137,5 +137,11 @@ it('builds, validates, saves, test-runs and approves a workflow through the desi
   expect(await details.textContent()).toContain('steps.http_1.output');
   expect(await details.textContent()).toMatch(/"status": 200/);
   await screenshot(page, 'run-succeeded');
+
+  // The dashboard counts it: one run today, all succeeded.
+  await visit(page, `/t/${teamId}`);
+  await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+  expect(await page.locator('main').textContent()).toContain('100%');
+  await screenshot(page, 'dashboard-with-runs');
   expect(browser.pageErrors).toEqual([]);
 });

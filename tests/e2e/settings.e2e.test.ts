@@ -137,6 +137,17 @@ describe('team settings in the browser', () => {
     expect(await viewerPage.getByRole('button', { name: 'Delete' }).count()).toBe(0);
     await screenshot(viewerPage, 'workflows-viewer');
 
+    // The designer opens read-only: the graph, but no palette, save, undo, test run or delete.
+    await viewerPage.getByRole('link', { name: workflowName }).click();
+    await viewerPage.getByTestId('canvas').locator('.react-flow__node').first().waitFor();
+    await viewerPage.getByText('You can view this workflow; editing needs the editor role.').waitFor();
+    for (const name of ['Save', 'Undo', 'Auto-layout', 'Test run']) expect(await viewerPage.getByRole('button', { name, exact: true }).count()).toBe(0);
+    expect(await viewerPage.getByRole('navigation', { name: 'Node palette' }).count()).toBe(0);
+    await viewerPage.getByTestId('canvas').locator('.react-flow__node').first().click();
+    expect(await viewerPage.getByRole('button', { name: 'Delete node' }).count()).toBe(0);
+    expect(await viewerPage.getByLabel('Node id').isDisabled()).toBe(true);
+    await screenshot(viewerPage, 'designer-viewer');
+
     // Credentials: a viewer may not even read their names (the API needs an editor), nor add one;
     // API keys are not offered at all.
     await visit(viewerPage, `/t/${teamId}/settings/credentials`);

@@ -91,7 +91,12 @@ function useLiveRun(teamId: string, initial: RunDetail) {
   return { run, tokens };
 }
 
-export default function RunView({ loaderData, actionData }: Route.ComponentProps) {
+// Another run (rerun, a link) starts afresh: no selection or tokens carried over.
+export default function RunRoute(props: Route.ComponentProps) {
+  return <RunView key={props.loaderData.run.runId} {...props} />;
+}
+
+function RunView({ loaderData, actionData }: Route.ComponentProps) {
   const { team, workflow } = loaderData;
   const { run, tokens } = useLiveRun(team.id, loaderData.run);
   const [selectedId, setSelectedId] = useState<string | null>(null);

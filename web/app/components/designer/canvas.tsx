@@ -1,7 +1,7 @@
 // The graph on a React Flow canvas, shared by the designer (editable) and the run view
 // (read-only, nodes coloured by live status). Graph nodes become flow nodes with one input
 // handle and one output handle per port; edges carry their port as the source handle.
-import { Background, Controls, Handle, MiniMap, Position, ReactFlow, useReactFlow, type Connection, type Edge, type Node, type NodeChange, type NodeProps, type EdgeChange } from '@xyflow/react';
+import { Background, Controls, Handle, Position, ReactFlow, useReactFlow, type Connection, type Edge, type Node, type NodeChange, type NodeProps, type EdgeChange } from '@xyflow/react';
 import { memo, useCallback, useEffect, useMemo, type DragEvent } from 'react';
 import type { GraphProblem } from '../../../../workflows/graph/validate.ts';
 import type { NodeStatus } from '../../../../workflows/interpreter/state.ts';
@@ -27,8 +27,6 @@ const statusRing: Record<NodeStatus, string> = {
   waiting: 'border-amber-500 bg-amber-50 ring-2 ring-amber-300 dark:bg-amber-950 dark:ring-amber-800',
   cancelled: 'border-slate-500 bg-slate-100 dark:bg-slate-800',
 };
-
-const minimapColour: Record<NodeStatus, string> = { pending: '#94a3b8', running: '#3b82f6', succeeded: '#16a34a', failed: '#dc2626', skipped: '#cbd5e1', waiting: '#f59e0b', cancelled: '#64748b' };
 
 const portColour: Record<string, string> = { error: '!bg-red-500', false: '!bg-slate-500', rejected: '!bg-red-400', timed_out: '!bg-amber-500', true: '!bg-green-600', approved: '!bg-green-600' };
 
@@ -198,7 +196,6 @@ export function Canvas(props: CanvasProps) {
     >
       <Background />
       <Controls showInteractive={false} />
-      <MiniMap pannable zoomable className="hidden md:block" nodeColor={(node) => minimapColour[(node.data as FlowNodeData).status ?? 'pending']} />
     </ReactFlow>
   );
 }

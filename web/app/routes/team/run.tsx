@@ -155,7 +155,7 @@ function RunView({ loaderData, actionData }: Route.ComponentProps) {
           <div>
             <dt className="inline">AI </dt>
             <dd className="inline">
-              {run.usage.aiTokens} tokens · ${run.usage.costUsd.toFixed(4)}
+              {run.usage.aiTokens} tokens · ${run.usage.costUsd.toFixed(run.usage.costUsd > 0 && run.usage.costUsd < 0.01 ? 6 : 4)}
             </dd>
           </div>
         </dl>

@@ -1,6 +1,9 @@
 // Signed webhook ingest: requests/second and latency to the 202 (autocannon, 10 s, 50
-// connections), then the rate at which the started runs complete, on the Temporal dev server.
-//   node tests/bench/webhook-ingest.bench.ts [seconds=10] [connections=50]
+// connections), then the rate at which the started runs complete, on the Temporal dev server
+// (SQLite file) or on a Temporal server on PostgreSQL (the production store).
+//   node tests/bench/webhook-ingest.bench.ts [seconds=10] [connections=50] [store=dev-server|postgresql]
+// The store can also come from BENCH_TEMPORAL_STORE. `postgresql` needs the server binaries:
+// `bash infra/scripts/temporal-server.sh` builds them once (bench.sh runs it).
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -23,13 +26,16 @@ import { createBlobStore } from '../../core/blobs/store.ts';
 import { loadWorkflowBundle } from '../../worker/bundle.ts';
 import { createTrellisWorker } from '../../worker/worker.ts';
 import { NativeConnection } from '@temporalio/worker';
-import { log, startBenchServices } from './harness.ts';
+import { log, startBenchServices, TEMPORAL_STORES, type TemporalStore } from './harness.ts';
 
 const SECONDS = Number(process.argv[2] ?? 10);
 const CONNECTIONS = Number(process.argv[3] ?? 50);
+const STORE = (process.argv[4] ?? process.env.BENCH_TEMPORAL_STORE ?? 'dev-server') as TemporalStore;
+if (!TEMPORAL_STORES.includes(STORE)) throw new Error(`unknown Temporal store ${STORE} (known: ${TEMPORAL_STORES.join(', ')})`);
+const STORE_LABEL = STORE === 'postgresql' ? 'Temporal server v1.31.2 on PostgreSQL (4 history shards)' : 'Temporal dev server (SQLite file)';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
-const services = await startBenchServices({ temporalDbFile: true });
+const services = await startBenchServices({ temporalDbFile: true, temporalStore: STORE });
 const secretKey = randomBytes(32).toString('base64');
 const taskQueue = `bench-${randomUUID()}`;
 const config = loadConfig({
@@ -73,7 +79,7 @@ const running = worker.run();
 const body = JSON.stringify({ id: 'order-1', items: [{ price: 5 }, { price: 7 }] });
 const t = Math.floor(Date.now() / 1000);
 const signature = `t=${t},v1=${sign(hook.secret, t, body)}`;
-log(`webhook ingest: ${SECONDS} s, ${CONNECTIONS} connections, api + worker in one process, Temporal dev server (SQLite file), SQLite app db`);
+log(`webhook ingest: ${SECONDS} s, ${CONNECTIONS} connections, api + worker in one process, ${STORE_LABEL}, SQLite app db`);
 const started = performance.now();
 const result = await autocannon({
   url, method: 'POST', duration: SECONDS, connections: CONNECTIONS,
@@ -98,7 +104,7 @@ for (;;) {
   em.clear();
 }
 const seconds = (performance.now() - started) / 1000;
-log(`completion: ${done} runs succeeded ${seconds.toFixed(1)} s after the first request: ${(done / seconds).toFixed(0)} runs/s end to end`);
+log(`completion (${STORE}): ${done} runs succeeded ${seconds.toFixed(1)} s after the first request: ${(done / seconds).toFixed(0)} runs/s end to end`);
 
 worker.shutdown();
 await running;

@@ -85,6 +85,13 @@ it('shows a rejection, then reruns from a node with the upstream outputs reused'
   });
   await visit(page, `/t/${teamId}/runs/${runId}`);
   await page.getByTestId('approval-message').waitFor({ timeout: 60_000 });
+  // Approvers often answer from a phone: the form comes first and nothing scrolls sideways.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.getByRole('button', { name: 'Reject' }).waitFor();
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  expect((await page.getByRole('button', { name: 'Approve' }).boundingBox())!.y).toBeLessThan(844);
+  await screenshot(page, 'approval-phone');
+  await page.setViewportSize({ width: 1440, height: 900 });
   await page.getByLabel('Reason').fill('not today');
   await page.getByRole('button', { name: 'Reject' }).click();
   await node('no').and(page.locator('[data-status="succeeded"]')).waitFor({ timeout: 60_000 });

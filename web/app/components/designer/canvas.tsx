@@ -133,6 +133,14 @@ export function Canvas(props: CanvasProps) {
     // After the new positions have rendered.
     if (props.fitSignal) requestAnimationFrame(() => void flow.fitView({ padding: 0.2, maxZoom: 1.2 }));
   }, [props.fitSignal, flow]);
+  useEffect(() => {
+    // A read-only graph (run view) keeps fitting its box when the window changes size (a phone
+    // turned, a window resized); the designer keeps the user's own zoom.
+    if (!readOnly) return;
+    const onResize = () => void flow.fitView({ padding: 0.2, maxZoom: 1.2 });
+    window.addEventListener('resize', onResize);
+    return () => window.removeEventListener('resize', onResize);
+  }, [readOnly, flow]);
 
   const onNodesChange = useCallback(
     (changes: NodeChange<FlowNode>[]) => {
@@ -192,6 +200,7 @@ export function Canvas(props: CanvasProps) {
       deleteKeyCode={readOnly ? null : ['Delete', 'Backspace']}
       fitView
       fitViewOptions={{ padding: 0.2, maxZoom: 1.2 }}
+      minZoom={0.2}
       proOptions={{ hideAttribution: true }}
     >
       <Background />

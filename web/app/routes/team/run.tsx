@@ -201,7 +201,7 @@ function RunView({ loaderData, actionData }: Route.ComponentProps) {
             </ul>
           )}
         </div>
-        <aside className="w-full shrink-0 overflow-y-auto border-t border-slate-200 bg-white p-4 md:w-96 md:border-t-0 md:border-l dark:border-slate-800 dark:bg-slate-900" aria-label="Run details">
+        <aside className="order-first w-full shrink-0 overflow-y-auto border-b border-slate-200 bg-white p-4 md:order-none md:w-96 md:border-b-0 md:border-l dark:border-slate-800 dark:bg-slate-900" aria-label="Run details">
           {waiting.map(([nodeId, state]) => (
             <ApprovalForm key={nodeId} nodeId={nodeId} state={state} enabled={editor} problem={actionData && 'nodeId' in actionData && actionData.nodeId === nodeId ? actionData.problem : undefined} />
           ))}

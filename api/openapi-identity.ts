@@ -113,6 +113,9 @@ export function identityPaths(): Record<string, unknown> {
       post: { summary: 'Set a new password with the emailed token; revokes every session', tags: ['auth'], security: PUBLIC, requestBody: body(PasswordResetConfirmRequest),
         responses: { 200: ok('password changed'), 400: problem('invalid_token or weak_password'), 429: rateLimited } },
     },
+    '/api/v1/auth/providers': {
+      get: { summary: 'Sign-in methods this server offers: {password, google, github} as booleans', tags: ['auth'], security: PUBLIC, responses: { 200: ok('sign-in methods') } },
+    },
     '/api/v1/auth/oauth/{provider}': {
       get: { summary: 'Start signing in with Google or GitHub (state + PKCE)', tags: ['auth'], security: PUBLIC,
         parameters: [{ name: 'provider', in: 'path', required: true, schema: { type: 'string', enum: [...OAUTH_PROVIDERS] } }],

@@ -83,6 +83,11 @@ export function authRoutes(identity: Identity): Router {
   const wantsJson = (req: Request) => req.accepts(['html', 'json']) === 'json';
   const oauthCookie = () => ({ ...cookieOptions(config, 10 * 60 * 1000), path: OAUTH_COOKIE_PATH });
 
+  // Which sign-in methods this server offers, so the web app shows only buttons that work.
+  router.get('/api/v1/auth/providers', (_req, res) => {
+    res.json({ password: true, google: identity.oauth.enabled('google'), github: identity.oauth.enabled('github') });
+  });
+
   router.get('/api/v1/auth/oauth/:provider', (req, res) => {
     const name = provider(req);
     const { url, state, codeVerifier } = identity.oauth.start(name);

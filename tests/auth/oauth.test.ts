@@ -60,6 +60,10 @@ describe.each(testDatabases)('OAuth sign-in on %s', (_name, databaseUrl) => {
     return options.json === false ? callback.set('Accept', 'text/html') : callback.set('Accept', 'application/json');
   }
 
+  it('lists the configured providers', async () => {
+    expect((await new Client(t.app).get('/api/v1/auth/providers')).body).toEqual({ password: true, google: true, github: true });
+  });
+
   it('redirects to Google with state, PKCE (S256) and the callback URL, keeping state and verifier in short-lived cookies', async () => {
     const start = await new Client(t.app).get('/api/v1/auth/oauth/google');
     expect(start.status).toBe(302);
@@ -196,7 +200,8 @@ describe('OAuth without provider settings', () => {
     await t?.close();
   });
 
-  it('answers 404 naming the missing configuration', async () => {
+  it('answers 404 naming the missing configuration, and lists no provider', async () => {
+    expect((await new Client(t.app).get('/api/v1/auth/providers')).body).toEqual({ password: true, google: false, github: false });
     const res = await new Client(t.app).get('/api/v1/auth/oauth/google');
     expect(res.status).toBe(404);
     expect(res.body.code).toBe('oauth_provider_not_configured');

@@ -111,3 +111,11 @@ export async function attempt<T>(call: () => Promise<T>): Promise<{ ok: true; da
     throw error;
   }
 }
+
+/** The sign-in methods the API offers (Google and GitHub only when configured); none when unreachable. */
+export async function signInProviders(request: Request): Promise<{ google: boolean; github: boolean }> {
+  const response = await apiFetch(request, '/api/v1/auth/providers').catch(() => undefined);
+  if (!response?.ok) return { google: false, github: false };
+  const body = (await response.json()) as { google?: boolean; github?: boolean };
+  return { google: body.google === true, github: body.github === true };
+}

@@ -3,7 +3,7 @@
 import { Form, Link, redirect } from 'react-router';
 import { AuthShell, formErrors, oauthErrorMessage, safeNext, SubmitButton } from '../../components/auth-shell.tsx';
 import { Alert, buttonClass, Field } from '../../components/ui.tsx';
-import { apiFetch, attempt, cookiesFrom, publicApi } from '../../lib/api.server.ts';
+import { apiFetch, attempt, cookiesFrom, publicApi, signInProviders } from '../../lib/api.server.ts';
 import type { Problem } from '../../lib/problems.ts';
 import type { Route } from './+types/login.ts';
 
@@ -16,7 +16,7 @@ export async function loader({ request }: Route.LoaderArgs) {
   const me = await apiFetch(request, '/api/v1/me').catch(() => undefined);
   if (me?.ok) throw redirect(next);
   const error = url.searchParams.get('error');
-  return { next, oauthError: error ? oauthErrorMessage(error) : undefined };
+  return { next, oauthError: error ? oauthErrorMessage(error) : undefined, providers: await signInProviders(request) };
 }
 
 type ActionResult = { intent: 'login' | 'resend'; email: string; problem?: Problem; unverified?: boolean; resent?: boolean };
@@ -35,7 +35,7 @@ export async function action({ request }: Route.ActionArgs): Promise<ActionResul
 }
 
 export default function Login({ loaderData, actionData }: Route.ComponentProps) {
-  const { next, oauthError } = loaderData;
+  const { next, oauthError, providers } = loaderData;
   const errors = actionData?.intent === 'login' && !actionData.unverified ? formErrors(actionData.problem) : {};
   const resendError = actionData?.intent === 'resend' ? Object.values(formErrors(actionData.problem))[0] : undefined;
   return (
@@ -49,20 +49,28 @@ export default function Login({ loaderData, actionData }: Route.ComponentProps) 
     >
       {oauthError && !actionData && <Alert>{oauthError}</Alert>}
 
-      <div className="grid gap-2">
-        <a href="/api/v1/auth/oauth/google" className={buttonClass('secondary', 'md', 'w-full')}>
-          Continue with Google
-        </a>
-        <a href="/api/v1/auth/oauth/github" className={buttonClass('secondary', 'md', 'w-full')}>
-          Continue with GitHub
-        </a>
-      </div>
+      {(providers.google || providers.github) && (
+        <>
+          <div className="grid gap-2">
+            {providers.google && (
+              <a href="/api/v1/auth/oauth/google" className={buttonClass('secondary', 'md', 'w-full')}>
+                Continue with Google
+              </a>
+            )}
+            {providers.github && (
+              <a href="/api/v1/auth/oauth/github" className={buttonClass('secondary', 'md', 'w-full')}>
+                Continue with GitHub
+              </a>
+            )}
+          </div>
 
-      <div className="flex items-center gap-3 text-xs text-slate-500 dark:text-slate-400" aria-hidden="true">
-        <span className="h-px flex-1 bg-slate-200 dark:bg-slate-800" />
-        or
-        <span className="h-px flex-1 bg-slate-200 dark:bg-slate-800" />
-      </div>
+          <div className="flex items-center gap-3 text-xs text-slate-500 dark:text-slate-400" aria-hidden="true">
+            <span className="h-px flex-1 bg-slate-200 dark:bg-slate-800" />
+            or
+            <span className="h-px flex-1 bg-slate-200 dark:bg-slate-800" />
+          </div>
+        </>
+      )}
 
       <Form method="post" className="space-y-4">
         <input type="hidden" name="next" value={next} />

@@ -3,11 +3,15 @@
 import { Form, Link } from 'react-router';
 import { AuthShell, formErrors, SubmitButton } from '../../components/auth-shell.tsx';
 import { Alert, Field } from '../../components/ui.tsx';
-import { attempt, publicApi } from '../../lib/api.server.ts';
+import { attempt, publicApi, signInProviders } from '../../lib/api.server.ts';
 import type { Problem } from '../../lib/problems.ts';
 import type { Route } from './+types/register.ts';
 
 export const meta: Route.MetaFunction = () => [{ title: 'Sign up · Trellis' }];
+
+export async function loader({ request }: Route.LoaderArgs) {
+  return { providers: await signInProviders(request) };
+}
 
 type ActionResult = { intent: 'register' | 'resend'; name: string; email: string; problem?: Problem; registered?: boolean; resent?: boolean };
 
@@ -25,7 +29,8 @@ export async function action({ request }: Route.ActionArgs): Promise<ActionResul
   return { intent: 'register', name, email, problem: result.problem };
 }
 
-export default function Register({ actionData }: Route.ComponentProps) {
+export default function Register({ loaderData, actionData }: Route.ComponentProps) {
+  const { providers } = loaderData;
   if (actionData?.registered) return <CheckEmail email={actionData.email} resent={actionData.resent} problem={actionData.problem} />;
   const errors = formErrors(actionData?.problem);
   // "Email taken" names no field, but it is about the email.
@@ -56,9 +61,14 @@ export default function Register({ actionData }: Route.ComponentProps) {
           Sign up
         </SubmitButton>
       </Form>
-      <p className="text-center text-sm text-slate-600 dark:text-slate-400">
-        You can also sign up with <a href="/api/v1/auth/oauth/google">Google</a> or <a href="/api/v1/auth/oauth/github">GitHub</a>.
-      </p>
+      {(providers.google || providers.github) && (
+        <p className="text-center text-sm text-slate-600 dark:text-slate-400">
+          You can also sign up with{' '}
+          {providers.google && <a href="/api/v1/auth/oauth/google">Google</a>}
+          {providers.google && providers.github && ' or '}
+          {providers.github && <a href="/api/v1/auth/oauth/github">GitHub</a>}.
+        </p>
+      )}
     </AuthShell>
   );
 }

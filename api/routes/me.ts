@@ -34,6 +34,17 @@ export const ChangePasswordRequest = z.object({
   newPassword: z.string().min(1).max(PASSWORD_MAX_LENGTH),
 });
 
+/** One of the user's active sessions, as GET /api/v1/me/sessions lists it. */
+export interface SessionView {
+  id: string;
+  method: string;
+  ip: string | null;
+  userAgent: string | null;
+  createdAt: string;
+  expiresAt: string;
+  current: boolean;
+}
+
 type UserAuth = Extract<AuthContext, { kind: 'user' }>;
 const userAuth = (auth: AuthContext | undefined): UserAuth => auth as UserAuth; // requireUser ran first
 
@@ -68,7 +79,7 @@ export function meRoutes(identity: Identity, deps: { orm: Orm }): Router {
     const auth = userAuth(req.auth);
     const sessions = await identity.sessions.list(auth.user.id);
     res.json({
-      items: sessions.map((s) => ({
+      items: sessions.map((s): SessionView => ({
         id: s.id,
         method: s.method,
         ip: s.ip ?? null,

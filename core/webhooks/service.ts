@@ -37,6 +37,14 @@ const context = (row: { teamId: string; id: string }) => `webhook:${row.teamId}:
 
 export type WebhookService = ReturnType<typeof createWebhookService>;
 
+/** A webhook as listed (its secret is returned once, by create, and never again). */
+export interface WebhookView {
+  id: string;
+  url: string;
+  workflowId: string;
+  createdAt: string;
+}
+
 export function createWebhookService(deps: { orm: Orm; vault: Vault; runs: RunService; workflows: WorkflowService; publicUrl: string }) {
   const { orm, vault } = deps;
   const url = (id: string) => `${deps.publicUrl.replace(/\/$/, '')}/hooks/${id}`;
@@ -44,7 +52,7 @@ export function createWebhookService(deps: { orm: Orm; vault: Vault; runs: RunSe
   return {
     url,
 
-    async create(teamId: string, workflowId: string, actor: string) {
+    async create(teamId: string, workflowId: string, actor: string): Promise<WebhookView & { secret: string }> {
       await deps.workflows.find(teamId, workflowId);
       const id = `wh_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
       const secret = `whsec_${randomBytes(32).toString('base64url')}`;
@@ -54,7 +62,7 @@ export function createWebhookService(deps: { orm: Orm; vault: Vault; runs: RunSe
       return { id, url: url(id), secret, workflowId, createdAt: createdAt.toISOString() };
     },
 
-    async list(teamId: string, workflowId: string) {
+    async list(teamId: string, workflowId: string): Promise<WebhookView[]> {
       await deps.workflows.find(teamId, workflowId);
       const rows = await orm.em.fork().find(WebhookRecord, { teamId, workflowId }, { orderBy: { createdAt: 'desc' } });
       return rows.map((r) => ({ id: r.id, url: url(r.id), workflowId: r.workflowId, createdAt: r.createdAt.toISOString() }));

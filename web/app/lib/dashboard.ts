@@ -3,6 +3,8 @@
 // are passed in), so it runs in tests and in the browser alike.
 // Days and periods are UTC, like the API's usage periods (calendar months in UTC).
 
+import type { UsageAnswer, UsageReport as ApiUsageReport } from './types.ts';
+
 /** The statuses a run can have, in the order the chart stacks them (bottom first). */
 export const RUN_STATUSES = ['succeeded', 'failed', 'timed_out', 'cancelled', 'waiting', 'running'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -193,25 +195,8 @@ export function copyName(name: string, maxLength = 200): string {
   return `${name.slice(0, maxLength - suffix.length).trimEnd()}${suffix}`;
 }
 
-/** GET /api/v1/teams/{teamId}/usage (core/usage/service.ts, api/routes/usage.ts). */
-export interface UsageReport {
-  teamId: string;
-  plan: string;
-  /** The current calendar month (UTC); `end` is exclusive. */
-  period: { start: string; end: string };
-  usage: { runs: number; nodeExecutions: number; aiTokens: number; costUsd: number; concurrentRuns: number; workflows?: number };
-  /** null: unlimited. */
-  limits: {
-    workflows: number | null;
-    runsPerMonth: number | null;
-    concurrentRuns: number | null;
-    nodesPerGraph: number | null;
-    aiTokensPerMonth: number | null;
-    requestsPerMinute: number | null;
-  };
-  /** null when the cache counters could not be read; hitRatio null before the first lookup. */
-  aiCache: { hits: number; misses: number; hitRatio: number | null } | null;
-}
+/** GET /api/v1/teams/{teamId}/usage (core/usage/service.ts, api/routes/usage.ts); limits null: unlimited. */
+export type UsageReport = ApiUsageReport & UsageAnswer;
 
 /** `?a=1&b=2` from the values that are set (empty strings and undefined are left out). */
 export function queryString(values: Record<string, string | number | null | undefined>): string {

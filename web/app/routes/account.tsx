@@ -8,28 +8,13 @@ import type { Problem } from '../lib/problems.ts';
 import { requireMe } from '../lib/session.server.ts';
 import type { Page } from '../lib/types.ts';
 import type { Route } from './+types/account.ts';
+import type { LoginEventView, SessionView as ApiSessionView } from '../lib/types.ts';
 
 export const meta: Route.MetaFunction = () => [{ title: 'Account · Trellis' }];
 
-interface LoginEvent {
-  id: string;
-  time: string;
-  ip: string | null;
-  userAgent: string | null;
-  method: string;
-  success: boolean;
-  reason: string | null;
-}
+type LoginEvent = LoginEventView;
 
-interface SessionView {
-  id: string;
-  method: string;
-  ip: string | null;
-  userAgent: string | null;
-  createdAt: string;
-  expiresAt: string;
-  current: boolean;
-}
+type SessionView = ApiSessionView;
 
 const LOGINS_PER_PAGE = 20;
 

@@ -9,16 +9,9 @@ import { requireTeam } from '../../lib/session.server.ts';
 import { canAdmin, type Page } from '../../lib/types.ts';
 import type { Route } from './+types/api-keys.ts';
 import { ConfirmAction } from '../../components/confirm-action.tsx';
+import type { ApiKeyView } from '../../lib/types.ts';
 
-interface ApiKey {
-  id: string;
-  name: string;
-  prefix: string;
-  scopes: string[];
-  createdBy: string | null;
-  createdAt: string;
-  lastUsedAt: string | null;
-}
+type ApiKey = ApiKeyView;
 
 const SCOPES = [
   { scope: 'workflows:read', description: 'List and read workflows, their versions and triggers' },

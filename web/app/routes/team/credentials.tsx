@@ -9,13 +9,9 @@ import { requireTeam } from '../../lib/session.server.ts';
 import { canEdit } from '../../lib/types.ts';
 import type { Route } from './+types/credentials.ts';
 import { ConfirmAction } from '../../components/confirm-action.tsx';
+import type { CredentialSummary } from '../../lib/types.ts';
 
-interface Credential {
-  id: string;
-  name: string;
-  type: string;
-  createdAt: string;
-}
+type Credential = CredentialSummary;
 
 interface SecretField {
   /** The key in the credential's `data` (core/credentials/service.ts, CredentialData). */

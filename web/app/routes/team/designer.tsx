@@ -17,14 +17,11 @@ import { requireTeam } from '../../lib/session.server.ts';
 import { canEdit, teamPath, type WorkflowDetail } from '../../lib/types.ts';
 import { useHydrated } from '../../lib/use-hydrated.ts';
 import type { Route } from './+types/designer.ts';
+import type { WorkflowVersionInfo } from '../../lib/types.ts';
 
 export const meta: Route.MetaFunction = ({ loaderData }) => [{ title: `${loaderData?.workflow.name ?? 'Workflow'} · Designer · Trellis` }];
 
-interface VersionInfo {
-  version: number;
-  createdAt: string;
-  createdBy: string | null;
-}
+type VersionInfo = WorkflowVersionInfo;
 
 export async function loader({ request, params }: Route.LoaderArgs) {
   const { team } = await requireTeam(request, params.teamId);

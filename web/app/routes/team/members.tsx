@@ -10,24 +10,11 @@ import { requireTeam } from '../../lib/session.server.ts';
 import { canAdmin, type Page, type Role } from '../../lib/types.ts';
 import type { Route } from './+types/members.ts';
 import { ConfirmAction } from '../../components/confirm-action.tsx';
+import type { InvitationView, MemberView } from '../../lib/types.ts';
 
-interface Member {
-  userId: string;
-  email: string;
-  name: string;
-  avatarUrl: string | null;
-  role: Role;
-  joinedAt: string;
-}
+type Member = MemberView;
 
-interface Invitation {
-  id: string;
-  email: string;
-  role: Role;
-  invitedBy: string | null;
-  expiresAt: string;
-  createdAt: string;
-}
+type Invitation = InvitationView;
 
 const ROLES: Role[] = ['owner', 'admin', 'editor', 'viewer'];
 

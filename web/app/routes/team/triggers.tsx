@@ -11,24 +11,11 @@ import { canEdit, teamPath, type WorkflowDetail } from '../../lib/types.ts';
 import { curlExample } from '../../lib/webhook-curl.ts';
 import type { Route } from './+types/triggers.ts';
 import { ConfirmAction } from '../../components/confirm-action.tsx';
+import type { ScheduleView, WebhookView } from '../../lib/types.ts';
 
-interface Webhook {
-  id: string;
-  url: string;
-  workflowId: string;
-  createdAt: string;
-}
+type Webhook = WebhookView;
 
-interface Schedule {
-  id: string;
-  workflowId: string;
-  cron: string;
-  timezone: string;
-  input: unknown;
-  paused: boolean;
-  nextRunTimes: string[];
-  createdAt: string;
-}
+type Schedule = ScheduleView;
 
 const EXAMPLE_BODY = { hello: 'world' };
 

@@ -117,7 +117,7 @@ export default function ApiKeys({ loaderData }: Route.ComponentProps) {
                 <td className="hidden whitespace-nowrap text-slate-600 md:table-cell dark:text-slate-400">{formatTime(key.createdAt)}</td>
                 <td className="hidden whitespace-nowrap text-slate-600 sm:table-cell dark:text-slate-400">{key.lastUsedAt ? formatTime(key.lastUsedAt) : 'Never'}</td>
                 <td className="text-right">
-                  <Button variant="ghost" size="sm" className="text-red-700 dark:text-red-400" aria-label={`Delete ${key.name}`} onClick={() => setDeleting(key)}>
+                  <Button variant="danger-ghost" size="sm" aria-label={`Delete ${key.name}`} onClick={() => setDeleting(key)}>
                     Delete
                   </Button>
                 </td>

@@ -162,7 +162,7 @@ export default function Credentials({ loaderData }: Route.ComponentProps) {
                 </td>
                 <td className="hidden whitespace-nowrap text-slate-600 md:table-cell dark:text-slate-400">{formatTime(credential.createdAt)}</td>
                 <td className="text-right">
-                  <Button variant="ghost" size="sm" className="text-red-700 dark:text-red-400" aria-label={`Delete ${credential.name}`} onClick={() => setDeleting(credential)}>
+                  <Button variant="danger-ghost" size="sm" aria-label={`Delete ${credential.name}`} onClick={() => setDeleting(credential)}>
                     Delete
                   </Button>
                 </td>

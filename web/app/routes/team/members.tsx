@@ -229,7 +229,7 @@ function MemberRow({ member, actorRole, isSelf, onRemove }: { member: Member; ac
       {admin && (
         <td className="text-right">
           {manageable && (
-            <Button variant="ghost" size="sm" aria-label={`Remove ${member.email}`} onClick={onRemove} className="text-red-700 dark:text-red-400">
+            <Button variant="danger-ghost" size="sm" aria-label={`Remove ${member.email}`} onClick={onRemove}>
               Remove
             </Button>
           )}

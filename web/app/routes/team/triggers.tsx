@@ -209,7 +209,7 @@ function WebhooksCard({ webhooks, editor }: { webhooks: Webhook[]; editor: boole
                 <td className="hidden whitespace-nowrap text-slate-600 md:table-cell dark:text-slate-400">{formatTime(hook.createdAt)}</td>
                 {editor && (
                   <td className="text-right">
-                    <Button variant="ghost" size="sm" className="text-red-700 dark:text-red-400" aria-label={`Delete webhook ${hook.id}`} onClick={() => setDeleting(hook)}>
+                    <Button variant="danger-ghost" size="sm" aria-label={`Delete webhook ${hook.id}`} onClick={() => setDeleting(hook)}>
                       Delete
                     </Button>
                   </td>
@@ -373,7 +373,7 @@ function ScheduleRow({ schedule, editor, onDelete }: { schedule: Schedule; edito
                 {paused ? 'Resume' : 'Pause'}
               </Button>
             </fetcher.Form>
-            <Button variant="ghost" size="sm" className="text-red-700 dark:text-red-400" aria-label={`Delete schedule ${schedule.cron}`} onClick={onDelete}>
+            <Button variant="danger-ghost" size="sm" aria-label={`Delete schedule ${schedule.cron}`} onClick={onDelete}>
               Delete
             </Button>
           </div>

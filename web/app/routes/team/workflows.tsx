@@ -194,7 +194,7 @@ export default function Workflows({ loaderData, actionData }: Route.ComponentPro
                           Duplicate
                         </Button>
                       </Form>
-                      <Button type="button" variant="ghost" size="sm" className="text-red-700 dark:text-red-400" onClick={() => setDeleting(workflow)}>
+                      <Button type="button" variant="danger-ghost" size="sm" onClick={() => setDeleting(workflow)}>
                         Delete
                       </Button>
                     </div>

@@ -9,6 +9,7 @@ import type { Redis } from './redis/client.ts';
 import { createCredentialService } from './credentials/service.ts';
 import { createVault, type Vault } from './credentials/vault.ts';
 import { createRunService } from './runs/service.ts';
+import { createRunDetailCache } from './runs/detail-cache.ts';
 import { createRunListCache } from './runs/list-cache.ts';
 import { engineSettings } from './runs/start-run.ts';
 import { createScheduleService } from './schedules/service.ts';
@@ -33,7 +34,7 @@ export function createPlatform(deps: { config: PlatformConfig; orm: Orm; redis: 
   // Late-bound: deleting a workflow removes its schedules and webhooks.
   let onDelete = async (_teamId: string, _workflowId: string) => undefined as void;
   const workflows = createWorkflowService({ orm, usage, onDelete: (t, w) => onDelete(t, w) });
-  const runs = createRunService({ orm, temporal, engine, usage, workflows, listCache: createRunListCache(deps.redis) });
+  const runs = createRunService({ orm, temporal, engine, usage, workflows, listCache: createRunListCache(deps.redis), detailCache: createRunDetailCache(deps.redis) });
   const schedules = createScheduleService({ orm, temporal, engine, workflows });
   const webhooks = createWebhookService({ orm, vault, runs, workflows, publicUrl: config.web.publicUrl });
   onDelete = async (teamId, workflowId) => {

@@ -11,6 +11,7 @@ import type { UsageService } from '../usage/service.ts';
 import type { WorkflowService } from '../workflows/service.ts';
 import { newRunId, startRun, type EngineSettings } from './start-run.ts';
 import type { RunListCache } from './list-cache.ts';
+import type { RunDetailCache } from './detail-cache.ts';
 import { Graph } from '../../workflows/graph/schema.ts';
 import { upstreamOf } from '../../workflows/graph/validate.ts';
 import { isBlobRef, type NodeState, type RunState } from '../../workflows/interpreter/state.ts';
@@ -19,6 +20,7 @@ import { decide, getRunState } from '../../workflows/messages.ts';
 import type { TriggerType } from '../../workflows/run-graph.ts';
 
 export type PublicRunStatus = RunState['status'];
+const FINAL_STATUSES = new Set<string>(['succeeded', 'failed', 'cancelled', 'timed_out']);
 
 export interface RunSummary {
   runId: string;
@@ -80,7 +82,7 @@ function statusOf(description: WorkflowExecutionDescription, live?: RunState): P
 
 export type RunService = ReturnType<typeof createRunService>;
 
-export function createRunService(deps: { orm: Orm; temporal: Client; listCache?: RunListCache; engine: EngineSettings; usage: UsageService; workflows: WorkflowService }) {
+export function createRunService(deps: { orm: Orm; temporal: Client; listCache?: RunListCache; detailCache?: RunDetailCache; engine: EngineSettings; usage: UsageService; workflows: WorkflowService }) {
   const { orm, temporal, usage } = deps;
   // Only reads here (large outputs on demand); the worker's activities write blobs.
   const blobs = createBlobStore(orm, { maxBytes: Number.MAX_SAFE_INTEGER });
@@ -172,6 +174,8 @@ export function createRunService(deps: { orm: Orm; temporal: Client; listCache?:
 
     /** The mirror merged with the workflow's own state; Temporal's status wins. */
     async get(teamId: string, runId: string): Promise<RunDetail> {
+      const kept = await deps.detailCache?.read(teamId, runId);
+      if (kept) return kept;
       const row = await findRow(teamId, runId);
       const handle = temporal.workflow.getHandle(runId);
       let description: WorkflowExecutionDescription | undefined;
@@ -186,7 +190,7 @@ export function createRunService(deps: { orm: Orm; temporal: Client; listCache?:
       const status = description ? statusOf(description, live) : (row.status as PublicRunStatus);
       const endedAt = description?.closeTime?.toISOString() ?? live?.endedAt ?? row.endedAt?.toISOString();
       const { endedAt: _mirrorEnd, error: _mirrorError, ...base } = summary(row);
-      return {
+      const detail: RunDetail = {
         ...base,
         status,
         ...(endedAt ? { endedAt } : {}),
@@ -197,6 +201,9 @@ export function createRunService(deps: { orm: Orm; temporal: Client; listCache?:
         nodes: live?.nodes ?? {},
         usage: live?.usage ?? { aiTokens: row.aiTokens, costUsd: Number(row.costUsd) },
       };
+      // Final, and complete (the worker answered): it will never change again.
+      if (live && description && FINAL_STATUSES.has(status)) await deps.detailCache?.keep(teamId, detail);
+      return detail;
     },
 
     /**

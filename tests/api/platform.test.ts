@@ -350,6 +350,11 @@ describe('workflows, runs and triggers over HTTP', () => {
       run = (await me.client.get(`/api/v1/teams/${team}/runs/${runId}`)).body;
     }
     expect(run.status).toBe('succeeded');
+    // A finished run's detail is kept in Redis: later reads need no worker replay.
+    const kept = await t.redis.get(`runs:detail:${team}:${runId}`);
+    expect(kept).not.toBeNull();
+    expect(JSON.parse(kept!)).toEqual(run);
+    expect((await me.client.get(`/api/v1/teams/${team}/runs/${runId}`)).body).toEqual(run);
     expect(run.nodes.big.output).toBeUndefined();
     expect(run.nodes.big.outputRef).toMatchObject({ $trellisRef: 'blob' });
     const big = await me.client.get(`/api/v1/teams/${team}/runs/${runId}/nodes/big/output`);

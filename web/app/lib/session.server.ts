@@ -3,9 +3,17 @@ import { data } from 'react-router';
 import { api } from './api.server.ts';
 import type { Me, TeamView } from './types.ts';
 
+// The layout's loader and the page's loader run for the same request: ask the API once.
+const meOfRequest = new WeakMap<Request, Promise<Me>>();
+
 /** The signed-in user and their teams; redirects to /login when there is no valid session. */
 export function requireMe(request: Request): Promise<Me> {
-  return api<Me>(request, '/api/v1/me');
+  let me = meOfRequest.get(request);
+  if (!me) {
+    me = api<Me>(request, '/api/v1/me');
+    meOfRequest.set(request, me);
+  }
+  return me;
 }
 
 /** The signed-in user and the team named in the URL; 404 when they are not a member. */

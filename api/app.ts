@@ -29,7 +29,7 @@ import { teamRoutes } from './routes/teams.ts';
 import { usageRoutes } from './routes/usage.ts';
 
 export interface AppDeps {
-  config: Pick<Config, 'env' | 'temporal' | 'engine' | 'dataDir' | 'web' | 'smtp' | 'mail' | 'auth' | 'rateLimit' | 'secretKey' | 'previousSecretKeys' | 'redis'>;
+  config: Pick<Config, 'env' | 'temporal' | 'engine' | 'dataDir' | 'web' | 'smtp' | 'mail' | 'auth' | 'rateLimit' | 'secretKey' | 'previousSecretKeys' | 'redis' | 'trustProxy'>;
   logger: Logger;
   orm: Orm;
   redis: Redis;
@@ -39,7 +39,7 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', deps.config.trustProxy);
   const metrics = createMetrics();
   app.use(requestLog(deps.logger));
   app.use(metrics.measure);

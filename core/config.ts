@@ -24,7 +24,17 @@ const secretKey = z
   .string()
   .refine((value) => Buffer.from(value, 'base64').length === 32, 'must be 32 bytes encoded as base64');
 
-export const EnvSchema = z.object({
+export /**
+ * Express's "trust proxy" (https://expressjs.com/en/guide/behind-proxies.html): "true"/"false",
+ * a hop count, or addresses/subnets and the names loopback, linklocal, uniquelocal, comma-separated.
+ * Only proxies listed here may tell the app the client's address (rate limits by IP, login history).
+ */
+const trustProxy = z
+  .string()
+  .default('loopback')
+  .transform((value): boolean | number | string => (value === 'true' ? true : value === 'false' ? false : /^\d+$/.test(value) ? Number(value) : value));
+
+const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   TRELLIS_DATA_DIR: z.string().min(1).default('.data'),
@@ -33,6 +43,7 @@ export const EnvSchema = z.object({
   API_URL: url(['http:', 'https:']).optional(),
   WORKER_METRICS_PORT: port.default(9464),
   PUBLIC_URL: url(['http:', 'https:']).default('http://localhost:3000'),
+  TRUST_PROXY: trustProxy,
   // Unset: a SQLite file in the data folder (sqlite:./.data/trellis.sqlite by default).
   DATABASE_URL: databaseUrl.optional(),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
@@ -101,6 +112,8 @@ export interface Config {
   previousSecretKeys: string[];
   engine: { blobThresholdBytes: number; blobMaxBytes: number; runConcurrency: number };
   tools: { temporalCli: string | undefined };
+  /** Express "trust proxy": which peers' X-Forwarded-For/-Proto/-Host are believed. */
+  trustProxy: boolean | number | string;
   auth: {
     sessionTtlDays: number;
     /** Origins allowed to make cookie-authenticated writes: PUBLIC_URL's plus TRELLIS_ALLOWED_ORIGINS. */
@@ -193,6 +206,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     previousSecretKeys: e.TRELLIS_SECRET_KEYS_PREVIOUS,
     engine: { blobThresholdBytes: e.TRELLIS_BLOB_THRESHOLD_BYTES, blobMaxBytes: e.TRELLIS_BLOB_MAX_BYTES, runConcurrency: e.TRELLIS_RUN_CONCURRENCY },
     tools: { temporalCli: e.TEMPORAL_CLI },
+    trustProxy: e.TRUST_PROXY,
     auth: {
       sessionTtlDays: e.SESSION_TTL_DAYS,
       allowedOrigins: [...new Set([new URL(e.PUBLIC_URL).origin, ...e.TRELLIS_ALLOWED_ORIGINS])],

@@ -29,6 +29,7 @@ export interface WebAppOptions {
 export function createWebApp({ config, build, clientDir, logger }: WebAppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
 
   // The web process itself is up (the API has its own /healthz and /readyz).
   app.get('/healthz', (_req, res) => {
@@ -50,9 +51,10 @@ export function createWebApp({ config, build, clientDir, logger }: WebAppOptions
   app.use(express.static(clientDir, { maxAge: '1h', index: false, dotfiles: 'ignore' }));
 
   // Loaders forward the browser's address to the API (login history, rate limits by IP); the
-  // header is always overwritten here so a client cannot choose it.
+  // header is always overwritten here so a client cannot choose it. req.ip believes
+  // X-Forwarded-For only from the proxies TRUST_PROXY names.
   app.use((req, _res, next) => {
-    req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? '';
+    req.headers[CLIENT_IP_HEADER] = req.ip ?? '';
     next();
   });
   app.use(createRequestHandler({ build, mode: config.env }));

@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from '../../core/config.ts';
+import { loadWebConfig } from '../../web/app/config.server.ts';
 
 describe('loadConfig', () => {
   it('gives the documented defaults for an empty environment', () => {
@@ -46,6 +47,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/TRELLIS_SECRET_KEY: is required in production/);
     const key = Buffer.alloc(32, 7).toString('base64');
     expect(loadConfig({ NODE_ENV: 'production', TRELLIS_SECRET_KEY: key }).secretKey).toBe(key);
+  });
+
+  it('reads TRUST_PROXY as Express takes it: names and subnets, a hop count, or true/false', () => {
+    expect(loadConfig({}).trustProxy).toBe('loopback');
+    expect(loadConfig({ TRUST_PROXY: 'loopback,uniquelocal' }).trustProxy).toBe('loopback,uniquelocal');
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadWebConfig({ TRUST_PROXY: '10.0.0.0/8' }).trustProxy).toBe('10.0.0.0/8');
+    expect(loadWebConfig({}).trustProxy).toBe('loopback');
   });
 
   it('treats empty strings as unset', () => {

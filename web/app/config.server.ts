@@ -20,6 +20,11 @@ const EnvSchema = z.object({
   API_URL: httpUrl.optional(),
   PUBLIC_URL: httpUrl.default('http://localhost:3000'),
   TEMPORAL_UI_URL: httpUrl.default('http://127.0.0.1:8233'),
+  // As core/config.ts: whose X-Forwarded-* to believe (nginx in front, in production).
+  TRUST_PROXY: z
+    .string()
+    .default('loopback')
+    .transform((value): boolean | number | string => (value === 'true' ? true : value === 'false' ? false : /^\d+$/.test(value) ? Number(value) : value)),
 });
 
 export interface WebConfig {
@@ -32,6 +37,8 @@ export interface WebConfig {
   /** How users reach the web app. */
   publicUrl: string;
   temporalUiUrl: string;
+  /** Express "trust proxy" for the browser's address and protocol behind a proxy. */
+  trustProxy: boolean | number | string;
 }
 
 export class WebConfigError extends Error {
@@ -65,6 +72,7 @@ export function loadWebConfig(env: Record<string, string | undefined> = process.
     apiUrl: (e.API_URL ?? `http://127.0.0.1:${e.API_PORT}`).replace(/\/+$/, ''),
     publicUrl: e.PUBLIC_URL,
     temporalUiUrl: e.TEMPORAL_UI_URL,
+    trustProxy: e.TRUST_PROXY,
   };
 }
 

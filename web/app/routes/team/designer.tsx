@@ -85,6 +85,14 @@ export default function Designer({ loaderData }: Route.ComponentProps) {
     }
   }, [fetcher.data, fetcher.state]);
 
+  // Unsaved work lives only in this page: leaving or reloading asks first.
+  useEffect(() => {
+    if (!state.dirty || readOnly) return;
+    const warn = (event: BeforeUnloadEvent) => event.preventDefault();
+    window.addEventListener('beforeunload', warn);
+    return () => window.removeEventListener('beforeunload', warn);
+  }, [state.dirty, readOnly]);
+
   // Keyboard: undo/redo anywhere except while typing in a field.
   useEffect(() => {
     if (readOnly) return;

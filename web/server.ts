@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createRequestHandler } from '@react-router/express';
+import compression from 'compression';
 import express from 'express';
 import type { ServerBuild } from 'react-router';
 import { loadWebConfig, type WebConfig } from './app/config.server.ts';
@@ -38,6 +39,10 @@ export function createWebApp({ config, build, clientDir, logger }: WebAppOptions
 
   // Before anything that reads bodies: the proxy streams the raw request to the API.
   app.use(['/api', '/hooks'], createApiProxy({ target: config.apiUrl, logger }));
+
+  // Pages and assets compress to about a third (the designer's first load: ~1 MB of JS raw,
+  // ~315 KB gzipped). After the proxy: API answers and event streams pass through untouched.
+  app.use(compression());
 
   // Vite fingerprints everything under assets/, so a file there never changes.
   app.use(

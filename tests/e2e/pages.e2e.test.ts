@@ -42,6 +42,20 @@ describe('the status page', () => {
     await screenshot(page, 'status');
     expect(browser.pageErrors).toEqual([]);
   });
+
+  it('serves pages and scripts compressed, and fingerprinted scripts as immutable', async () => {
+    const { page } = browser;
+    await visit(page, '/login');
+    const script = await page.evaluate(() => document.querySelector<HTMLLinkElement>('link[rel="modulepreload"]')?.href);
+    expect(script).toMatch(/\/assets\/.+\.js$/);
+    const asset = await fetch(script!, { headers: { 'accept-encoding': 'gzip' } });
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('content-encoding')).toBe('gzip');
+    expect(asset.headers.get('cache-control')).toContain('immutable');
+    const html = await fetch(stack.url('/login'), { headers: { 'accept-encoding': 'gzip' } });
+    expect(html.headers.get('content-encoding')).toBe('gzip');
+    expect(await html.text()).toContain('Log in to Trellis');
+  });
 });
 
 describe('signed-in pages', () => {

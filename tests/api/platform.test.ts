@@ -10,7 +10,7 @@ import { createVault } from '../../core/credentials/vault.ts';
 import { createUsageService } from '../../core/usage/service.ts';
 import { sign } from '../../core/webhooks/service.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
-import { testConfig, testEnv } from '../support/env.ts';
+import { testConfig, testDatabases, testEnv } from '../support/env.ts';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.ts';
 import { json, startHttpTarget } from '../support/http-target.ts';
 import { signUp, type SignedUp } from '../support/identity.ts';
@@ -27,13 +27,14 @@ let target: Awaited<ReturnType<typeof startHttpTarget>>;
 let me: SignedUp;
 let team: string;
 
-beforeAll(async () => {
+/** The services, app and worker for one database; torn down by tearDown(). */
+async function setUp(databaseUrl: string) {
   smtp = await startTestSmtp();
   openai = await startFakeOpenAI();
   target = await startHttpTarget({ '/article': json(200, { title: 'Durable runs', words: 900 }) });
   const secretKey = randomBytes(32).toString('base64');
   const taskQueue = `platform-${randomUUID()}`;
-  t = await createTestApp(testConfig({ SMTP_URL: smtp.url, TRELLIS_SECRET_KEY: secretKey, TEMPORAL_TASK_QUEUE: taskQueue, PUBLIC_URL: 'http://app.trellis.test' }));
+  t = await createTestApp(testConfig({ DATABASE_URL: databaseUrl, SMTP_URL: smtp.url, TRELLIS_SECRET_KEY: secretKey, TEMPORAL_TASK_QUEUE: taskQueue, PUBLIC_URL: 'http://app.trellis.test' }));
   worker = await startTestWorker({
     address: testEnv.temporalAddress, orm: t.orm, taskQueue, openaiBaseUrl: openai.url,
     credentials: createCredentialService({ orm: t.orm, vault: createVault(secretKey) }).store,
@@ -44,15 +45,15 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   me = await signUp(t.app, smtp);
   team = me.personalTeamId;
-});
+}
 
-afterAll(async () => {
+async function tearDown() {
   server.closeAllConnections();
   await new Promise((r) => server.close(r));
   await worker.stop();
   await t.close();
   await Promise.all([smtp.close(), openai.close(), target.close()]);
-});
+}
 
 const graph = () => ({
   nodes: [
@@ -102,7 +103,10 @@ async function readEvents(url: string, token: string, until: (events: SseEvent[]
   return events;
 }
 
-describe('workflows, runs and triggers over HTTP', () => {
+describe.each(testDatabases)('workflows, runs and triggers over HTTP (%s)', (_name, databaseUrl) => {
+  beforeAll(async () => setUp(await databaseUrl()));
+  afterAll(tearDown);
+
   it('webhook → run → live events → approval → output and usage', async () => {
     const credential = await me.client.post(`/api/v1/teams/${team}/credentials`, { name: 'article-api', type: 'http_bearer', data: { token: 's3cret-token' } });
     expect(credential.status).toBe(201);

@@ -20,6 +20,14 @@ afterAll(async () => {
 it('creates a webhook that the shown curl example signs correctly, and a schedule with its next fire times', async () => {
   const { teamId } = await signUpAndLogIn(page, newPerson('triggers'));
   await visit(page, `/t/${teamId}/workflows`);
+  // Dialogs work from the keyboard: Enter opens, focus moves inside, Escape closes and focus returns.
+  await page.getByRole('button', { name: 'New workflow' }).focus();
+  await page.keyboard.press('Enter');
+  await page.getByRole('dialog', { name: 'New workflow' }).waitFor();
+  expect(await page.evaluate(() => document.activeElement?.closest('dialog') !== null)).toBe(true);
+  await page.keyboard.press('Escape');
+  await page.getByRole('dialog', { name: 'New workflow' }).waitFor({ state: 'hidden' });
+  expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('New workflow');
   await page.getByRole('button', { name: 'New workflow' }).click();
   await page.getByRole('dialog').getByLabel('Name').fill('Inbound');
   await page.getByRole('dialog').getByRole('button', { name: 'Create' }).click();

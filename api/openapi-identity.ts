@@ -118,7 +118,7 @@ export function identityPaths(): Record<string, unknown> {
     },
     '/api/v1/auth/oauth/{provider}': {
       get: { summary: 'Start signing in with Google or GitHub (state + PKCE)', tags: ['auth'], security: PUBLIC,
-        parameters: [{ name: 'provider', in: 'path', required: true, schema: { type: 'string', enum: [...OAUTH_PROVIDERS] } }],
+        parameters: [{ name: 'provider', in: 'path', required: true, schema: { type: 'string', enum: [...OAUTH_PROVIDERS] } }, { name: 'next', in: 'query', description: 'a path of the web app to land on afterwards (browsers)', schema: { type: 'string' } }],
         responses: { 302: ok('redirect to the provider'), 404: problem('unknown or unconfigured provider'), 429: rateLimited } },
     },
     '/api/v1/auth/oauth/{provider}/callback': {

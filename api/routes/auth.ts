@@ -21,6 +21,13 @@ export const PasswordResetConfirmRequest = z.object({ token: Token, password: Pa
 
 const OAUTH_STATE_COOKIE = 'trellis_oauth_state';
 const OAUTH_VERIFIER_COOKIE = 'trellis_oauth_verifier';
+/** Where the web app wanted the person to land after signing in (an invitation, a run view). */
+const OAUTH_NEXT_COOKIE = 'trellis_oauth_next';
+
+/** A path on the web app's own origin, or "/": never another site (no open redirect). */
+function localPath(value: unknown): string {
+  return typeof value === 'string' && value.startsWith('/') && !value.startsWith('//') && !value.startsWith('/\\') && value.length <= 2_000 ? value : '/';
+}
 const OAUTH_COOKIE_PATH = '/api/v1/auth/oauth';
 
 export function requestMeta(req: Request): RequestMeta {
@@ -93,6 +100,7 @@ export function authRoutes(identity: Identity): Router {
     const { url, state, codeVerifier } = identity.oauth.start(name);
     res.cookie(OAUTH_STATE_COOKIE, state, oauthCookie());
     res.cookie(OAUTH_VERIFIER_COOKIE, codeVerifier, oauthCookie());
+    res.cookie(OAUTH_NEXT_COOKIE, localPath(req.query.next), oauthCookie());
     res.redirect(302, url.toString());
   });
 
@@ -102,8 +110,10 @@ export function authRoutes(identity: Identity): Router {
     // The state and verifier are single-use whatever happens next.
     const expectedState = readCookie(req, OAUTH_STATE_COOKIE);
     const codeVerifier = readCookie(req, OAUTH_VERIFIER_COOKIE);
+    const next = localPath(readCookie(req, OAUTH_NEXT_COOKIE));
     res.clearCookie(OAUTH_STATE_COOKIE, { ...oauthCookie(), maxAge: undefined });
     res.clearCookie(OAUTH_VERIFIER_COOKIE, { ...oauthCookie(), maxAge: undefined });
+    res.clearCookie(OAUTH_NEXT_COOKIE, { ...oauthCookie(), maxAge: undefined });
     try {
       if (!identity.oauth.enabled(name)) {
         throw new UserError('oauth_provider_not_configured', `Sign-in with ${name} is not configured on this server`, { status: 404 });
@@ -124,7 +134,7 @@ export function authRoutes(identity: Identity): Router {
       if (wantsJson(req)) {
         res.json({ token: signedIn.token, expiresAt: signedIn.expiresAt.toISOString(), user: signedIn.user, created: signedIn.created, linked: signedIn.linked });
       } else {
-        res.redirect(302, `${publicUrl}/`);
+        res.redirect(302, `${publicUrl}${next}`);
       }
     } catch (error) {
       if (wantsJson(req) || !(error instanceof UserError)) throw error;

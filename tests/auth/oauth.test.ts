@@ -17,7 +17,7 @@ const person = (overrides: Partial<FakeUser> = {}): FakeUser => ({ id: String(ne
 
 /** The cookies a redirect set, as a Cookie header for the next request. */
 function cookiesOf(res: Response): string {
-  return ['trellis_oauth_state', 'trellis_oauth_verifier'].map((name) => `${name}=${cookieFrom(res, name)?.value ?? ''}`).join('; ');
+  return ['trellis_oauth_state', 'trellis_oauth_verifier', 'trellis_oauth_next'].map((name) => `${name}=${cookieFrom(res, name)?.value ?? ''}`).join('; ');
 }
 
 describe.each(testDatabases)('OAuth sign-in on %s', (_name, databaseUrl) => {
@@ -48,9 +48,9 @@ describe.each(testDatabases)('OAuth sign-in on %s', (_name, databaseUrl) => {
   });
 
   /** Start → provider consent → callback; returns the callback's response. */
-  async function signInWith(provider: 'google' | 'github', user: FakeUser, options: { json?: boolean; client?: Client } = {}) {
+  async function signInWith(provider: 'google' | 'github', user: FakeUser, options: { json?: boolean; client?: Client; next?: string } = {}) {
     const client = options.client ?? new Client(t.app);
-    const start = await client.get(`/api/v1/auth/oauth/${provider}`);
+    const start = await client.get(`/api/v1/auth/oauth/${provider}${options.next === undefined ? '' : `?next=${encodeURIComponent(options.next)}`}`);
     expect(start.status).toBe(302);
     const location = new URL(start.headers.location!);
     const code = providers.authorize(location.toString(), user);
@@ -113,6 +113,15 @@ describe.each(testDatabases)('OAuth sign-in on %s', (_name, databaseUrl) => {
     expect((await new Client(t.app).get('/api/v1/me').set('Cookie', `trellis_session=${session!.value}`)).status).toBe(200);
     // The one-time state and verifier cookies are cleared.
     expect(cookieFrom(res, 'trellis_oauth_state')?.value).toBe('');
+  });
+
+  it('lands the browser on the page it came from (an invitation), never on another site', async () => {
+    const back = await signInWith('google', person(), { json: false, next: '/invitations/inv_token?x=1' });
+    expect(back.headers.location).toBe(`${PUBLIC_URL}/invitations/inv_token?x=1`);
+    for (const unsafe of ['//evil.example/steal', 'https://evil.example/', '/\\evil.example']) {
+      const res = await signInWith('github', person(), { json: false, next: unsafe });
+      expect(res.headers.location).toBe(`${PUBLIC_URL}/`);
+    }
   });
 
   it('links GitHub to the existing account with the same verified email', async () => {

@@ -34,6 +34,11 @@ export async function action({ request }: Route.ActionArgs): Promise<ActionResul
   return { intent: 'login', email, problem: result.problem, unverified: result.problem.code === 'email_not_verified' };
 }
 
+/** Google/GitHub sign-in, coming back to `next` afterwards (e.g. an invitation). */
+function oauthHref(provider: 'google' | 'github', next: string): string {
+  return `/api/v1/auth/oauth/${provider}${next === '/' ? '' : `?next=${encodeURIComponent(next)}`}`;
+}
+
 export default function Login({ loaderData, actionData }: Route.ComponentProps) {
   const { next, oauthError, providers } = loaderData;
   const errors = actionData?.intent === 'login' && !actionData.unverified ? formErrors(actionData.problem) : {};
@@ -53,12 +58,12 @@ export default function Login({ loaderData, actionData }: Route.ComponentProps) 
         <>
           <div className="grid gap-2">
             {providers.google && (
-              <a href="/api/v1/auth/oauth/google" className={buttonClass('secondary', 'md', 'w-full')}>
+              <a href={oauthHref('google', next)} className={buttonClass('secondary', 'md', 'w-full')}>
                 Continue with Google
               </a>
             )}
             {providers.github && (
-              <a href="/api/v1/auth/oauth/github" className={buttonClass('secondary', 'md', 'w-full')}>
+              <a href={oauthHref('github', next)} className={buttonClass('secondary', 'md', 'w-full')}>
                 Continue with GitHub
               </a>
             )}

@@ -1,5 +1,6 @@
 // The api process: `node api/server.ts`.
 import { ConfigError, loadConfig } from '../core/config.ts';
+import { createSessionService } from '../core/auth/sessions.ts';
 import { createOrm } from '../core/db/orm.ts';
 import { createLogger } from '../core/log.ts';
 import { createRedis } from '../core/redis/client.ts';
@@ -22,6 +23,18 @@ const redis = createRedis(config.redis.url, logger);
 const temporal = await createTemporalClient(config.temporal);
 const app = createApp({ config, logger, orm, redis, temporal });
 
+// Expired sessions are deleted when presented; this sweeps the ones nobody presents again.
+// Idempotent, so several api replicas may each run it.
+const sessions = createSessionService({ orm, ttlDays: config.auth.sessionTtlDays });
+const sweep = () =>
+  sessions.purgeExpired().then(
+    (purged) => purged > 0 && logger.info({ purged }, 'expired sessions purged'),
+    (error: unknown) => logger.warn({ err: error }, 'purging expired sessions failed'),
+  );
+const sweeper = setInterval(() => void sweep(), 60 * 60 * 1000);
+sweeper.unref();
+void sweep();
+
 const server = app.listen(config.api.port, () => {
   logger.info({ port: config.api.port, docs: `http://127.0.0.1:${config.api.port}/api/docs` }, 'api listening');
 });
@@ -39,6 +52,7 @@ async function shutdown(signal: string) {
   const closed = new Promise((resolve) => server.close(resolve));
   setTimeout(() => server.closeAllConnections(), 5_000).unref();
   await closed;
+  clearInterval(sweeper);
   (app.locals.close as () => void)();
   await Promise.allSettled([orm.close(), redis.quit(), temporal.connection.close()]);
   logger.info('api stopped');

@@ -33,6 +33,8 @@ export interface SessionService {
   /** Revokes every session of a user (password change or reset), optionally but one. */
   revokeAll(userId: string, options?: { except?: string; em?: EntityManager }): Promise<number>;
   list(userId: string): Promise<Session[]>;
+  /** Deletes every expired session (validate() deletes one it meets; this sweeps the rest). */
+  purgeExpired(): Promise<number>;
 }
 
 const SESSION_WITH_USER =
@@ -106,6 +108,10 @@ export function createSessionService(deps: { orm: Orm; ttlDays: number; now?: ()
 
     async list(userId) {
       return deps.orm.em.fork().find(Session, { user: userId, expiresAt: { $gt: now() } }, { orderBy: { createdAt: 'desc' } });
+    },
+
+    async purgeExpired() {
+      return deps.orm.em.fork().nativeDelete(Session, { expiresAt: { $lte: now() } });
     },
   };
 }

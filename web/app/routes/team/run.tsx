@@ -66,7 +66,9 @@ function useLiveRun(teamId: string, initial: RunDetail) {
   const [run, setRun] = useState(initial);
   const [tokens, setTokens] = useState<Record<string, string>>({});
   const revalidator = useRevalidator();
-  useEffect(() => setRun(initial), [initial]);
+  // New loader data (after an approval or a revalidation) replaces the live view — unless the
+  // stream already saw the run end and the loader's answer is older than that.
+  useEffect(() => setRun((current) => (FINAL.has(current.status) && !FINAL.has(initial.status) ? current : initial)), [initial]);
   useEffect(() => {
     if (FINAL.has(initial.status)) return;
     const source = new EventSource(`/api/v1/teams/${encodeURIComponent(teamId)}/runs/${encodeURIComponent(initial.runId)}/events`);

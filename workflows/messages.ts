@@ -4,6 +4,9 @@ import type { RunState } from './interpreter/state.ts';
 
 export const getRunState = defineQuery<RunState>('getRunState');
 
+/** The statuses a run never leaves (its state then no longer changes). */
+export const FINAL_RUN_STATUSES: ReadonlySet<string> = new Set<RunState['status']>(['succeeded', 'failed', 'cancelled', 'timed_out']);
+
 export interface DecideInput {
   nodeId: string;
   decision: 'approve' | 'reject';

@@ -7,10 +7,10 @@ import { newRunId } from '../../core/runs/start-run.ts';
 import type { RunEvent } from '../../workflows/events.ts';
 import type { RunEventHub } from '../events.ts';
 import { applyDecision } from '../middleware/rate-limit.ts';
+import { FINAL_RUN_STATUSES } from '../../workflows/messages.ts';
 
 export const WEBHOOK_BODY_LIMIT = '1mb';
 export const WAIT_TIMEOUT_MS = 30_000;
-const FINAL = new Set(['succeeded', 'failed', 'cancelled', 'timed_out']);
 
 type Answer = { output: unknown } | { status: string; error?: unknown };
 
@@ -50,7 +50,7 @@ export function hookRoutes(platform: Platform, hub: RunEventHub, limiter: RateLi
       // A duplicate delivery's run, or a run faster than the subscription: read its state once.
       const current = await platform.runs.get(delivery.teamId, delivery.runId).catch(() => undefined);
       let answer: Answer | undefined;
-      if (current && FINAL.has(current.status)) answer = current.status === 'succeeded' ? { output: current.output } : { status: current.status, error: current.error };
+      if (current && FINAL_RUN_STATUSES.has(current.status)) answer = current.status === 'succeeded' ? { output: current.output } : { status: current.status, error: current.error };
       const outputNode = current && Object.entries(current.nodes).find(([id, node]) => outputs.has(id) && node.status === 'succeeded');
       if (!answer && outputNode) answer = { output: outputNode[1].outputRef ?? outputNode[1].output };
       answer ??= answerFrom(events);

@@ -8,6 +8,7 @@ import type { RunEventHub } from '../events.ts';
 import type { AuthMiddleware } from '../middleware/authenticate.ts';
 import { parseBody, parseQuery } from '../middleware/validate.ts';
 import { actorOf } from './workflows.ts';
+import { FINAL_RUN_STATUSES } from '../../workflows/messages.ts';
 
 export const StartRunRequest = z.object({ input: z.unknown().optional(), version: z.number().int().min(1).optional() });
 export const DecisionRequest = z.object({
@@ -23,7 +24,6 @@ const ListRunsQuery = z.object({
   cursor: z.string().max(200).optional(),
 });
 
-const FINAL = new Set(['succeeded', 'failed', 'cancelled', 'timed_out']);
 /** A stream that falls this far behind drops token events (node and run events still go out). */
 const SLOW_CLIENT_BYTES = 1024 * 1024;
 
@@ -92,7 +92,7 @@ export function runRoutes(platform: Platform, guards: AuthMiddleware, hub: RunEv
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
     req.on('close', finish);
     send(res, 'snapshot', snapshot);
-    if (FINAL.has(snapshot.status)) {
+    if (FINAL_RUN_STATUSES.has(snapshot.status)) {
       send(res, 'run', { type: 'run', runId: snapshot.runId, status: snapshot.status, output: snapshot.output, error: snapshot.error });
       return finish();
     }

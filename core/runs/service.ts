@@ -16,11 +16,10 @@ import { Graph } from '../../workflows/graph/schema.ts';
 import { upstreamOf } from '../../workflows/graph/validate.ts';
 import { isBlobRef, type NodeState, type RunState } from '../../workflows/interpreter/state.ts';
 import { createBlobStore } from '../blobs/store.ts';
-import { decide, getRunState } from '../../workflows/messages.ts';
+import { decide, getRunState, FINAL_RUN_STATUSES } from '../../workflows/messages.ts';
 import type { TriggerType } from '../../workflows/run-graph.ts';
 
 export type PublicRunStatus = RunState['status'];
-const FINAL_STATUSES = new Set<string>(['succeeded', 'failed', 'cancelled', 'timed_out']);
 
 export interface RunSummary {
   runId: string;
@@ -202,7 +201,7 @@ export function createRunService(deps: { orm: Orm; temporal: Client; listCache?:
         usage: live?.usage ?? { aiTokens: row.aiTokens, costUsd: Number(row.costUsd) },
       };
       // Final, and complete (the worker answered): it will never change again.
-      if (live && description && FINAL_STATUSES.has(status)) await deps.detailCache?.keep(teamId, detail);
+      if (live && description && FINAL_RUN_STATUSES.has(status)) await deps.detailCache?.keep(teamId, detail);
       return detail;
     },
 

@@ -2,6 +2,14 @@
 import { mkdtempSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../../api/app.ts';
+import { User } from '../../core/auth/entities.ts';
+import type { Config } from '../../core/config.ts';
+import { createOrm, migrate } from '../../core/db/orm.ts';
+import { createLogger } from '../../core/log.ts';
+import { createRedis } from '../../core/redis/client.ts';
+import { createTemporalClient } from '../../core/temporal.ts';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.ts';
 import { freePort, startRedis, startTemporalDevServer, type Service } from '../../infra/scripts/services.ts';
 import { startTemporalPostgres } from './temporal-postgres.ts';
@@ -59,4 +67,46 @@ export function percentile(sorted: number[], p: number): number {
 
 export function log(message: string) {
   console.log(`  ${message}`);
+}
+
+/** The real api (createApp) on a free loopback port, with everything it connects to; `close` undoes it all. */
+export async function startBenchApi(config: Config, service = 'api-bench') {
+  const logger = createLogger({ level: config.logLevel, service });
+  const orm = await createOrm(config.database.url, logger);
+  await migrate(orm);
+  const redis = createRedis(config.redis.url, logger);
+  await new Promise((resolve) => redis.once('ready', resolve));
+  const temporal = await createTemporalClient(config.temporal);
+  const app = createApp({ config, logger, orm, redis, temporal });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  return {
+    server,
+    port: (server.address() as AddressInfo).port,
+    async close() {
+      server.close();
+      server.closeAllConnections();
+      (app.locals.close as (() => void) | undefined)?.();
+      await Promise.allSettled([orm.close(), redis.quit(), temporal.connection.close()]);
+    },
+  };
+}
+
+/**
+ * A verified user signed in over HTTP like any client: registered through the api, its email
+ * marked verified in the database (no mail server in a benchmark), then logged in.
+ */
+export async function signInBenchUser(apiBase: string, databaseUrl: string, person: { email: string; password: string }) {
+  const post = (path: string, body: unknown) => fetch(`${apiBase}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const register = await post('/api/v1/auth/register', { ...person, name: 'Bench' });
+  if (register.status !== 201) throw new Error(`register: ${register.status} ${await register.text()}`);
+  const orm = await createOrm(databaseUrl, createLogger({ level: 'silent', service: 'bench' }));
+  await orm.em.fork().nativeUpdate(User, { email: person.email }, { emailVerifiedAt: new Date() });
+  await orm.close();
+  const login = await post('/api/v1/auth/login', person);
+  if (login.status !== 200) throw new Error(`login: ${login.status} ${await login.text()}`);
+  const cookie = login.headers.getSetCookie().find((c) => c.startsWith('trellis_session='))?.split(';')[0];
+  if (!cookie) throw new Error('login: no trellis_session cookie');
+  const { token } = (await login.json()) as { token: string };
+  return { token, cookie };
 }

@@ -9,14 +9,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { User } from '../../core/auth/entities.ts';
 import { loadConfig } from '../../core/config.ts';
-import { createOrm, migrate } from '../../core/db/orm.ts';
-import { createLogger } from '../../core/log.ts';
-import { createRedis } from '../../core/redis/client.ts';
-import { createTemporalClient } from '../../core/temporal.ts';
-import { createApp } from '../../api/app.ts';
-import { log, startBenchServices } from './harness.ts';
+import { log, signInBenchUser, startBenchApi, startBenchServices } from './harness.ts';
 
 const EMAIL = 'bench@example.test';
 const PASSWORD = 'plum-orbit-cactus-7';
@@ -34,22 +28,9 @@ if (process.argv[2] === '--serve') {
     RATE_LIMIT_ENABLED: process.env.BENCH_RATE_LIMIT ?? 'true',
     RATE_LIMIT_PRINCIPAL_PER_MINUTE: '1000000000',
   });
-  const logger = createLogger({ level: config.logLevel, service: 'api-bench' });
-  const orm = await createOrm(config.database.url, logger);
-  await migrate(orm);
-  const redis = createRedis(config.redis.url, logger);
-  await new Promise((resolve) => redis.once('ready', resolve));
-  const temporal = await createTemporalClient(config.temporal);
-  const app = createApp({ config, logger, orm, redis, temporal });
-  const server = app.listen(0, '127.0.0.1', () => {
-    const { port } = server.address() as { port: number };
-    process.send?.({ port });
-  });
-  process.on('SIGTERM', () => {
-    server.close();
-    server.closeAllConnections();
-    void Promise.allSettled([orm.close(), redis.quit(), temporal.connection.close()]).then(() => process.exit(0));
-  });
+  const api = await startBenchApi(config);
+  process.send?.({ port: api.port });
+  process.on('SIGTERM', () => void api.close().then(() => process.exit(0)));
 } else {
   const seconds = Number(process.argv[2] ?? 10);
   const connections = Number(process.argv[3] ?? 50);
@@ -67,14 +48,7 @@ if (process.argv[2] === '--serve') {
     });
     const base = `http://127.0.0.1:${port}`;
 
-    // A verified user, signed in over HTTP like any client.
-    const register = await fetch(`${base}/api/v1/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: EMAIL, password: PASSWORD, name: 'Bench' }) });
-    if (register.status !== 201) throw new Error(`register: ${register.status} ${await register.text()}`);
-    const orm = await createOrm(`sqlite:${db}`, createLogger({ level: 'silent', service: 'bench' }));
-    await orm.em.fork().nativeUpdate(User, { email: EMAIL }, { emailVerifiedAt: new Date() });
-    await orm.close();
-    const login = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: EMAIL, password: PASSWORD }) });
-    const { token } = (await login.json()) as { token: string };
+    const { token } = await signInBenchUser(base, `sqlite:${db}`, { email: EMAIL, password: PASSWORD });
     const me = await fetch(`${base}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
     const limited = process.env.BENCH_RATE_LIMIT !== 'false';
     if (me.status !== 200 || Boolean(me.headers.get('ratelimit-limit')) !== limited) throw new Error(`GET /me: ${me.status}, RateLimit-Limit ${me.headers.get('ratelimit-limit')}`);

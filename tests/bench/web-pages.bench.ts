@@ -18,23 +18,20 @@ import { gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { ServerBuild } from 'react-router';
-import { createApp } from '../../api/app.ts';
-import { User } from '../../core/auth/entities.ts';
 import { createBlobStore } from '../../core/blobs/store.ts';
 import { loadConfig } from '../../core/config.ts';
 import { createCredentialService } from '../../core/credentials/service.ts';
-import { createOrm, migrate } from '../../core/db/orm.ts';
+import { createOrm } from '../../core/db/orm.ts';
 import { createLogger } from '../../core/log.ts';
 import { vaultFromConfig } from '../../core/platform.ts';
 import { createRedis } from '../../core/redis/client.ts';
 import { Team } from '../../core/teams/entities.ts';
-import { createTemporalClient } from '../../core/temporal.ts';
 import { createUsageService } from '../../core/usage/service.ts';
 import { createWebLogger } from '../../web/app/log.server.ts';
 import { createWebApp } from '../../web/server.ts';
 import { loadWorkflowBundle } from '../../worker/bundle.ts';
 import { createTrellisWorker } from '../../worker/worker.ts';
-import { log, startBenchServices } from './harness.ts';
+import { log, signInBenchUser, startBenchApi, startBenchServices } from './harness.ts';
 
 const EMAIL = 'bench@example.test';
 const PASSWORD = 'plum-orbit-cactus-7';
@@ -88,25 +85,13 @@ function onSigterm(close: () => Promise<unknown>) {
 
 const mode = process.argv[2];
 if (mode === '--api') {
-  const config = coreConfig();
-  const logger = createLogger({ level: config.logLevel, service: 'api-bench' });
-  const orm = await createOrm(config.database.url, logger);
-  await migrate(orm);
-  const redis = createRedis(config.redis.url, logger);
-  await new Promise((resolve) => redis.once('ready', resolve));
-  const temporal = await createTemporalClient(config.temporal);
-  const app = createApp({ config, logger, orm, redis, temporal });
+  const api = await startBenchApi(coreConfig());
   // Every request the api answers is counted, so the parent can tell how many API calls a page makes.
   let requests = 0;
-  const server = app.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as AddressInfo).port }));
-  server.on('request', () => requests++);
+  api.server.on('request', () => requests++);
+  process.send?.({ port: api.port });
   answerStats(() => requests);
-  onSigterm(async () => {
-    server.close();
-    server.closeAllConnections();
-    (app.locals.close as (() => void) | undefined)?.();
-    await Promise.allSettled([orm.close(), redis.quit(), temporal.connection.close()]);
-  });
+  onSigterm(() => api.close());
 } else if (mode === '--worker') {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const config = coreConfig();
@@ -208,20 +193,13 @@ async function main() {
     };
 
     // A verified user signed in over HTTP: the session cookie for pages, the token for the set-up writes.
-    const register = await post(`${apiBase}/api/v1/auth/register`, { email: EMAIL, password: PASSWORD, name: 'Bench' });
-    if (register.status !== 201) throw new Error(`register: ${register.status} ${await register.text()}`);
-    const orm = await createOrm(`sqlite:${db}`, createLogger({ level: 'silent', service: 'bench' }));
-    await orm.em.fork().nativeUpdate(User, { email: EMAIL }, { emailVerifiedAt: new Date() });
-    const login = await post(`${apiBase}/api/v1/auth/login`, { email: EMAIL, password: PASSWORD });
-    if (login.status !== 200) throw new Error(`login: ${login.status} ${await login.text()}`);
-    const cookie = login.headers.getSetCookie().find((c) => c.startsWith('trellis_session='))?.split(';')[0];
-    if (!cookie) throw new Error('login: no trellis_session cookie');
-    const { token } = (await login.json()) as { token: string };
+    const { token, cookie } = await signInBenchUser(apiBase, `sqlite:${db}`, { email: EMAIL, password: PASSWORD });
     const me = (await getJson(`${apiBase}/api/v1/me`, { cookie })) as { teams: { id: string }[] };
     const teamId = me.teams[0]?.id;
     if (!teamId) throw new Error('the new user has no team');
     // The enterprise plan (30,000 team requests a minute, also the burst), and its bucket emptied
     // before each endpoint: the per-team check runs on every request but never refuses one.
+    const orm = await createOrm(`sqlite:${db}`, createLogger({ level: 'silent', service: 'bench' }));
     await orm.em.fork().nativeUpdate(Team, { id: teamId }, { plan: 'enterprise' });
     await orm.close();
     const bucketRedis = createRedis(services.redisUrl);

@@ -61,7 +61,10 @@ export const identitySchemas = {
   PlanLimits: {
     type: 'object',
     description: 'null means unlimited',
-    properties: Object.fromEntries(['workflows', 'runsPerMonth', 'concurrentRuns', 'nodesPerGraph', 'aiTokensPerMonth', 'requestsPerMinute'].map((k) => [k, { type: ['integer', 'null'] }])),
+    properties: {
+      ...Object.fromEntries(['workflows', 'runsPerMonth', 'concurrentRuns', 'nodesPerGraph', 'aiTokensPerMonth', 'requestsPerMinute', 'schedules', 'childRunsPerRun', 'runDepth'].map((k) => [k, { type: ['integer', 'null'] }])),
+      aiBudgetUsdPerMonth: { type: ['number', 'null'] },
+    },
   },
   Usage: {
     type: 'object',

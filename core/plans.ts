@@ -19,14 +19,32 @@ export interface PlanLimits {
   aiTokensPerMonth: number | null;
   /** API requests per minute on the team's routes, all members and keys together. */
   requestsPerMinute: number | null;
+  /** AI spend per calendar month (UTC), in US dollars, priced as the usage page shows it. */
+  aiBudgetUsdPerMonth: number | null;
+  /** Schedules per team (active or paused). */
+  schedules: number | null;
+  /** Child runs (map items run as runs, subworkflows) under one root run, all levels together. */
+  childRunsPerRun: number | null;
+  /** Nesting of runs that start runs: a root run is depth 0, its children 1, … */
+  runDepth: number | null;
 }
 
 export type Quota = keyof PlanLimits;
 
 export const PLANS: Record<PlanName, PlanLimits> = {
-  free: { workflows: 10, runsPerMonth: 1_000, concurrentRuns: 2, nodesPerGraph: 25, aiTokensPerMonth: 100_000, requestsPerMinute: 300 },
-  pro: { workflows: 200, runsPerMonth: 50_000, concurrentRuns: 20, nodesPerGraph: 200, aiTokensPerMonth: 5_000_000, requestsPerMinute: 3_000 },
-  enterprise: { workflows: null, runsPerMonth: null, concurrentRuns: 200, nodesPerGraph: 1_000, aiTokensPerMonth: null, requestsPerMinute: 30_000 },
+  free: {
+    workflows: 10, runsPerMonth: 1_000, concurrentRuns: 2, nodesPerGraph: 25, aiTokensPerMonth: 100_000, requestsPerMinute: 300,
+    aiBudgetUsdPerMonth: 5, schedules: 5, childRunsPerRun: 100, runDepth: 3,
+  },
+  pro: {
+    workflows: 200, runsPerMonth: 50_000, concurrentRuns: 20, nodesPerGraph: 200, aiTokensPerMonth: 5_000_000, requestsPerMinute: 3_000,
+    aiBudgetUsdPerMonth: 500, schedules: 200, childRunsPerRun: 2_000, runDepth: 5,
+  },
+  enterprise: {
+    workflows: null, runsPerMonth: null, concurrentRuns: 200, nodesPerGraph: 1_000, aiTokensPerMonth: null, requestsPerMinute: 30_000,
+    // Even the largest plan keeps a ceiling on what one run can fan out to and on nesting.
+    aiBudgetUsdPerMonth: null, schedules: 2_000, childRunsPerRun: 20_000, runDepth: 8,
+  },
 };
 
 export const DEFAULT_PLAN: PlanName = 'free';
@@ -39,6 +57,10 @@ export const QUOTA_RESPONSES: Record<Quota, { status: 403 | 429; code: string; l
   nodesPerGraph: { status: 403, code: 'quota_nodes_per_graph', label: 'nodes per graph' },
   aiTokensPerMonth: { status: 429, code: 'quota_ai_tokens_per_month', label: 'AI tokens per month' },
   requestsPerMinute: { status: 429, code: 'rate_limited_team', label: 'requests per minute' },
+  aiBudgetUsdPerMonth: { status: 429, code: 'budget_exceeded', label: 'US dollars of AI spend per month' },
+  schedules: { status: 403, code: 'quota_schedules', label: 'schedules per team' },
+  childRunsPerRun: { status: 403, code: 'quota_child_runs', label: 'child runs under one run' },
+  runDepth: { status: 403, code: 'run_depth_exceeded', label: 'levels of runs started by runs' },
 };
 
 export function isPlanName(name: string): name is PlanName {

@@ -4,6 +4,7 @@
 // order, and holds only expressions that parse and read steps that run before them.
 import type { z } from 'zod';
 import { expressionProblem, stepReferences, templateExpressions } from './expressions.ts';
+import { checkJsonSchemaBounds } from './json-schema-bounds.ts';
 import { OnError } from './nodes/common.ts';
 import { NODE_TYPES, nodeTypes, outputPorts, type NodeType } from './registry.ts';
 import { Edge, Graph, LIMITS, Node, NodeId } from './schema.ts';
@@ -43,6 +44,9 @@ const RESERVED_IDS = new Set([
 ]);
 
 const KNOWN_TYPES = `known types: ${NODE_TYPES.join(', ')}`;
+
+/** Config fields holding a JSON Schema the user wrote: checked against the bounded subset. */
+const JSON_SCHEMA_FIELDS: Partial<Record<NodeType, readonly string[]>> = { ai: ['jsonSchema'] };
 
 // The per-type node schemas of the discriminated union, and the fields every node has.
 const nodeSchemas = new Map<string, z.ZodType>(Node.options.map((option) => [option.shape.type.value, option]));
@@ -245,6 +249,13 @@ function checkGraph(candidate: unknown, prefix: string, scope: Scope): void {
       else byId.set(entry.id, entry);
     }
     if (entry.type) entry.walkable = checkValues(entry, `nodes.${i}.config`, report, scope.run);
+    if (entry.type && entry.walkable && isRecord(raw.config)) {
+      for (const field of JSON_SCHEMA_FIELDS[entry.type] ?? []) {
+        const schema = raw.config[field];
+        if (!isRecord(schema)) continue; // absent, or a shape problem reported above
+        for (const problem of checkJsonSchemaBounds(schema)) report([`nodes.${i}.config.${field}`, ...problem.path].join('.'), problem.message);
+      }
+    }
   }
 
   // Edges: schema, ends, ports, duplicates.

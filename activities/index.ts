@@ -4,14 +4,18 @@ import type { Orm } from '../core/db/orm.ts';
 import type { BlobStore } from '../core/blobs/store.ts';
 import { RunRecord, WorkflowDefinition, WorkflowVersion } from '../core/db/entities.ts';
 import { UserError } from '../core/errors.ts';
-import { evaluate, renderTemplate, type ExpressionContext } from '../workflows/graph/expressions.ts';
+import { ExpressionError, ExpressionLimitError, type ExpressionContext } from '../workflows/graph/expressions.ts';
+import type { ExpressionPool } from './expressions/pool.ts';
 import { isBlobRef } from '../workflows/interpreter/state.ts';
 import { ApplicationFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
 import type { Redis } from '../core/redis/client.ts';
-import type { UsageService } from '../core/usage/service.ts';
+import { CHILD_RUN_TRIGGERS, type UsageService } from '../core/usage/service.ts';
 import { createRunListCache } from '../core/runs/list-cache.ts';
+import { createAdmissionActivities } from './admission.ts';
 import { createAiActivities } from './ai.ts';
 import { createHttpActivities, type CredentialStore, type HttpRequestInput } from './http.ts';
+import { createHttpBufferBudget, type HttpBufferBudgetOptions } from './http-budget.ts';
 
 export type { CredentialStore };
 
@@ -23,8 +27,12 @@ export interface ActivityDeps {
   blobThresholdBytes: number;
   /** TRELLIS_HTTP_ALLOWLIST: private hosts the http node may reach anyway. */
   httpAllowlist: string[];
+  /** Worker-wide memory budget for buffered http bodies (config.http.buffer); the default budget when absent. */
+  httpBuffer?: HttpBufferBudgetOptions;
   openai: { baseUrl: string; apiKey?: string };
   credentials: CredentialStore;
+  /** The runner processes that evaluate expressions and templates under limits. */
+  expressions: ExpressionPool;
   /** Team usage counters (runs, node executions, AI tokens, cost); absent in engine-only tests. */
   usage?: UsageService;
 }
@@ -51,6 +59,33 @@ export interface RunFinished {
 export interface Owner {
   teamId: string;
   runId: string;
+}
+
+export interface EvaluateInput {
+  owner: Owner;
+  mode: 'expression' | 'template';
+  value: unknown;
+  context: ExpressionContext;
+  claim?: boolean;
+}
+
+/** A rendered setting travels in the history: keep it well under Temporal's 2 MB payload limit. */
+const INLINE_RESULT_BYTES = 1024 * 1024;
+
+function hasRefsIn(value: unknown): boolean {
+  if (isBlobRef(value)) return true;
+  if (Array.isArray(value)) return value.some(hasRefsIn);
+  if (value && typeof value === 'object') return Object.values(value).some(hasRefsIn);
+  return false;
+}
+
+/** The current activity's cancellation signal: a cancelled evaluation leaves the queue. */
+function activitySignal(): AbortSignal | undefined {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A user mistake (bad graph input, missing workflow) must not be retried: fail at once. */
@@ -83,8 +118,37 @@ export function createActivities(deps: ActivityDeps) {
       deps.logger.warn({ teamId, err: (error as Error).message }, 'usage not recorded');
     }
   }
-  const http = createHttpActivities({ allowlist: deps.httpAllowlist, credentials: deps.credentials, logger: deps.logger });
+  const http = createHttpActivities({
+    allowlist: deps.httpAllowlist, credentials: deps.credentials, logger: deps.logger, bufferBudget: createHttpBufferBudget(deps.httpBuffer),
+  });
+  const admission = createAdmissionActivities({ orm: deps.orm, redis: deps.redis, onRunsChanged: (teamId) => listCache.invalidate(teamId) });
   const ai = createAiActivities({ openai: deps.openai, redis: deps.redis, credentials: deps.credentials, logger: deps.logger, allowlist: deps.httpAllowlist });
+  /**
+   * Evaluates an expression or renders a value's templates in the expression pool, under its
+   * limits. Blob references in the context are loaded here, never into the workflow history.
+   * Run as a local activity: the result is recorded once and never evaluated again on replay.
+   * `claim`: a result over the blob threshold is stored and referenced (transform, output);
+   * otherwise it must fit in the history as it is.
+   */
+  async function evaluateIsolated(input: EvaluateInput): Promise<unknown> {
+    try {
+      const context = hasRefsIn(input.context) ? ((await resolveRefs(input.context, blobs, input.owner.teamId)) as ExpressionContext) : input.context;
+      const result = await deps.expressions.evaluate({ teamId: input.owner.teamId, mode: input.mode, value: input.value, context, signal: activitySignal() });
+      if (input.claim) return await blobs.claimCheck(input.owner, result, deps.blobThresholdBytes);
+      const bytes = JSON.stringify(result ?? null).length;
+      if (bytes > INLINE_RESULT_BYTES) {
+        throw new ExpressionLimitError(String(input.value).slice(0, 200), 'output_bytes', `a value of ${bytes} bytes exceeds the limit of ${INLINE_RESULT_BYTES} for a node's settings`);
+      }
+      return result;
+    } catch (error) {
+      if (error instanceof ExpressionLimitError) {
+        throw ApplicationFailure.create({ type: 'expression_limit', message: error.message, nonRetryable: true, details: [{ limit: error.limit }] });
+      }
+      if (error instanceof ExpressionError) throw ApplicationFailure.create({ type: 'ExpressionError', message: error.message, nonRetryable: true });
+      return nonRetryable(error);
+    }
+  }
+
   return {
     /** The http node; large response bodies go to blob storage (claim check). */
     async httpRequest(input: HttpRequestInput) {
@@ -99,8 +163,12 @@ export function createActivities(deps: ActivityDeps) {
     /** Mirrors a run's start into the database; idempotent, since activities may be retried. */
     async recordRunStarted(run: RunStarted): Promise<void> {
       const em = deps.orm.em.fork();
-      // Runs started through the api were counted there; schedules start runs on their own.
-      if (run.trigger === 'schedule' && !(await em.findOne(RunRecord, { id: run.runId }))) await recordUsage(run.teamId, { runs: 1 });
+      // Runs started through the api were admitted and counted there. Schedules start runs on
+      // their own: admitted here, their first step. Child runs were admitted by their parent.
+      if ((run.trigger === 'schedule' || CHILD_RUN_TRIGGERS.includes(run.trigger)) && !(await em.findOne(RunRecord, { id: run.runId }))) {
+        await admission.admitWorkerStart(run);
+        await recordUsage(run.teamId, { runs: 1 });
+      }
       await em.upsert(RunRecord, {
         id: run.runId,
         teamId: run.teamId,
@@ -137,32 +205,14 @@ export function createActivities(deps: ActivityDeps) {
       return blobs.put(input.owner, input.value).catch(nonRetryable);
     },
 
-    /**
-     * Evaluates an expression or renders templates over a context holding blob references:
-     * the large values are loaded here, never into the workflow history.
-     */
-    async evaluateWithRefs(input: { owner: Owner; mode: 'expression' | 'template'; value: unknown; context: ExpressionContext }) {
-      try {
-        const context = (await resolveRefs(input.context, blobs, input.owner.teamId)) as ExpressionContext;
-        const render = async (value: unknown): Promise<unknown> => {
-          if (input.mode === 'expression') return evaluate(String(value), context);
-          if (typeof value === 'string') return renderTemplate(value, context);
-          if (Array.isArray(value)) return Promise.all(value.map(render));
-          if (value && typeof value === 'object') {
-            const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await render(v)] as const));
-            return Object.fromEntries(entries);
-          }
-          return value;
-        };
-        const result = await render(input.value);
-        return await blobs.claimCheck(input.owner, result, deps.blobThresholdBytes);
-      } catch (error) {
-        if (error instanceof Error && error.name === 'ExpressionError') {
-          throw ApplicationFailure.create({ type: 'ExpressionError', message: error.message, nonRetryable: true });
-        }
-        return nonRetryable(error);
-      }
+    evaluateIsolated,
+
+    /** Kept for runs in flight that started before evaluateIsolated: the same evaluation. */
+    async evaluateWithRefs(input: Omit<EvaluateInput, 'claim'>) {
+      return evaluateIsolated({ ...input, claim: true });
     },
+
+    admitChildRuns: admission.admitChildRuns,
 
     /** The graph of a saved workflow version (the latest when no version is given). */
     async loadWorkflowVersion(input: { teamId: string; workflowId: string; version?: number }): Promise<{ graph: unknown; version: number }> {

@@ -58,6 +58,14 @@ const EnvSchema = z.object({
     .string()
     .default('')
     .transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean)),
+  // Worker-wide memory for buffered http node bodies, one team's share of it, and how long a read waits for room.
+  TRELLIS_HTTP_BUFFER_BUDGET_MB: z.coerce.number().int().min(1).default(256),
+  TRELLIS_HTTP_BUFFER_TEAM_MB: z.coerce.number().int().min(1).default(64),
+  TRELLIS_HTTP_BUFFER_WAIT_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
+  // Live-event (SSE) streams open at once per user or API key and per team, and how long one stays open.
+  TRELLIS_SSE_PER_PRINCIPAL: z.coerce.number().int().min(1).default(20),
+  TRELLIS_SSE_PER_TEAM: z.coerce.number().int().min(1).default(100),
+  TRELLIS_SSE_MAX_LIFETIME_SECONDS: z.coerce.number().int().min(1).max(86_400).default(1_800),
   TRELLIS_SECRET_KEY: secretKey.optional(),
   // Keys that sealed older secrets, comma-separated (key rotation).
   TRELLIS_SECRET_KEYS_PREVIOUS: z
@@ -69,6 +77,10 @@ const EnvSchema = z.object({
   TRELLIS_BLOB_THRESHOLD_BYTES: z.coerce.number().int().min(1_024).default(65_536),
   TRELLIS_BLOB_MAX_BYTES: z.coerce.number().int().min(1_024).default(50 * 1024 * 1024),
   // Nodes of one run executing at the same time (approvals and delays do not count).
+  // The runner processes that evaluate expressions and templates (docs/decisions/016-expression-isolation.md).
+  TRELLIS_EXPRESSION_PROCESSES: z.coerce.number().int().min(1).max(64).default(2),
+  TRELLIS_EXPRESSION_CPU_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
+  TRELLIS_EXPRESSION_MEMORY_MB: z.coerce.number().int().min(64).max(8_192).default(256),
   TRELLIS_RUN_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
   // Tooling: the Temporal CLI `npm start` runs as the dev server (bootstrap finds or builds one).
   TEMPORAL_CLI: z.string().optional(),
@@ -107,10 +119,21 @@ export interface Config {
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
   smtp: { url: string | undefined };
   openai: { baseUrl: string; apiKey: string | undefined };
-  http: { allowlist: string[] };
+  http: {
+    allowlist: string[];
+    /** Buffered response bodies (activities/http-budget.ts): worker total, one team's share, longest wait for room. */
+    buffer: { totalBytes: number; teamBytes: number; waitMs: number };
+  };
+  /** Live-event streams (api/routes/run-events.ts): open at once per user/API key and per team; lifetime of one. */
+  sse: { perPrincipal: number; perTeam: number; maxLifetimeMs: number };
   secretKey: string | undefined;
   previousSecretKeys: string[];
-  engine: { blobThresholdBytes: number; blobMaxBytes: number; runConcurrency: number };
+  engine: {
+    blobThresholdBytes: number;
+    blobMaxBytes: number;
+    runConcurrency: number;
+    expressions: { processes: number; cpuMs: number; memoryMb: number };
+  };
   tools: { temporalCli: string | undefined };
   /** Express "trust proxy": which peers' X-Forwarded-For/-Proto/-Host are believed. */
   trustProxy: boolean | number | string;
@@ -201,10 +224,24 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     smtp: { url: e.SMTP_URL },
     openai: { baseUrl: e.OPENAI_BASE_URL, apiKey: e.OPENAI_API_KEY },
-    http: { allowlist: e.TRELLIS_HTTP_ALLOWLIST },
+    http: {
+      allowlist: e.TRELLIS_HTTP_ALLOWLIST,
+      buffer: {
+        totalBytes: e.TRELLIS_HTTP_BUFFER_BUDGET_MB * 2 ** 20,
+        // A share above the whole is the whole.
+        teamBytes: Math.min(e.TRELLIS_HTTP_BUFFER_TEAM_MB, e.TRELLIS_HTTP_BUFFER_BUDGET_MB) * 2 ** 20,
+        waitMs: e.TRELLIS_HTTP_BUFFER_WAIT_SECONDS * 1000,
+      },
+    },
+    sse: { perPrincipal: e.TRELLIS_SSE_PER_PRINCIPAL, perTeam: e.TRELLIS_SSE_PER_TEAM, maxLifetimeMs: e.TRELLIS_SSE_MAX_LIFETIME_SECONDS * 1000 },
     secretKey: e.TRELLIS_SECRET_KEY,
     previousSecretKeys: e.TRELLIS_SECRET_KEYS_PREVIOUS,
-    engine: { blobThresholdBytes: e.TRELLIS_BLOB_THRESHOLD_BYTES, blobMaxBytes: e.TRELLIS_BLOB_MAX_BYTES, runConcurrency: e.TRELLIS_RUN_CONCURRENCY },
+    engine: {
+      blobThresholdBytes: e.TRELLIS_BLOB_THRESHOLD_BYTES,
+      blobMaxBytes: e.TRELLIS_BLOB_MAX_BYTES,
+      runConcurrency: e.TRELLIS_RUN_CONCURRENCY,
+      expressions: { processes: e.TRELLIS_EXPRESSION_PROCESSES, cpuMs: e.TRELLIS_EXPRESSION_CPU_MS, memoryMb: e.TRELLIS_EXPRESSION_MEMORY_MB },
+    },
     tools: { temporalCli: e.TEMPORAL_CLI },
     trustProxy: e.TRUST_PROXY,
     auth: {

@@ -10,6 +10,7 @@ import { createCredentialService } from '../core/credentials/service.ts';
 import { vaultFromConfig } from '../core/platform.ts';
 import { createUsageService } from '../core/usage/service.ts';
 import { createRedis } from '../core/redis/client.ts';
+import { createExpressionPool } from '../activities/expressions/pool.ts';
 import { loadWorkflowBundle } from './bundle.ts';
 import { connectWithRetry, createTrellisWorker } from './worker.ts';
 
@@ -45,6 +46,7 @@ const orm = await createOrm(config.database.url, logger);
 const redis = createRedis(config.redis.url, logger);
 const connection = await connectWithRetry(config.temporal.address, 60_000);
 const workflowBundle = await loadWorkflowBundle(join(config.dataDir, 'cache'), logger);
+const expressions = createExpressionPool({ ...config.engine.expressions, logger });
 const worker = await createTrellisWorker({
   connection,
   namespace: config.temporal.namespace,
@@ -57,6 +59,8 @@ const worker = await createTrellisWorker({
     blobs: createBlobStore(orm, { maxBytes: config.engine.blobMaxBytes }),
     blobThresholdBytes: config.engine.blobThresholdBytes,
     httpAllowlist: config.http.allowlist,
+    httpBuffer: config.http.buffer,
+    expressions,
     openai: config.openai,
     credentials: createCredentialService({ orm, vault: vaultFromConfig(config, logger) }).store,
     usage: createUsageService({ orm }),
@@ -69,6 +73,7 @@ logger.info(
 // run() resolves once a shutdown signal has drained the worker.
 await worker.run();
 await connection.close();
+await expressions.close();
 await orm.close();
 redis.disconnect();
 logger.info('worker stopped');

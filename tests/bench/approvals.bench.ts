@@ -1,5 +1,6 @@
 // Worker memory with many runs waiting for a person at once, and the time to resume them all.
 //   node tests/bench/approvals.bench.ts [runs=1000]
+import { createExpressionPool } from '../../activities/expressions/pool.ts';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
@@ -30,7 +31,7 @@ const connection = await NativeConnection.connect({ address: services.temporalAd
 const worker = await createTrellisWorker({
   connection, namespace: 'default', taskQueue,
   workflowBundle: await loadWorkflowBundle(join(services.dir, 'cache'), logger),
-  deps: { orm, logger, redis, blobs: createBlobStore(orm, { maxBytes: 1e8 }), blobThresholdBytes: 65_536, httpAllowlist: [], openai: { baseUrl: 'http://127.0.0.1:9/v1' }, credentials: emptyCredentialStore },
+  deps: { orm, logger, redis, blobs: createBlobStore(orm, { maxBytes: 1e8 }), blobThresholdBytes: 65_536, httpAllowlist: [], openai: { baseUrl: 'http://127.0.0.1:9/v1' }, credentials: emptyCredentialStore, expressions: createExpressionPool({ processes: 2, cpuMs: 1_000, memoryMb: 256 }) },
 });
 const running = worker.run();
 const client = await createTemporalClient({ address: services.temporalAddress, namespace: 'default' });

@@ -1,6 +1,7 @@
 // Interpreter overhead: the same graphs run through runGraph and through hand-written workflows
 // calling the same activities, on one worker and one Temporal dev server, in one process run.
 //   node tests/bench/interpreter.bench.ts [runs=200] [inFlight=20]
+import { createExpressionPool } from '../../activities/expressions/pool.ts';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -42,7 +43,7 @@ const worker = await Worker.create({
   workflowBundle: { code },
   activities: createActivities({
     orm, logger, redis, blobs: createBlobStore(orm, { maxBytes: 50 * 1024 * 1024 }), blobThresholdBytes: 65_536,
-    httpAllowlist: ['127.0.0.1'], openai: { baseUrl: 'http://127.0.0.1:9/v1' }, credentials: emptyCredentialStore,
+    httpAllowlist: ['127.0.0.1'], openai: { baseUrl: 'http://127.0.0.1:9/v1' }, credentials: emptyCredentialStore, expressions: createExpressionPool({ processes: 2, cpuMs: 1_000, memoryMb: 256 }),
   }),
   sinks: createRunEventSinks(redis, logger),
 });

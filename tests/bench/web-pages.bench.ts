@@ -9,6 +9,7 @@
 // browser sends. Per endpoint it also reports the API requests each page made and the CPU time
 // per answer of each child process; and the raw and gzip size of the JS and CSS each page loads.
 //   node tests/bench/web-pages.bench.ts [seconds=10] [connections=10]
+import { createExpressionPool } from '../../activities/expressions/pool.ts';
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -106,6 +107,7 @@ if (mode === '--api') {
       orm, logger, redis, blobs: createBlobStore(orm, { maxBytes: config.engine.blobMaxBytes }), blobThresholdBytes: config.engine.blobThresholdBytes,
       httpAllowlist: [], openai: { baseUrl: 'http://127.0.0.1:9/v1' },
       credentials: createCredentialService({ orm, vault: vaultFromConfig(config, logger) }).store, usage: createUsageService({ orm }),
+      expressions: createExpressionPool({ processes: 2, cpuMs: 1_000, memoryMb: 256 }),
     },
   });
   const running = worker.run();

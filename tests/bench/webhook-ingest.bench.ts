@@ -4,6 +4,7 @@
 //   node tests/bench/webhook-ingest.bench.ts [seconds=10] [connections=50] [store=dev-server|postgresql]
 // The store can also come from BENCH_TEMPORAL_STORE. `postgresql` needs the server binaries:
 // `bash infra/scripts/temporal-server.sh` builds them once (bench.sh runs it).
+import { createExpressionPool } from '../../activities/expressions/pool.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -71,7 +72,7 @@ const worker = await createTrellisWorker({
   workflowBundle: await loadWorkflowBundle(join(services.dir, 'cache'), logger),
   deps: {
     orm, logger, redis, blobs: createBlobStore(orm, { maxBytes: 1e8 }), blobThresholdBytes: 65_536, httpAllowlist: [],
-    openai: { baseUrl: 'http://127.0.0.1:9/v1' }, credentials: createCredentialService({ orm, vault: createVault(secretKey) }).store, usage,
+    openai: { baseUrl: 'http://127.0.0.1:9/v1' }, credentials: createCredentialService({ orm, vault: createVault(secretKey) }).store, usage, expressions: createExpressionPool({ processes: 2, cpuMs: 1_000, memoryMb: 256 }),
   },
 });
 const running = worker.run();

@@ -13,6 +13,7 @@ import { createLogger } from '../../core/log.ts';
 import { ROOT } from '../../infra/scripts/services.ts';
 import { loadWorkflowBundle } from '../../worker/bundle.ts';
 import { createTrellisWorker } from '../../worker/worker.ts';
+import { createExpressionPool, type ExpressionPoolOptions } from '../../activities/expressions/pool.ts';
 
 export const BUNDLE_CACHE = join(ROOT, 'node_modules', '.cache', 'trellis');
 
@@ -31,6 +32,7 @@ export interface TestWorkerOptions {
   openaiBaseUrl?: string;
   credentials?: CredentialStore;
   usage?: UsageService;
+  expressions?: Partial<ExpressionPoolOptions>;
 }
 
 export async function startTestWorker(options: TestWorkerOptions) {
@@ -38,6 +40,7 @@ export async function startTestWorker(options: TestWorkerOptions) {
   const logger = createLogger({ level: 'silent', service: 'test-worker' });
   const taskQueue = options.taskQueue ?? `test-${randomUUID()}`;
   const connection = await NativeConnection.connect({ address: options.address });
+  const expressions = createExpressionPool({ processes: 2, cpuMs: 1_000, memoryMb: 256, ...options.expressions });
   const worker = await createTrellisWorker({
     connection,
     namespace: 'default',
@@ -54,15 +57,18 @@ export async function startTestWorker(options: TestWorkerOptions) {
       openai: { baseUrl: options.openaiBaseUrl ?? 'http://127.0.0.1:9/v1', apiKey: 'sk-test' },
       credentials: options.credentials ?? emptyCredentialStore,
       usage: options.usage,
+      expressions,
     },
   });
   const running = worker.run();
   return {
     taskQueue,
+    expressions,
     async stop() {
       worker.shutdown();
       await running;
       await connection.close();
+      await expressions.close();
       redis.disconnect();
     },
   };

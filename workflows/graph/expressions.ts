@@ -13,25 +13,31 @@ export interface ExpressionContext {
 export const EXPRESSION_ROOTS = ['input', 'steps', 'item', 'run'] as const;
 
 /**
- * Guards that stop a runaway expression (infinite recursion, which JSONata runs as a loop when it
- * is a tail call, or a huge computation) with an error instead of hanging the run.
- * - `steps`: evaluation steps (nodes of the expression tree visited). Deterministic: the same
- *   expression over the same data fails the same way on replay. Inside Temporal's sandbox JSONata
- *   manages roughly 150-250k steps a second on a small machine, so 100k keeps one evaluation
- *   well under the 2 s deadlock detector; filtering a few thousand items takes ~20k.
+ * Guards that stop a runaway expression with an error naming the limit, instead of hanging the
+ * run or exhausting memory.
+ * - `steps`: evaluation steps (nodes of the expression tree visited), deterministic.
  * - `depth`: nesting of the evaluation (non-tail recursion), deterministic too.
- * - `timeoutMs`: wall clock, a backstop outside workflows (api previews, activities); inside a
- *   workflow the clock does not move during an evaluation, so it never fires there.
- * Callers outside the sandbox (activities) may pass larger limits to `evaluate`.
+ * - `sequenceLength` / `stringLength`: checked on every value an expression step produces, so a
+ *   range, a `$pad` or a doubling concatenation stops at the first step that crosses the cap.
+ * - `timeoutMs`: JSONata's own wall clock, checked between steps. It cannot interrupt a built-in
+ *   or a regular expression: the real CPU deadline and memory ceiling are those of the runner
+ *   process that evaluates for runs (activities/expressions/), which is killed when it overruns.
+ * These defaults suit the api and the web app (parsing previews); the runner passes its own.
  */
-export const EVALUATION_LIMITS = { steps: 100_000, depth: 10_000, timeoutMs: 5_000 } as const;
+export const EVALUATION_LIMITS = { steps: 100_000, depth: 10_000, timeoutMs: 5_000, sequenceLength: 1_000_000, stringLength: 16_000_000 } as const;
 export interface EvaluationLimits {
   steps: number;
   depth: number;
   timeoutMs: number;
+  sequenceLength: number;
+  stringLength: number;
 }
 
+/** Which limit an evaluation went over; the run view shows it as `expression_limit (<name>)`. */
+export type ExpressionLimit = 'steps' | 'depth' | 'sequence_length' | 'string_length' | 'output_bytes' | 'cpu_time' | 'memory';
+
 const ENTRY_HOOK = Symbol.for('jsonata.__evaluate_entry');
+const EXIT_HOOK = Symbol.for('jsonata.__evaluate_exit');
 
 export class ExpressionError extends Error {
   readonly expression: string;
@@ -39,6 +45,25 @@ export class ExpressionError extends Error {
     super(`${message} (in expression \`${expression}\`)`);
     this.name = 'ExpressionError';
     this.expression = expression;
+  }
+}
+
+/** An expression that went over one of its limits: never retried, the node fails. */
+export class ExpressionLimitError extends ExpressionError {
+  readonly limit: ExpressionLimit;
+  constructor(expression: string, limit: ExpressionLimit, message: string) {
+    super(expression, `expression_limit (${limit}): ${message}`);
+    this.name = 'ExpressionLimitError';
+    this.limit = limit;
+  }
+}
+
+/** Thrown inside JSONata's hooks; `evaluate` turns it into an ExpressionLimitError. */
+class LimitSignal extends Error {
+  readonly limit: ExpressionLimit;
+  constructor(limit: ExpressionLimit, message: string) {
+    super(message);
+    this.limit = limit;
   }
 }
 
@@ -167,7 +192,7 @@ function maskLiterals(expression: string): string {
 }
 
 export async function evaluate(expression: string, context: ExpressionContext, limits: Partial<EvaluationLimits> = {}): Promise<unknown> {
-  const { steps: maxSteps, depth, timeoutMs } = { ...EVALUATION_LIMITS, ...limits };
+  const { steps: maxSteps, depth, timeoutMs, sequenceLength, stringLength } = { ...EVALUATION_LIMITS, ...limits };
   let compiled;
   try {
     compiled = jsonata(expression, { stack: depth, timeout: timeoutMs });
@@ -179,18 +204,53 @@ export async function evaluate(expression: string, context: ExpressionContext, l
   compiled.assign(ENTRY_HOOK as unknown as string, () => {
     steps++;
     if (steps > maxSteps) {
-      throw new Error(`the expression ran for more than ${maxSteps} evaluation steps; check for a non-terminating recursion or an oversized computation`);
+      throw new LimitSignal('steps', `the expression ran for more than ${maxSteps} evaluation steps; check for a non-terminating recursion or an oversized computation`);
     }
   });
+  // …and this one with every value a node produced: sizes are capped step by step.
+  compiled.assign(EXIT_HOOK as unknown as string, (_expr: unknown, _input: unknown, _env: unknown, result: unknown) => {
+    checkSize(result, sequenceLength, stringLength);
+  });
+  // A padding width is checked before the string is built: one call could otherwise allocate GBs.
+  compiled.registerFunction('pad', (value: unknown, width: unknown, char?: unknown) => {
+    if (value === undefined) return undefined;
+    if (typeof width === 'number' && Math.abs(width) > stringLength) {
+      throw new LimitSignal('string_length', `$pad to ${Math.abs(width)} characters exceeds the limit of ${stringLength}`);
+    }
+    return pad(String(value), Number(width), char === undefined ? ' ' : String(char));
+  }, '<s-ns?:s>');
   let result: unknown;
   try {
     result = await compiled.evaluate(context);
   } catch (error) {
+    if (error instanceof LimitSignal) throw new ExpressionLimitError(expression, error.limit, error.message);
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code === 'D1011') throw new ExpressionLimitError(expression, 'depth', `the evaluation nested deeper than ${depth} levels (a non-terminating recursion?)`);
+    if (code === 'D1012') throw new ExpressionLimitError(expression, 'cpu_time', `the evaluation ran for more than ${timeoutMs} ms`);
     throw new ExpressionError(expression, messageOf(error));
   }
   // JSONata yields undefined for a path that does not exist; a silent empty value hides bugs.
   if (result === undefined) throw new ExpressionError(expression, 'the path does not exist');
   return result;
+}
+
+function checkSize(value: unknown, sequenceLength: number, stringLength: number): void {
+  if (typeof value === 'string' && value.length > stringLength) {
+    throw new LimitSignal('string_length', `a string of ${value.length} characters exceeds the limit of ${stringLength}`);
+  }
+  if (Array.isArray(value) && value.length > sequenceLength) {
+    throw new LimitSignal('sequence_length', `a sequence of ${value.length} items exceeds the limit of ${sequenceLength}`);
+  }
+}
+
+/** JSONata's $pad: positive widths pad on the right, negative on the left, by code points. */
+function pad(value: string, width: number, char: string): string {
+  const fill = char === '' ? ' ' : char;
+  const missing = Math.abs(Math.trunc(width)) - [...value].length;
+  if (!(missing > 0)) return value;
+  const padding = fill.repeat(Math.ceil(missing / [...fill].length) + 1);
+  const cut = [...padding].slice(0, missing).join('');
+  return width > 0 ? value + cut : cut + value;
 }
 
 /**
@@ -210,4 +270,19 @@ export async function renderTemplate(template: string, context: ExpressionContex
     last = match.index + match[0].length;
   }
   return out + template.slice(last);
+}
+
+/** Evaluates an expression, or renders every template inside a config value (objects, arrays). */
+export async function renderValue(mode: 'expression' | 'template', value: unknown, context: ExpressionContext, limits: Partial<EvaluationLimits> = {}): Promise<unknown> {
+  if (mode === 'expression') return evaluate(String(value), context, limits);
+  const deep = async (v: unknown): Promise<unknown> => {
+    if (typeof v === 'string') return renderTemplate(v, context, limits);
+    if (Array.isArray(v)) return Promise.all(v.map(deep));
+    if (v && typeof v === 'object') {
+      const entries = await Promise.all(Object.entries(v).map(async ([k, x]) => [k, await deep(x)] as const));
+      return Object.fromEntries(entries);
+    }
+    return v;
+  };
+  return deep(value);
 }

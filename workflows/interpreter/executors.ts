@@ -8,11 +8,13 @@ import {
   condition,
   executeChild,
   isCancellation,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   sleep,
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.ts';
-import { ExpressionError, evaluate, renderTemplate } from '../graph/expressions.ts';
+import { ExpressionError, renderValue } from '../graph/expressions.ts';
 import { durationMs } from '../graph/nodes/common.ts';
 import type { NodeType } from '../graph/registry.ts';
 import { Graph, type Node } from '../graph/schema.ts';
@@ -100,25 +102,30 @@ function hasTemplates(value: unknown): boolean {
   return false;
 }
 
-/** Evaluates in the workflow, or in an activity when a referenced value lives in blob storage. */
-async function render(execution: GraphExecution, runtime: RunRuntime, mode: 'expression' | 'template', value: unknown): Promise<unknown> {
-  // Most config has no templates: return it as is, without the promises of a deep render.
+/** Runs started before this patch evaluated inside the workflow; they replay that way. */
+export const ISOLATED_EXPRESSIONS_PATCH = 'isolated-expressions';
+
+// Expressions run in the worker's expression pool (runner processes with a CPU deadline and a
+// memory ceiling): a runaway one fails its node and hurts nobody else. Limits fail at once;
+// a runner that died for another reason is retried.
+const isolated = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['expression_limit', 'ExpressionError'] },
+});
+
+/**
+ * Evaluates an expression or renders a value's templates. `claim`: a large result is stored in
+ * blob storage and referenced (for values that become a node's output).
+ */
+async function render(execution: GraphExecution, runtime: RunRuntime, mode: 'expression' | 'template', value: unknown, claim = false): Promise<unknown> {
+  // Most config has no templates: return it as is, without a trip to the pool.
   if (mode === 'template' && !hasTemplates(value)) return value;
-  if (hasRefs(execution)) {
-    const owner = { teamId: runtime.args.teamId, runId: runtime.runId };
-    return internal.evaluateWithRefs({ owner, mode, value, context: execution.context });
+  const owner = { teamId: runtime.args.teamId, runId: runtime.runId };
+  if (patched(ISOLATED_EXPRESSIONS_PATCH)) {
+    return isolated.evaluateIsolated({ owner, mode, value, context: execution.context, claim });
   }
-  if (mode === 'expression') return evaluate(String(value), execution.context);
-  const deep = async (v: unknown): Promise<unknown> => {
-    if (typeof v === 'string') return renderTemplate(v, execution.context);
-    if (Array.isArray(v)) return Promise.all(v.map(deep));
-    if (v && typeof v === 'object') {
-      const entries = await Promise.all(Object.entries(v).map(async ([k, x]) => [k, await deep(x)] as const));
-      return Object.fromEntries(entries);
-    }
-    return v;
-  };
-  return deep(value);
+  if (hasRefs(execution)) return internal.evaluateWithRefs({ owner, mode, value, context: execution.context });
+  return renderValue(mode, value, execution.context);
 }
 
 /** Keeps values computed in the workflow small: large ones are stored and referenced. */
@@ -151,7 +158,23 @@ function callContext(node: Node, execution: GraphExecution, runtime: RunRuntime)
 }
 
 function childRunInput(runtime: RunRuntime, graph: Graph, version: number, workflowId: string, input: unknown, trigger: 'map' | 'subworkflow', item?: unknown): RunGraphInput {
-  return { ...runtime.args, graph, version, workflowId, input, trigger, item, carried: undefined, seed: undefined, parentRunId: runtime.runId };
+  return {
+    ...runtime.args, graph, version, workflowId, input, trigger, item, carried: undefined, seed: undefined, parentRunId: runtime.runId,
+    depth: (runtime.args.depth ?? 0) + 1, rootRunId: runtime.args.rootRunId ?? runtime.runId,
+  };
+}
+
+/**
+ * Before child runs start: the plan's depth limit, child runs under the root run (a map admits
+ * all its items at once, so 10 000 items are refused before the first starts) and runs this
+ * month. Over a limit the node fails, non-retryable, with the limit's code as its error type.
+ */
+async function admitChildRuns(runtime: RunRuntime, trigger: 'map' | 'subworkflow', key: string, runs: number): Promise<void> {
+  // Runs recorded before admission existed started their children without this activity.
+  if (runs === 0 || !patched('child-run-admission')) return;
+  await internal.admitChildRuns({
+    teamId: runtime.args.teamId, trigger, key, runs, rootRunId: runtime.args.rootRunId ?? runtime.runId, depth: (runtime.args.depth ?? 0) + 1,
+  });
 }
 
 async function runChild(runtime: RunRuntime, childId: string, input: RunGraphInput): Promise<unknown> {
@@ -203,7 +226,7 @@ export const executors = {
   async transform(node, execution, runtime) {
     const state = execution.nodes[node.id] as NodeState;
     state.attempts = 1;
-    return { output: await claimCheck(runtime, await render(execution, runtime, 'expression', node.config.expression)) };
+    return { output: await claimCheck(runtime, await render(execution, runtime, 'expression', node.config.expression, true)) };
   },
 
   async condition(node, execution, runtime) {
@@ -310,6 +333,7 @@ export const executors = {
       graph = Graph.parse(node.config.graph);
     }
     const saved = node.config.workflowId !== undefined;
+    await admitChildRuns(runtime, 'map', `${runtime.runId}.${execution.pathOf(node.id)}`, items.length);
     const results = await pool(concurrency, items, async (item, index) => {
       const input = saved ? item : execution.context.input;
       const out = await runChild(runtime, `${runtime.runId}.${execution.pathOf(node.id)}.${index}`, childRunInput(runtime, graph, version, workflowId, input, 'map', saved ? undefined : item));
@@ -324,9 +348,11 @@ export const executors = {
     (execution.nodes[node.id] as NodeState).attempts = 1;
     const loaded = await internal.loadWorkflowVersion({ teamId: runtime.args.teamId, workflowId: node.config.workflowId, version: node.config.version });
     const input = node.config.input === undefined ? {} : await render(execution, runtime, 'template', node.config.input);
+    const childId = `${runtime.runId}.${execution.pathOf(node.id)}`;
+    await admitChildRuns(runtime, 'subworkflow', childId, 1);
     const output = await runChild(
       runtime,
-      `${runtime.runId}.${execution.pathOf(node.id)}`,
+      childId,
       childRunInput(runtime, Graph.parse(loaded.graph), loaded.version, node.config.workflowId, input, 'subworkflow'),
     );
     return { output };
@@ -334,7 +360,7 @@ export const executors = {
 
   async output(node, execution, runtime) {
     (execution.nodes[node.id] as NodeState).attempts = 1;
-    return { output: await claimCheck(runtime, await render(execution, runtime, 'template', node.config.value)) };
+    return { output: await claimCheck(runtime, await render(execution, runtime, 'template', node.config.value, true)) };
   },
 } satisfies Executors;
 

@@ -18,6 +18,8 @@ export const FailureType = {
   HttpDnsError: 'HttpDnsError',
   HttpTooManyRedirects: 'HttpTooManyRedirects',
   HttpResponseTooLarge: 'HttpResponseTooLarge',
+  /** The worker's memory budget for buffered bodies stayed full (transient: retried). */
+  HttpBufferBudgetExhausted: 'HttpBufferBudgetExhausted',
   HttpInvalidResponse: 'HttpInvalidResponse',
   CredentialNotFound: 'CredentialNotFound',
   CredentialTypeMismatch: 'CredentialTypeMismatch',

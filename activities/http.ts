@@ -23,6 +23,7 @@ import {
   throwIfCancelled,
 } from './failures.ts';
 import { createSsrfGuard, pinnedLookup, type LookupAll, type SsrfGuard, type VettedTarget } from './ssrf.ts';
+import { BudgetExhaustedError, BudgetTooSmallError, createHttpBufferBudget, type BodyLease, type HttpBufferBudget } from './http-budget.ts';
 
 export interface CredentialStore {
   get(
@@ -49,6 +50,8 @@ export interface HttpDeps {
   fetchTimeoutMs?: number;
   /** DNS resolution used by the SSRF guard (tests); node:dns lookup with all addresses by default. */
   lookup?: LookupAll;
+  /** The worker-wide budget for buffered response bodies; one per worker (a default budget when absent). */
+  bufferBudget?: HttpBufferBudget;
 }
 
 export interface HttpRequestInput {
@@ -135,16 +138,20 @@ function decodedBody(response: IncomingMessage): Readable {
 
 class TooLargeError extends Error {}
 
-async function readCapped(stream: Readable, cap: number, onChunk?: () => void): Promise<Buffer> {
+/**
+ * Reads a body up to `cap` bytes, reserving each chunk in the worker's budget before the next one
+ * is pulled: while a reservation waits, the stream is not read and the socket's backpressure holds
+ * the sender (at most one chunk per reader is in memory beyond the budget).
+ */
+async function readCapped(stream: Readable, cap: number, lease: BodyLease, signal: AbortSignal, onChunk?: () => void): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
+  // Leaving the loop early (a throw) destroys the stream, and with it the socket.
   for await (const chunk of stream) {
     const buffer = chunk as Buffer;
     total += buffer.length;
-    if (total > cap) {
-      stream.destroy();
-      throw new TooLargeError();
-    }
+    if (total > cap) throw new TooLargeError();
+    await lease.take(buffer.length, signal);
     chunks.push(buffer);
     onChunk?.();
   }
@@ -428,6 +435,7 @@ async function buildRequest(config: HttpConfig, call: NodeCallContext, credentia
 
 export function createHttpActivities(deps: HttpDeps) {
   const transport = createTransport({ allowlist: deps.allowlist, lookup: deps.lookup });
+  const bufferBudget = deps.bufferBudget ?? createHttpBufferBudget();
 
   async function httpRequest(input: HttpRequestInput): Promise<HttpResponse> {
     const { config, call } = input;
@@ -444,6 +452,7 @@ export function createHttpActivities(deps: HttpDeps) {
     const stopHeartbeats = startHeartbeats(context);
     const log = { runId: call.runId, nodeId: call.nodeId, iteration: call.iteration };
     const clean = (text: string) => redact(text, built.secrets);
+    const lease = bufferBudget.lease(call.teamId);
 
     try {
       let url = built.url;
@@ -546,9 +555,24 @@ export function createHttpActivities(deps: HttpDeps) {
         }
         let bytes: Buffer;
         try {
-          bytes = await readCapped(decodedBody(response), cap, () => context?.heartbeat());
+          bytes = await readCapped(decodedBody(response), cap, lease, signal, () => context?.heartbeat());
         } catch (error) {
           if (error instanceof TooLargeError) throw tooLarge();
+          if (error instanceof BudgetTooSmallError) {
+            throw nonRetryable(
+              FailureType.HttpResponseTooLarge,
+              `the response of ${what} is larger than the ${error.limitBytes} bytes one response may buffer in this worker (${error.limitName === 'team' ? 'TRELLIS_HTTP_BUFFER_TEAM_MB' : 'TRELLIS_HTTP_BUFFER_BUDGET_MB'}); lower maxResponseBytes or request less data`,
+              { limit: error.limitBytes, url: displayUrl(url) },
+            );
+          }
+          if (error instanceof BudgetExhaustedError) {
+            throwIfCancelled(cancel);
+            throw retryable(
+              FailureType.HttpBufferBudgetExhausted,
+              `the response of ${what} could not be buffered: the worker's memory budget for HTTP bodies (TRELLIS_HTTP_BUFFER_BUDGET_MB, ${bufferBudget.options.totalBytes} bytes) is in use (${error.message}); retrying later`,
+              { details: { limit: bufferBudget.options.totalBytes, reason: error.reason, url: displayUrl(url) } },
+            );
+          }
           throw transportFailure(error, what, signals, clean);
         }
         deps.logger.debug(
@@ -592,11 +616,13 @@ export function createHttpActivities(deps: HttpDeps) {
         };
       }
     } finally {
+      // Released on every path: the bytes are the caller's now (or garbage).
+      lease.release();
       stopHeartbeats();
     }
   }
 
-  return { httpRequest };
+  return { httpRequest, bufferBudget };
 }
 
 export type HttpActivities = ReturnType<typeof createHttpActivities>;

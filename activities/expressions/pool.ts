@@ -253,9 +253,9 @@ export function createExpressionPool(options: ExpressionPoolOptions) {
     stats() {
       return { ...stats, runners: runners.length, busy: runners.filter((r) => r.current).length, queued: [...queues.values()].reduce((n, q) => n + q.length, 0) };
     },
-    /** Runner process ids (tests check that a killed runner was replaced). */
+    /** Ids of the runner processes ready for work (tests check that a killed one was replaced). */
     pids(): number[] {
-      return runners.flatMap((r) => (r.child.pid === undefined ? [] : [r.child.pid]));
+      return runners.flatMap((r) => (r.dead || !r.ready || r.child.pid === undefined ? [] : [r.child.pid]));
     },
     async close(): Promise<void> {
       closed = true;

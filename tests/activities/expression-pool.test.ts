@@ -17,10 +17,17 @@ async function limitOf(pool: ExpressionPool, value: string): Promise<string> {
   return (error as ExpressionLimitError).limit;
 }
 
+/** Runners start in the background: waits for a state, never for a time. */
+async function readyRunners(pool: ExpressionPool, count: number): Promise<number[]> {
+  while (pool.pids().length < count) await new Promise((r) => setTimeout(r, 20));
+  return pool.pids();
+}
+
 describe('expression pool', () => {
   let pool: ExpressionPool;
-  beforeAll(() => {
+  beforeAll(async () => {
     pool = createExpressionPool({ processes: 2, cpuMs: 500, memoryMb: 192, steps: 50_000 });
+    await readyRunners(pool, 2);
   });
   afterAll(() => pool.close());
 
@@ -46,13 +53,12 @@ describe('expression pool', () => {
   });
 
   it('kills a runner over its memory ceiling and replaces it; the worker process is untouched', async () => {
-    const before = pool.pids();
+    const before = await readyRunners(pool, 2);
     // Fifty strings each under the string cap: no size cap trips, the memory does.
     expect(await limitOf(pool, '$count([1..50].$pad("", 15000000, "x"))')).toBe('memory');
     await expect(pool.evaluate(expression('team_a', '"still " & "here"'))).resolves.toBe('still here');
-    // A replacement starts in the background: wait for two ready runners, one of them new.
-    while (pool.pids().length < 2) await new Promise((r) => setTimeout(r, 20));
-    expect(pool.pids().filter((pid) => !before.includes(pid))).toHaveLength(1);
+    // A replacement starts in the background: two ready runners again, one of them new.
+    expect((await readyRunners(pool, 2)).filter((pid) => !before.includes(pid))).toHaveLength(1);
     expect(pool.pids()).not.toContain(process.pid);
     expect(pool.stats().killed.memory).toBeGreaterThanOrEqual(1);
   });

@@ -33,6 +33,11 @@ export const FailureType = {
   AiTimeout: 'AiTimeout',
   AiInvalidJson: 'AiInvalidJson',
   AiSchemaMismatch: 'AiSchemaMismatch',
+  // Spend and size limits of AI calls (docs/decisions/017-ai-spend.md): stable codes, named like the quotas.
+  QuotaAiTokens: 'quota_ai_tokens',
+  BudgetExceeded: 'budget_exceeded',
+  ModelNotAllowed: 'model_not_allowed',
+  AiOutputLimit: 'ai_output_limit',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

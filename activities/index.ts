@@ -1,4 +1,5 @@
 // Every side effect a run performs lives here, with its dependencies injected.
+import { raw } from '@mikro-orm/core';
 import type { Logger } from '../core/log.ts';
 import type { Orm } from '../core/db/orm.ts';
 import type { BlobStore } from '../core/blobs/store.ts';
@@ -13,7 +14,8 @@ import type { Redis } from '../core/redis/client.ts';
 import { CHILD_RUN_TRIGGERS, type UsageService } from '../core/usage/service.ts';
 import { createRunListCache } from '../core/runs/list-cache.ts';
 import { createAdmissionActivities } from './admission.ts';
-import { createAiActivities } from './ai.ts';
+import { createAiActivities, type AiLimits } from './ai.ts';
+import { createAiSpendLedger } from '../core/usage/ai-spend.ts';
 import { createHttpActivities, type CredentialStore, type HttpRequestInput } from './http.ts';
 import { createHttpBufferBudget, type HttpBufferBudgetOptions } from './http-budget.ts';
 
@@ -35,6 +37,8 @@ export interface ActivityDeps {
   expressions: ExpressionPool;
   /** Team usage counters (runs, node executions, AI tokens, cost); absent in engine-only tests. */
   usage?: UsageService;
+  /** Models, max_tokens and reply bytes of AI calls (config.ai); the defaults when absent. */
+  ai?: AiLimits;
 }
 
 export interface RunStarted {
@@ -122,7 +126,11 @@ export function createActivities(deps: ActivityDeps) {
     allowlist: deps.httpAllowlist, credentials: deps.credentials, logger: deps.logger, bufferBudget: createHttpBufferBudget(deps.httpBuffer),
   });
   const admission = createAdmissionActivities({ orm: deps.orm, redis: deps.redis, onRunsChanged: (teamId) => listCache.invalidate(teamId) });
-  const ai = createAiActivities({ openai: deps.openai, redis: deps.redis, credentials: deps.credentials, logger: deps.logger, allowlist: deps.httpAllowlist });
+  const ai = createAiActivities({
+    openai: deps.openai, redis: deps.redis, credentials: deps.credentials, logger: deps.logger, allowlist: deps.httpAllowlist, limits: deps.ai,
+    // Team quotas are kept where usage is; engine-only workers check the runs' own limits alone.
+    spend: deps.usage ? createAiSpendLedger({ orm: deps.orm }) : undefined,
+  });
   /**
    * Evaluates an expression or renders a value's templates in the expression pool, under its
    * limits. Blob references in the context are loaded here, never into the workflow history.
@@ -186,17 +194,23 @@ export function createActivities(deps: ActivityDeps) {
     /** Mirrors a run's end; the row exists because recordRunStarted completed first. */
     async recordRunFinished(run: RunFinished): Promise<void> {
       const em = deps.orm.em.fork();
+      // AI calls record their spend on the row and the month as they finish (./ai-spend.ts); the
+      // workflow's own sum adds only what they did not record (calls made before that existed).
+      const row = await em.findOne(RunRecord, { id: run.runId }, { fields: ['aiTokens', 'costUsd'] });
+      const aiTokens = Math.max(0, (run.usage?.aiTokens ?? 0) - (row?.aiTokens ?? 0));
+      const costUsd = Math.max(0, (run.usage?.costUsd ?? 0) - Number(row?.costUsd ?? 0));
+      const unrecorded = { aiTokens, costUsd: costUsd < 1e-9 ? 0 : costUsd };
       const updated = await em.nativeUpdate(
         RunRecord,
         { id: run.runId, endedAt: null },
         {
           status: run.status, endedAt: new Date(run.endedAt), error: run.error ?? null,
-          aiTokens: run.usage?.aiTokens ?? 0, costUsd: run.usage?.costUsd ?? 0, nodeExecutions: run.nodeExecutions ?? 0,
+          aiTokens: raw('ai_tokens + ?', [unrecorded.aiTokens]), costUsd: raw('cost_usd + ?', [unrecorded.costUsd]), nodeExecutions: run.nodeExecutions ?? 0,
         },
       );
       if (run.teamId) await listCache.invalidate(run.teamId);
       // Counted once: a retried activity finds the row already ended.
-      if (updated > 0 && run.teamId) await recordUsage(run.teamId, { nodeExecutions: run.nodeExecutions, aiTokens: run.usage?.aiTokens, costUsd: run.usage?.costUsd });
+      if (updated > 0 && run.teamId) await recordUsage(run.teamId, { nodeExecutions: run.nodeExecutions, ...unrecorded });
       deps.logger.info({ runId: run.runId, status: run.status }, 'run finished');
     },
 

@@ -34,6 +34,12 @@ export const platformSchemas = {
     properties: {
       nodes: { type: 'array', items: { type: 'object', required: ['id', 'type', 'config'], properties: { id: { type: 'string' }, type: { type: 'string', enum: [...NODE_TYPES] }, config: { type: 'object' } } } },
       edges: { type: 'array', items: { type: 'object', required: ['from', 'to'], properties: { from: { type: 'string' }, port: { type: 'string' }, to: { type: 'string' } } } },
+      settings: {
+        type: 'object',
+        description: 'Per-run limits: over one, an AI node fails (quota_ai_tokens, budget_exceeded) instead of calling the model.',
+        additionalProperties: false,
+        properties: { maxAiTokens: { type: 'integer', minimum: 1 }, maxCostUsd: { type: 'number', exclusiveMinimum: 0 } },
+      },
     },
   },
   Workflow: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, description: { type: ['string', 'null'] }, version: { type: 'integer' }, createdAt: iso, updatedAt: iso, graph: ref('Graph') } },

@@ -54,6 +54,15 @@ const EnvSchema = z.object({
   SMTP_URL: url(['smtp:', 'smtps:']).optional(),
   OPENAI_BASE_URL: url(['http:', 'https:']).default('https://api.openai.com/v1'),
   OPENAI_API_KEY: z.string().optional(),
+  // Models allowed on the default AI provider, comma-separated patterns (`*` any characters); set,
+  // it replaces the plans' lists (core/plans.ts PLAN_AI_MODELS). A team's own credential is not limited.
+  TRELLIS_AI_MODELS: z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean)),
+  // The most max_tokens one AI call asks for, and the most reply text it may stream (bytes).
+  TRELLIS_AI_MAX_OUTPUT_TOKENS: z.coerce.number().int().min(16).max(1_000_000).default(8_192),
+  TRELLIS_AI_MAX_OUTPUT_BYTES: z.coerce.number().int().min(1_024).max(64 * 1024 * 1024).default(1024 * 1024),
   TRELLIS_HTTP_ALLOWLIST: z
     .string()
     .default('')
@@ -119,6 +128,8 @@ export interface Config {
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
   smtp: { url: string | undefined };
   openai: { baseUrl: string; apiKey: string | undefined };
+  /** Limits of AI calls (activities/ai-spend.ts): allowed models (empty: the plans decide), max_tokens, reply bytes. */
+  ai: { models: string[]; maxOutputTokens: number; maxOutputBytes: number };
   http: {
     allowlist: string[];
     /** Buffered response bodies (activities/http-budget.ts): worker total, one team's share, longest wait for room. */
@@ -224,6 +235,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     smtp: { url: e.SMTP_URL },
     openai: { baseUrl: e.OPENAI_BASE_URL, apiKey: e.OPENAI_API_KEY },
+    ai: { models: e.TRELLIS_AI_MODELS, maxOutputTokens: e.TRELLIS_AI_MAX_OUTPUT_TOKENS, maxOutputBytes: e.TRELLIS_AI_MAX_OUTPUT_BYTES },
     http: {
       allowlist: e.TRELLIS_HTTP_ALLOWLIST,
       buffer: {

@@ -49,6 +49,23 @@ export const PLANS: Record<PlanName, PlanLimits> = {
 
 export const DEFAULT_PLAN: PlanName = 'free';
 
+/**
+ * Chat models each plan may use on the operator's AI provider: name patterns (`*` matches any
+ * characters; a date snapshot or a provider prefix of a listed name matches too); null: any model.
+ * Kept apart from PlanLimits so the limits stay numeric. TRELLIS_AI_MODELS, when set, replaces
+ * these lists; a team's own openai credential is limited by neither (docs/decisions/017-ai-spend.md).
+ */
+export const PLAN_AI_MODELS: Record<PlanName, readonly string[] | null> = {
+  free: ['gpt-4o-mini', 'gpt-4.1-mini', 'gpt-4.1-nano', 'gpt-5-mini', 'gpt-5-nano', 'gpt-3.5-turbo'],
+  pro: null,
+  enterprise: null,
+};
+
+/** The model allow-list of a plan (null: any); an unknown plan name falls back to free. */
+export function planAiModels(name: string): readonly string[] | null {
+  return PLAN_AI_MODELS[isPlanName(name) ? name : DEFAULT_PLAN];
+}
+
 /** How a request over each limit is answered. */
 export const QUOTA_RESPONSES: Record<Quota, { status: 403 | 429; code: string; label: string }> = {
   workflows: { status: 403, code: 'quota_workflows', label: 'workflows per team' },

@@ -62,6 +62,7 @@ const worker = await createTrellisWorker({
     httpBuffer: config.http.buffer,
     expressions,
     openai: config.openai,
+    ai: config.ai,
     credentials: createCredentialService({ orm, vault: vaultFromConfig(config, logger) }).store,
     usage: createUsageService({ orm }),
   },

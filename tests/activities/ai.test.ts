@@ -49,8 +49,8 @@ function activities(overrides: Partial<AiDeps> = {}) {
     lines,
     env,
     runId,
-    chat: (config: Partial<AiConfig> & { prompt: string }, nodeId = 'ask') =>
-      env.run(aiChat, { config: AiConfig.parse(config), call: { runId, teamId: 'team-1', nodeId, iteration: 0 } } satisfies AiChatInput) as Promise<AiChatOutput>,
+    chat: (config: Partial<AiConfig> & { prompt: string }, nodeId = 'ask', spend?: AiChatInput['spend']) =>
+      env.run(aiChat, { config: AiConfig.parse(config), call: { runId, teamId: 'team-1', nodeId, iteration: 0 }, spend } satisfies AiChatInput) as Promise<AiChatOutput>,
   };
 }
 
@@ -188,31 +188,55 @@ describe('structured output', () => {
 });
 
 describe('streaming', () => {
-  it('publishes each token to run:<runId> and heartbeats', async () => {
-    const { chat, runId, env } = activities();
-    let heartbeats = 0;
-    env.on('heartbeat', () => heartbeats++);
+  async function listen(runId: string) {
     const subscriber = new Redis(testEnv.redisUrl);
     const events: { type: string; nodeId: string; text: string }[] = [];
     subscriber.on('message', (_channel: string, message: string) => events.push(JSON.parse(message) as (typeof events)[number]));
     await subscriber.subscribe(`run:${runId}`);
+    const text = () => events.map((e) => e.text).join('');
+    const until = async (expected: string) => {
+      for (const deadline = Date.now() + 5_000; text() !== expected && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
+    };
+    return { events, text, until, close: () => subscriber.disconnect() };
+  }
+
+  it('publishes the text to run:<runId> in batches, not one message per token, and heartbeats', async () => {
+    // The time rule is the next test's: here only the size rule and the final flush cut batches.
+    const { chat, runId, env } = activities({ tokenFlushMs: 60_000 });
+    let heartbeats = 0;
+    env.on('heartbeat', () => heartbeats++);
+    const live = await listen(runId);
     try {
-      fake.script.push({ content: 'one two three four', chunkDelayMs: 5 });
+      const content = Array.from({ length: 2_000 }, (_, i) => `w${i}`).join(' ');
+      fake.script.push({ content });
       const out = await chat({ prompt: 'count' }, 'streamer');
-      expect(out.text).toBe('one two three four');
-      expect(out.usage.completionTokens).toBe(4);
+      expect(out.text).toBe(content);
+      expect(out.usage.completionTokens).toBe(2_000);
       expect(fake.requests[0]!.body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
-      const deadline = Date.now() + 5_000;
-      while (events.length < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(events).toEqual([
-        { type: 'token', nodeId: 'streamer', text: 'one ' },
-        { type: 'token', nodeId: 'streamer', text: 'two ' },
-        { type: 'token', nodeId: 'streamer', text: 'three ' },
-        { type: 'token', nodeId: 'streamer', text: 'four' },
-      ]);
+      await live.until(content);
+      // Same event shape as before (the SSE relay and the run view concatenate `text`), in order.
+      expect(live.text()).toBe(content);
+      expect(live.events.every((e) => e.type === 'token' && e.nodeId === 'streamer')).toBe(true);
+      // 2,000 tokens (~11.9 KB) in 2 KiB batches: 5 full ones and the rest at the end.
+      expect(live.events).toHaveLength(Math.ceil(Buffer.byteLength(content) / 2_048));
+      for (const event of live.events.slice(0, -1)) expect(Buffer.byteLength(event.text)).toBeGreaterThanOrEqual(2_048);
+      for (const event of live.events) expect(Buffer.byteLength(event.text)).toBeLessThan(2_048 + 16);
       expect(heartbeats).toBeGreaterThanOrEqual(4);
     } finally {
-      subscriber.disconnect();
+      live.close();
+    }
+  });
+
+  it('sends a slow stream within the flush interval, and what is left at the end', async () => {
+    const { chat, runId } = activities(); // flushes after 50 ms
+    const live = await listen(runId);
+    try {
+      fake.script.push({ content: 'one two three', chunkDelayMs: 300 });
+      await chat({ prompt: 'slowly' }, 'slow');
+      await live.until('one two three');
+      expect(live.events.map((e) => e.text)).toEqual(['one ', 'two ', 'three']);
+    } finally {
+      live.close();
     }
   });
 
@@ -223,6 +247,66 @@ describe('streaming', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     env.cancel();
     await expect(pending).rejects.toBeInstanceOf(CancelledFailure);
+  });
+});
+
+describe('limits', () => {
+  it('caps max_tokens at the operator ceiling (TRELLIS_AI_MAX_OUTPUT_TOKENS, 8192 by default)', async () => {
+    await activities().chat({ prompt: 'hi' });
+    expect(fake.requests[0]!.body.max_tokens).toBe(8_192);
+    const capped = activities({ limits: { maxOutputTokens: 100 } });
+    await capped.chat({ prompt: 'hi', maxTokens: 5_000 });
+    await capped.chat({ prompt: 'hi', maxTokens: 50 });
+    await capped.chat({ model: 'o3-mini', prompt: 'hi' });
+    expect(fake.requests.slice(1).map((r) => r.body.max_tokens ?? r.body.max_completion_tokens)).toEqual([100, 50, 100]);
+  });
+
+  it('stops a streamed reply past the byte ceiling with ai_output_limit, closing the stream', async () => {
+    const { chat } = activities({ limits: { maxOutputBytes: 1_024 } });
+    fake.script.push({ content: Array.from({ length: 2_000 }, (_, i) => `word${i}`).join(' '), chunkDelayMs: 2 });
+    const failure = await failureOf(chat({ prompt: 'go on and on' }));
+    expect(failure.type).toBe('ai_output_limit');
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toMatch(/output limit of 1024 bytes/);
+    const request = fake.requests[0]!;
+    for (const deadline = Date.now() + 5_000; !request.closed && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(request.closed).toBe(true);
+    // ~1 KiB is about 150 words: the fake server was cut off long before its 2,000.
+    expect(request.chunks).toBeLessThan(1_000);
+  });
+
+  it('refuses a whole reply past the byte ceiling (non-streaming)', async () => {
+    const { chat } = activities({ stream: false, limits: { maxOutputBytes: 1_024 } });
+    fake.script.push({ content: 'x'.repeat(2_000) });
+    expect((await failureOf(chat({ prompt: 'big' }))).type).toBe('ai_output_limit');
+  });
+
+  it('allows only the operator allow-list (TRELLIS_AI_MODELS) on the default provider; a team key lifts it', async () => {
+    const { chat } = activities({ limits: { models: ['llama*', 'gpt-4o-mini'] } });
+    const refused = await failureOf(chat({ model: 'gpt-4o', prompt: 'hi' }));
+    expect(refused.type).toBe('model_not_allowed');
+    expect(refused.nonRetryable).toBe(true);
+    expect(refused.message).toMatch(/model "gpt-4o" is not allowed.*TRELLIS_AI_MODELS allows llama\*, gpt-4o-mini/);
+    expect(fake.requests).toHaveLength(0);
+    await chat({ model: 'llama3.2:3b', prompt: 'hi' });
+    await chat({ model: 'openai/gpt-4o-mini-2024-07-18', prompt: 'hi' });
+    await chat({ model: 'gpt-4o', prompt: 'hi', credentialId: 'team-key' });
+    expect(fake.requests.map((r) => r.body.model)).toEqual(['llama3.2:3b', 'openai/gpt-4o-mini-2024-07-18', 'gpt-4o']);
+  });
+
+  it("holds a run to the graph's settings by the workflow's own count when no ledger is given", async () => {
+    const { chat } = activities();
+    const tokens = await failureOf(chat({ prompt: 'hi' }, 'ask', { maxAiTokens: 100, spent: { aiTokens: 95, costUsd: 0 } }));
+    expect(tokens.type).toBe('quota_ai_tokens');
+    expect(tokens.nonRetryable).toBe(true);
+    expect(tokens.message).toMatch(/settings\.maxAiTokens is 100 and the run has used 95/);
+    const cost = await failureOf(chat({ prompt: 'hi' }, 'ask', { maxCostUsd: 0.01, spent: { aiTokens: 10, costUsd: 0.01 } }));
+    expect(cost.type).toBe('budget_exceeded');
+    expect(cost.message).toMatch(/settings\.maxCostUsd is \$0\.01 and the run has spent \$0\.01/);
+    expect(fake.requests).toHaveLength(0);
+    // Room for part of a reply: max_tokens is cut to what fits.
+    await chat({ prompt: 'hi' }, 'ask', { maxAiTokens: 100, spent: { aiTokens: 50, costUsd: 0 } });
+    expect(fake.requests[0]!.body.max_tokens).toBe(100 - 50 - 5); // prompt "hi": ceil(2 / 3) + 4 per message
   });
 });
 

@@ -18,6 +18,9 @@ export interface FakeRequest {
   path: string;
   headers: IncomingHttpHeaders;
   body: FakeChatBody;
+  /** Content chunks written to a streamed answer so far, and whether the answer is over (sent or cut off by the client). */
+  chunks: number;
+  closed: boolean;
 }
 
 export interface FakeChatBody {
@@ -156,7 +159,11 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       res.end(JSON.stringify({ error: { message: 'invalid JSON body', type: 'invalid_request_error' } }));
       return;
     }
-    requests.push({ method: req.method, path, headers: req.headers, body });
+    const request: FakeRequest = { method: req.method, path, headers: req.headers, body, chunks: 0, closed: false };
+    requests.push(request);
+    res.on('close', () => {
+      request.closed = true;
+    });
     const messages = body.messages ?? [];
     const prompt = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
     const reply: FakeReply = script.shift() ?? markers(prompt) ?? {};
@@ -227,6 +234,7 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       if (reply.chunkDelayMs) await sleep(reply.chunkDelayMs);
       if (res.destroyed) return;
       send(chunk({ content: piece }, null));
+      request.chunks++;
     }
     send(chunk({}, finishReason));
     if (body.stream_options?.include_usage) send({ id, object: 'chat.completion.chunk', created, model, choices: [], usage });

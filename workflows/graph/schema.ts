@@ -52,9 +52,21 @@ export const Edge = z.object({
 });
 export type Edge = z.infer<typeof Edge>;
 
+/** Per-run limits a graph sets for itself; over one, an AI node fails instead of calling the model. */
+export const GraphSettings = z
+  .object({
+    /** AI tokens (prompt + completion) one run may use, all its AI nodes together. */
+    maxAiTokens: z.number().int().positive().max(1_000_000_000).optional(),
+    /** US dollars of AI spend one run may use (priced as the usage page shows it). */
+    maxCostUsd: z.number().positive().max(1_000_000).optional(),
+  })
+  .strict();
+export type GraphSettings = z.infer<typeof GraphSettings>;
+
 export const Graph = z.object({
   nodes: z.array(Node).min(1, 'a graph needs at least one node').max(LIMITS.nodes, `a graph may have at most ${LIMITS.nodes} nodes`),
   edges: z.array(Edge).max(LIMITS.edges).default([]),
+  settings: GraphSettings.optional(),
 });
 export type Graph = z.infer<typeof Graph>;
 /** A graph as people write it (defaults not yet applied). */

@@ -1,7 +1,7 @@
 // The designer's editing model: the graph being drawn, the selection, and undo/redo history.
 // A pure reducer (no React, no DOM) so the logic that lives in the browser is tested directly.
 import dagre from '@dagrejs/dagre';
-import type { GraphInput, NodeInput } from '../../../workflows/graph/schema.ts';
+import type { GraphInput, GraphSettings, NodeInput } from '../../../workflows/graph/schema.ts';
 import type { GraphProblem } from '../../../workflows/graph/validate.ts';
 import { nodeTypes, outputPorts, type NodeType } from '../../../workflows/graph/registry.ts';
 
@@ -14,6 +14,8 @@ export interface DesignEdge {
 export interface DesignGraph {
   nodes: DesignNode[];
   edges: DesignEdge[];
+  /** Per-run limits set through the API: kept as they are when the designer saves. */
+  settings?: GraphSettings;
 }
 
 export interface DesignerState {
@@ -50,7 +52,7 @@ export function initialState(graph: DesignGraph): DesignerState {
 }
 
 function normalize(graph: DesignGraph): DesignGraph {
-  return { nodes: graph.nodes ?? [], edges: graph.edges ?? [] };
+  return { nodes: graph.nodes ?? [], edges: graph.edges ?? [], ...(graph.settings ? { settings: graph.settings } : {}) };
 }
 
 /** A new graph in history: what undo returns to is the graph before this change. */
@@ -92,7 +94,7 @@ export function designerReducer(state: DesignerState, action: DesignerAction): D
       const nodes = graph.nodes.filter((node) => !ids.has(node.id));
       const edges = graph.edges.filter((edge) => !ids.has(edge.from) && !ids.has(edge.to) && !keys.has(edgeKey(edge)));
       if (nodes.length === graph.nodes.length && edges.length === graph.edges.length) return state;
-      return commit(state, { nodes, edges }, state.selectedNodeId && ids.has(state.selectedNodeId) ? null : state.selectedNodeId);
+      return commit(state, { ...graph, nodes, edges }, state.selectedNodeId && ids.has(state.selectedNodeId) ? null : state.selectedNodeId);
     }
     case 'updateNode': {
       const nodes = graph.nodes.map((node) => (node.id === action.id ? ({ ...node, ...action.patch } as DesignNode) : node));
@@ -105,6 +107,7 @@ export function designerReducer(state: DesignerState, action: DesignerAction): D
       return commit(
         state,
         {
+          ...graph,
           nodes: graph.nodes.map((node) => (node.id === action.id ? { ...node, id: newId } : node)),
           edges: graph.edges.map((edge) => ({ ...edge, from: rename(edge.from), to: rename(edge.to) })),
         },
@@ -234,5 +237,5 @@ export function problemsByNode(graph: DesignGraph, problems: GraphProblem[]): { 
 
 /** The graph to save: GraphInput as the API takes it. */
 export function toGraphInput(graph: DesignGraph): GraphInput {
-  return { nodes: graph.nodes, edges: graph.edges };
+  return { nodes: graph.nodes, edges: graph.edges, ...(graph.settings ? { settings: graph.settings } : {}) };
 }

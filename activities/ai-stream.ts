@@ -1,0 +1,134 @@
+// Streaming an AI reply: reading the chunks under a byte ceiling, and sending the text to the
+// run's live channel in batches (one Redis publish per 50 ms or 2 KiB, whichever comes first,
+// and one at the end) rather than one message per token. The event keeps the shape the SSE
+// relay and the run view read: `{ type: 'token', nodeId, text }`, now with several tokens of text.
+import type { Redis } from 'ioredis';
+import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import type { Logger } from '../core/log.ts';
+import { runChannel, type RunEvent } from '../workflows/events.ts';
+import { FailureType, nonRetryable } from './failures.ts';
+import type { NodeCallContext } from './http.ts';
+
+export type TokenEvent = Extract<RunEvent, { type: 'token' }>;
+
+export const DEFAULT_TOKEN_FLUSH_MS = 50;
+export const DEFAULT_TOKEN_FLUSH_BYTES = 2_048;
+
+export interface AiUsage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+}
+
+/** What has come back so far; filled in place, so a failed stream still tells what it cost. */
+export interface Reply {
+  text: string;
+  refusal: string;
+  model: string;
+  finishReason?: string;
+  usage?: AiUsage;
+  /** UTF-8 bytes of text and refusal. */
+  bytes: number;
+}
+
+export interface TokenPublisher {
+  push(text: string): void;
+  /** Sends what is buffered now (at the end of a reply, or before failing). */
+  flush(): void;
+}
+
+/** Publishes token events in batches; after the first failure it stops trying for this call. */
+export function createTokenPublisher(
+  deps: { redis: Redis; logger: Logger; flushMs?: number; flushBytes?: number },
+  call: NodeCallContext,
+): TokenPublisher {
+  const flushMs = deps.flushMs ?? DEFAULT_TOKEN_FLUSH_MS;
+  const flushBytes = deps.flushBytes ?? DEFAULT_TOKEN_FLUSH_BYTES;
+  const channel = runChannel(call.runId);
+  let broken = false;
+  let buffer = '';
+  let bufferBytes = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const fail = (reason: string) => {
+    if (broken) return;
+    broken = true;
+    buffer = '';
+    deps.logger.debug({ runId: call.runId, nodeId: call.nodeId, err: reason }, 'cannot publish tokens to redis, continuing without live tokens');
+  };
+  function flush() {
+    clearTimeout(timer);
+    timer = undefined;
+    if (broken || buffer === '') return;
+    const text = buffer;
+    buffer = '';
+    bufferBytes = 0;
+    const status = deps.redis.status;
+    if (status === 'end' || status === 'close' || status === 'reconnecting') return fail(`redis is ${status}`);
+    const event: TokenEvent = { type: 'token', nodeId: call.nodeId, text };
+    deps.redis.publish(channel, JSON.stringify(event)).catch((error: unknown) => fail((error as Error).message));
+  }
+  return {
+    push(text) {
+      if (broken || text === '') return;
+      buffer += text;
+      bufferBytes += Buffer.byteLength(text);
+      if (bufferBytes >= flushBytes) flush();
+      else if (!timer) {
+        timer = setTimeout(flush, flushMs);
+        timer.unref();
+      }
+    },
+    flush,
+  };
+}
+
+function outputLimit(maxBytes: number): Error {
+  return nonRetryable(
+    FailureType.AiOutputLimit,
+    `the model's reply passed the output limit of ${maxBytes} bytes (TRELLIS_AI_MAX_OUTPUT_BYTES); the stream was stopped`,
+    { limit: 'ai_output_bytes', maxBytes },
+  );
+}
+
+/** Adds text to the reply, failing with ai_output_limit once it passes `maxBytes`. */
+export function appendText(reply: Reply, field: 'text' | 'refusal', text: string, maxBytes: number): void {
+  reply.bytes += Buffer.byteLength(text);
+  if (reply.bytes > maxBytes) throw outputLimit(maxBytes);
+  reply[field] += text;
+}
+
+/** Reads a completion stream into `reply`; a reply over `maxBytes` aborts the stream. */
+export async function readStream(
+  stream: AsyncIterable<ChatCompletionChunk> & { controller: AbortController },
+  reply: Reply,
+  options: { maxBytes: number; publish: TokenPublisher; onChunk: () => void },
+): Promise<void> {
+  try {
+    for await (const chunk of stream) {
+      options.onChunk();
+      if (chunk.model) reply.model = chunk.model;
+      if (chunk.usage) {
+        reply.usage = {
+          promptTokens: chunk.usage.prompt_tokens,
+          completionTokens: chunk.usage.completion_tokens,
+          totalTokens: chunk.usage.total_tokens,
+        };
+      }
+      const choice = chunk.choices?.[0];
+      if (!choice) continue;
+      const delta = choice.delta?.content;
+      if (delta) {
+        appendText(reply, 'text', delta, options.maxBytes);
+        options.publish.push(delta);
+      }
+      if (choice.delta?.refusal) appendText(reply, 'refusal', choice.delta.refusal, options.maxBytes);
+      if (choice.finish_reason) reply.finishReason = choice.finish_reason;
+    }
+  } catch (error) {
+    // Leaving the loop closes the response; abort too, so no byte more is read.
+    stream.controller.abort();
+    throw error;
+  } finally {
+    options.publish.flush();
+  }
+}

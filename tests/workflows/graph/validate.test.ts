@@ -27,6 +27,18 @@ describe('validate', () => {
     expect(problems.some((p) => p.path.startsWith('nodes.0'))).toBe(true);
   });
 
+  it("checks the graph's per-run AI limits (settings): positive numbers, no other keys", () => {
+    const settings = { maxAiTokens: 50_000, maxCostUsd: 0.25 };
+    expect(validate({ nodes: [out('o')], settings })).toEqual([]);
+    expect(Graph.parse({ nodes: [out('o')], settings }).settings).toEqual(settings);
+    expect(lines(validate({ nodes: [out('o')], settings: { maxAiTokens: 0, maxCostUsd: -1, maxRuns: 3 } }))).toEqual([
+      'settings.maxAiTokens: Too small: expected number to be >0',
+      'settings.maxCostUsd: Too small: expected number to be >0',
+      'settings: Unrecognized key: "maxRuns"',
+    ]);
+    expect(lines(validate({ nodes: [out('o')], settings: { maxAiTokens: 1.5 } }))).toEqual(['settings.maxAiTokens: Invalid input: expected int, received number']);
+  });
+
   it('reports duplicate ids, unknown edge ends, bad ports, bad expressions and cycles together', () => {
     const problems = validate({
       nodes: [

@@ -9,8 +9,11 @@ import { testConfig, testEnv } from '../support/env.ts';
 import { signUp, type SignedUp } from '../support/identity.ts';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.ts';
 import { startTestWorker } from '../support/worker.ts';
+import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.ts';
+import { PLANS } from '../../core/plans.ts';
 
 let smtp: TestSmtp;
+let openai: FakeOpenAI;
 let t: TestApp;
 let worker: Awaited<ReturnType<typeof startTestWorker>>;
 let hostile: SignedUp;
@@ -51,9 +54,10 @@ async function finished(who: SignedUp, runId: string): Promise<RunDetail> {
 
 beforeAll(async () => {
   smtp = await startTestSmtp();
+  openai = await startFakeOpenAI();
   const taskQueue = `hostile-${randomUUID()}`;
   t = await createTestApp(testConfig({ SMTP_URL: smtp.url, TEMPORAL_TASK_QUEUE: taskQueue }));
-  worker = await startTestWorker({ address: testEnv.temporalAddress, orm: t.orm, taskQueue, usage: createUsageService({ orm: t.orm }) });
+  worker = await startTestWorker({ address: testEnv.temporalAddress, orm: t.orm, taskQueue, openaiBaseUrl: openai.url, usage: createUsageService({ orm: t.orm }) });
   [hostile, ordinary] = [await signUp(t.app, smtp, { name: 'Mallory' }), await signUp(t.app, smtp, { name: 'Olivia' })];
   // Room for the attacks to run side by side: the worst case for the other team.
   await t.orm.em.fork().nativeUpdate(Team, { id: hostile.personalTeamId }, { plan: 'pro' });
@@ -63,6 +67,7 @@ afterAll(async () => {
   await worker?.stop();
   await t?.close();
   await smtp?.close();
+  await openai?.close();
 });
 
 describe('a hostile team', () => {
@@ -129,5 +134,32 @@ describe('a hostile team', () => {
     expect(saved.headers['content-type']).toContain('application/problem+json');
     const problems = saved.body.problems as { path: string; message: string }[];
     expect(problems).toContainEqual({ path: 'graph.nodes.0.config.jsonSchema.anyOf.0.properties.a.$ref', message: expect.stringContaining('recursive') as unknown });
+  });
+
+  it("cannot spend the operator's AI key past its plan or its own run limits", async () => {
+    const ask = (settings?: object) => ({
+      ...(settings ? { settings } : {}),
+      nodes: [{ id: 'ask', type: 'ai', config: { model: 'gpt-4o-mini', prompt: 'Write {{ input.n }} words', maxTokens: 500 } }],
+    });
+    // A run's own limit: the graph allows 10 tokens, too few for any answer.
+    openai.reset();
+    const capped = await finished(hostile, await startRun(hostile, await createWorkflow(hostile, ask({ maxAiTokens: 10 })), { n: 3 }));
+    expect(capped.status).toBe('failed');
+    expect(capped.nodes.ask?.error).toMatchObject({ type: 'quota_ai_tokens', kind: 'user' });
+    expect(openai.requests).toHaveLength(0);
+
+    // The plan's monthly tokens, used up: no call reaches the provider.
+    const usage = createUsageService({ orm: t.orm });
+    await usage.record(hostile.personalTeamId, { aiTokens: PLANS.pro.aiTokensPerMonth as number });
+    const exhausted = await finished(hostile, await startRun(hostile, await createWorkflow(hostile, ask()), { n: 3 }));
+    expect(exhausted.status).toBe('failed');
+    expect(exhausted.nodes.ask?.error).toMatchObject({ type: 'quota_ai_tokens', kind: 'user' });
+    expect(exhausted.nodes.ask?.error?.message).toMatch(/token/i);
+    expect(openai.requests).toHaveLength(0);
+
+    // The other team's AI calls still go through.
+    const fine = await finished(ordinary, await startRun(ordinary, await createWorkflow(ordinary, ask()), { n: 3 }));
+    expect(fine.status).toBe('succeeded');
+    expect(openai.requests).toHaveLength(1);
   });
 });

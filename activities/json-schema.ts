@@ -1,45 +1,214 @@
-// A small JSON Schema validator for the subset structured outputs use: type (one or several),
-// properties, required, additionalProperties (false or a schema), items, enum, const, anyOf,
-// local $ref (#/$defs/…, #/definitions/…), minimum/maximum, minLength/maxLength,
-// minItems/maxItems. Unknown keywords (description, format, title …) are ignored.
-// Returns every problem as {path, message}, path in JSONPath style ($.items[2].name).
+// Validating a value (an AI node's structured output) against a JSON Schema its user wrote, with
+// ajv, bounded: the schema must pass the save-time bounds again before it is compiled (a graph
+// saved before they existed must not get through), patterns run on RE2 (linear time, no ReDoS),
+// and compiled validators are kept in a small LRU keyed by a hash of the schema, each with its
+// own ajv instance, so a team cannot fill the worker's memory with generated functions.
+// See docs/decisions/018-json-schema-bounds.md.
+// Problems come back as {path, message}, path in JSONPath style ($.items[2].name).
+import { createHash } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { RE2JS } from 're2js';
+import { costPlan, CostPlanTooLarge, VALIDATION_STEPS, validationSteps, type CostPlan } from './json-schema-cost.ts';
+import { checkJsonSchemaBounds, formatJsonSchemaBoundsProblems, jsonSchemaDialect, type JsonSchemaDialect } from '../workflows/graph/json-schema-bounds.ts';
 
 export interface SchemaProblem {
   path: string;
   message: string;
 }
 
-type Schema = Record<string, unknown>;
+/** Failure types of a schema that cannot be run; stable names the run view shows. */
+export const SchemaFailureType = {
+  /** Outside the bounded subset (workflows/graph/json-schema-bounds.ts): depth, size, refs, patterns. */
+  SchemaLimit: 'schema_limit',
+  /** Not a valid schema (ajv refused to compile it). */
+  SchemaInvalid: 'schema_invalid',
+} as const;
 
 const MAX_PROBLEMS = 20;
-const MAX_DEPTH = 64;
+/** Compiled validators kept; past this the least recently used is dropped with its ajv instance. */
+export const COMPILED_CACHE_SIZE = 256;
+
+/** ajv's RegExp engine option: RE2 (pure JS), so no pattern can backtrack. */
+const re2Engine = Object.assign(
+  (pattern: string) => {
+    const compiled = RE2JS.compile(RE2JS.translateRegExp(pattern));
+    // ajv shares compiled patterns by their toString: it must be the pattern's own.
+    return { test: (text: string) => compiled.test(text), toString: () => `re2:${pattern}` };
+  },
+  { code: 're2' },
+);
+
+const OPTIONS: Options = {
+  // Strict about the schema (unknown keywords, ignored ones), lenient about style: `required`
+  // names without `properties`, applicators without `type` are ordinary JSON Schema.
+  strictSchema: true,
+  strictNumbers: true,
+  strictTypes: false,
+  strictTuples: false,
+  strictRequired: false,
+  allowMatchingProperties: true, // a property also matched by a patternProperties key is fine
+  // Stop at the first problem: listing all of them costs memory in proportion to the work (an
+  // error per branch tried); the all-errors variant runs only where the work is small.
+  allErrors: false,
+  verbose: true, // errors carry the data and the schema: clearer messages
+  $data: false,
+  ownProperties: true,
+  validateFormats: false, // `format` is an annotation (2020-12's default), as before
+  addUsedSchema: false,
+  validateSchema: false, // done once per schema by a shared instance (metaValidator)
+  logger: false, // ajv logs the whole generated code of a schema it fails to compile
+  // Compile time matters more than a few per cent of run time: unoptimized code compiles 2-4x
+  // faster and ran as fast here; refs stay function calls, so code grows with the schema as
+  // written, not with its expansion.
+  inlineRefs: false,
+  code: { regExp: re2Engine, optimize: false },
+};
+
+// One long-lived instance per dialect validates schemas against the meta-schema; it compiles
+// only the meta-schema, never a user's schema.
+const metaValidators = new Map<JsonSchemaDialect, Ajv>();
+function metaValidator(dialect: JsonSchemaDialect): Ajv {
+  let ajv = metaValidators.get(dialect);
+  if (!ajv) {
+    ajv = newAjv(dialect, { ...OPTIONS, validateSchema: true });
+    metaValidators.set(dialect, ajv);
+  }
+  return ajv;
+}
+
+function newAjv(dialect: JsonSchemaDialect, options: Options = OPTIONS): Ajv {
+  return dialect === 'draft-07' ? new Ajv(options) : new Ajv2020(options);
+}
+
+/** Validations this small (in steps, see json-schema-cost.ts) that fail run again to list every problem. */
+const ALL_ERRORS_STEPS = 20_000;
+
+/** A schema ready to run: ajv's validator and the plan that bounds its work on a value. */
+export interface CompiledSchema {
+  validate: ValidateFunction;
+  plan: CostPlan;
+  /** The all-errors validator, compiled the first time a small value fails. */
+  allErrors?: ValidateFunction;
+  schema: object | boolean;
+  dialect: JsonSchemaDialect;
+}
+
+// Insertion-ordered Map as an LRU: a hit moves its entry to the end.
+const compiled = new Map<string, CompiledSchema>();
+let compileCount = 0;
+
+/** How many validators are cached, and how many were compiled since start (tests, metrics). */
+export function compiledSchemaStats(): { cached: number; compiled: number } {
+  return { cached: compiled.size, compiled: compileCount };
+}
+
+function schemaFailure(type: string, message: string, details: Record<string, unknown>): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true, details: [details] });
+}
+
+/**
+ * The compiled validator of `schema`. Throws a non-retryable ApplicationFailure of type
+ * `schema_limit` when the schema leaves the bounded subset, `schema_invalid` when ajv refuses it.
+ */
+export function compileJsonSchema(schema: unknown): CompiledSchema {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(schema);
+  } catch {
+    // circular or hostile: the bounds check names it below
+  }
+  const key = text === undefined ? undefined : createHash('sha256').update(text).digest('base64url');
+  const hit = key === undefined ? undefined : compiled.get(key);
+  if (key !== undefined && hit) {
+    compiled.delete(key);
+    compiled.set(key, hit);
+    return hit;
+  }
+
+  const problems = checkJsonSchemaBounds(schema);
+  if (problems.length > 0 || key === undefined) {
+    throw schemaFailure(SchemaFailureType.SchemaLimit, formatJsonSchemaBoundsProblems(problems), {
+      problems: problems.slice(0, MAX_PROBLEMS).map((p) => ({ limit: p.limit, message: p.message })),
+    });
+  }
+  // A fresh copy: ajv keys its caches by object identity and the caller's object may change.
+  const own = JSON.parse(text as string) as object | boolean;
+  const dialect = jsonSchemaDialect(own);
+  const meta = metaValidator(dialect);
+  if (!meta.validateSchema(own)) {
+    const message = meta.errorsText(meta.errors?.slice(0, 5), { dataVar: 'json schema', separator: '; ' });
+    throw schemaFailure(SchemaFailureType.SchemaInvalid, `invalid json schema: ${message}`, {});
+  }
+  let plan: CostPlan;
+  try {
+    plan = costPlan(own);
+  } catch (error) {
+    if (!(error instanceof CostPlanTooLarge)) throw error;
+    throw schemaFailure(SchemaFailureType.SchemaLimit, error.message, { problems: [{ limit: 'plan', message: error.message }] });
+  }
+  let validate: ValidateFunction;
+  try {
+    // Its own instance: an ajv instance keeps every schema and pattern it compiled, so sharing
+    // one would keep what the LRU drops.
+    validate = newAjv(dialect).compile(own);
+  } catch (error) {
+    throw schemaFailure(SchemaFailureType.SchemaInvalid, `invalid json schema: ${error instanceof Error ? error.message : String(error)}`, {});
+  }
+  compileCount++;
+  const entry: CompiledSchema = { validate, plan, schema: own, dialect };
+  compiled.set(key, entry);
+  if (compiled.size > COMPILED_CACHE_SIZE) compiled.delete(compiled.keys().next().value as string);
+  return entry;
+}
+
+/**
+ * Validates `value` against `schema`; an empty list means it matches. Lists every problem of a
+ * small validation, the first one of a big one (an anyOf's branches summed up by it). Throws like compileJsonSchema for a schema that
+ * cannot be run, and `schema_limit` when validating this value could take more than
+ * VALIDATION_STEPS steps. A schema that is not an object or a boolean accepts everything.
+ */
+export function validateJsonSchema(schema: unknown, value: unknown): SchemaProblem[] {
+  if (typeof schema !== 'boolean' && (typeof schema !== 'object' || schema === null)) return [];
+  const entry = compileJsonSchema(schema);
+  const steps = validationSteps(entry.plan, value);
+  if (steps === undefined) {
+    const message = `json schema: validating this value exceeds the limit of ${VALIDATION_STEPS} steps (the schema's branches times the value's size)`;
+    throw schemaFailure(SchemaFailureType.SchemaLimit, message, { problems: [{ limit: 'steps', message }] });
+  }
+  let validate = entry.validate;
+  if (validate(value)) return [];
+  if (steps <= ALL_ERRORS_STEPS) {
+    // Its errors are bounded by the work, which is small here: list them all.
+    entry.allErrors ??= newAjv(entry.dialect, { ...OPTIONS, allErrors: true }).compile(entry.schema);
+    validate = entry.allErrors;
+    validate(value);
+  }
+  const errors = validate.errors ?? [];
+  // Problems inside the branches of an anyOf/oneOf that failed as a whole are summed up by it.
+  const combined = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => `${e.schemaPath}/`);
+  const problems = errors
+    .filter((e) => !combined.some((prefix) => e.schemaPath.startsWith(prefix)))
+    .slice(0, MAX_PROBLEMS)
+    .map((e) => problemOf(e, value));
+  return problems.length > 0 ? problems : [{ path: '$', message: 'does not match the schema' }];
+}
+
+/** "$.name: expected string, got number 3; $.tags: is required but missing" */
+export function formatProblems(problems: readonly SchemaProblem[], max = 5): string {
+  const shown = problems.slice(0, max).map((p) => `${p.path}: ${p.message}`);
+  if (problems.length > max) shown.push(`… and ${problems.length - max} more`);
+  return shown.join('; ');
+}
+
+// --- messages ---------------------------------------------------------------------------------
 
 function typeOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
   if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
   return typeof value;
-}
-
-function matchesType(value: unknown, type: string): boolean {
-  const actual = typeOf(value);
-  if (type === 'number') return actual === 'number' || actual === 'integer';
-  return actual === type;
-}
-
-function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((item, i) => deepEqual(item, b[i]));
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  return ka.length === kb.length && ka.every((k) => deepEqual((a as Schema)[k], (b as Schema)[k]));
-}
-
-function childPath(path: string, key: string | number): string {
-  if (typeof key === 'number') return `${path}[${key}]`;
-  return /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
 }
 
 function describe(value: unknown): string {
@@ -49,105 +218,68 @@ function describe(value: unknown): string {
   return `${type === 'integer' ? 'number' : type} ${JSON.stringify(value)?.slice(0, 40) ?? ''}`.trim();
 }
 
-function resolveRef(root: Schema, ref: string): Schema | undefined {
-  if (!ref.startsWith('#')) return undefined;
+function childPath(path: string, key: string | number): string {
+  if (typeof key === 'number') return `${path}[${key}]`;
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+}
+
+/** ajv's instancePath (a JSON pointer) as a JSONPath, indexes told from keys by the value. */
+function jsonPath(pointer: string, root: unknown): string {
+  let path = '$';
   let node: unknown = root;
-  for (const raw of ref.slice(1).split('/').filter(Boolean)) {
-    const key = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
-    if (typeof node !== 'object' || node === null) return undefined;
-    node = (node as Schema)[key];
+  for (const raw of pointer.split('/').slice(1)) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (Array.isArray(node)) {
+      path = childPath(path, Number(key));
+      node = node[Number(key)];
+    } else {
+      path = childPath(path, key);
+      node = typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined;
+    }
   }
-  return typeof node === 'object' && node !== null ? (node as Schema) : undefined;
+  return path;
 }
 
-/** Validates `value` against `schema`; an empty list means it matches. */
-export function validateJsonSchema(schema: unknown, value: unknown): SchemaProblem[] {
-  const problems: SchemaProblem[] = [];
-  if (typeof schema !== 'object' || schema === null) return problems;
-  const root = schema as Schema;
+const COMPARISON: Record<string, string> = { '>=': '≥', '<=': '≤', '>': '>', '<': '<' };
 
-  const visit = (node: Schema, current: unknown, path: string, depth: number, out: SchemaProblem[]): void => {
-    if (out.length >= MAX_PROBLEMS) return;
-    if (depth > MAX_DEPTH) {
-      out.push({ path, message: 'schema is nested too deeply' });
-      return;
-    }
-    if (typeof node.$ref === 'string') {
-      const target = resolveRef(root, node.$ref);
-      if (!target) {
-        out.push({ path, message: `schema reference ${node.$ref} cannot be resolved` });
-        return;
-      }
-      visit(target, current, path, depth + 1, out);
-    }
-
-    if (node.type !== undefined) {
-      const types = (Array.isArray(node.type) ? node.type : [node.type]).map(String);
-      if (!types.some((type) => matchesType(current, type))) {
-        out.push({ path, message: `expected ${types.join(' or ')}, got ${describe(current)}` });
-        return;
-      }
-    }
-    if (Array.isArray(node.enum) && !node.enum.some((option) => deepEqual(option, current))) {
-      out.push({ path, message: `must be one of ${node.enum.map((o) => JSON.stringify(o)).join(', ')}, got ${JSON.stringify(current)}` });
-    }
-    if ('const' in node && !deepEqual(node.const, current)) {
-      out.push({ path, message: `must be ${JSON.stringify(node.const)}` });
-    }
-    if (Array.isArray(node.anyOf)) {
-      const branches = node.anyOf.filter((b): b is Schema => typeof b === 'object' && b !== null);
-      const matched = branches.some((branch) => {
-        const trial: SchemaProblem[] = [];
-        visit(branch, current, path, depth + 1, trial);
-        return trial.length === 0;
-      });
-      if (!matched) out.push({ path, message: `does not match any of the ${branches.length} allowed shapes (anyOf)` });
-    }
-
-    if (typeof current === 'number') {
-      if (typeof node.minimum === 'number' && current < node.minimum) out.push({ path, message: `must be ≥ ${node.minimum}` });
-      if (typeof node.maximum === 'number' && current > node.maximum) out.push({ path, message: `must be ≤ ${node.maximum}` });
-    }
-    if (typeof current === 'string') {
-      const length = [...current].length;
-      if (typeof node.minLength === 'number' && length < node.minLength) out.push({ path, message: `must have at least ${node.minLength} characters` });
-      if (typeof node.maxLength === 'number' && length > node.maxLength) out.push({ path, message: `must have at most ${node.maxLength} characters` });
-    }
-    if (Array.isArray(current)) {
-      if (typeof node.minItems === 'number' && current.length < node.minItems) out.push({ path, message: `must have at least ${node.minItems} items` });
-      if (typeof node.maxItems === 'number' && current.length > node.maxItems) out.push({ path, message: `must have at most ${node.maxItems} items` });
-      if (typeof node.items === 'object' && node.items !== null && !Array.isArray(node.items)) {
-        current.forEach((item, index) => visit(node.items as Schema, item, childPath(path, index), depth + 1, out));
-      }
-    }
-    if (typeOf(current) === 'object') {
-      const object = current as Record<string, unknown>;
-      const properties = typeof node.properties === 'object' && node.properties !== null ? (node.properties as Record<string, unknown>) : {};
-      if (Array.isArray(node.required)) {
-        for (const name of node.required.map(String)) {
-          if (!Object.hasOwn(object, name)) out.push({ path: childPath(path, name), message: 'is required but missing' });
-        }
-      }
-      for (const [name, item] of Object.entries(object)) {
-        const propertySchema = properties[name];
-        if (typeof propertySchema === 'object' && propertySchema !== null) {
-          visit(propertySchema as Schema, item, childPath(path, name), depth + 1, out);
-        } else if (node.additionalProperties === false) {
-          out.push({ path: childPath(path, name), message: 'is not allowed (additionalProperties is false)' });
-        } else if (typeof node.additionalProperties === 'object' && node.additionalProperties !== null) {
-          visit(node.additionalProperties as Schema, item, childPath(path, name), depth + 1, out);
-        }
-      }
-    }
-  };
-
-  visit(root, value, '$', 0, problems);
-  return problems.slice(0, MAX_PROBLEMS);
-}
-
-/** "$.name: expected string, got number 3; $.tags: is required but missing" */
-export function formatProblems(problems: readonly SchemaProblem[], max = 5): string {
-  const shown = problems.slice(0, max).map((p) => `${p.path}: ${p.message}`);
-  if (problems.length > max) shown.push(`… and ${problems.length - max} more`);
-  return shown.join('; ');
+function problemOf(error: ErrorObject, root: unknown): SchemaProblem {
+  const path = jsonPath(error.instancePath, root);
+  const p = error.params as Record<string, unknown>;
+  const list = (values: unknown) => (Array.isArray(values) ? values : [values]);
+  const shapes = Array.isArray(error.schema) ? error.schema.length : 0;
+  switch (error.keyword) {
+    case 'type':
+      return { path, message: `expected ${list(p.type).join(' or ')}, got ${describe(error.data)}` };
+    case 'required':
+      return { path: childPath(path, String(p.missingProperty)), message: 'is required but missing' };
+    case 'additionalProperties':
+      return { path: childPath(path, String(p.additionalProperty)), message: 'is not allowed (additionalProperties is false)' };
+    case 'unevaluatedProperties':
+      return { path: childPath(path, String(p.unevaluatedProperty)), message: 'is not allowed (unevaluatedProperties is false)' };
+    case 'enum':
+      return { path, message: `must be one of ${list(p.allowedValues).map((o) => JSON.stringify(o)).join(', ').slice(0, 300)}, got ${JSON.stringify(error.data)?.slice(0, 60)}` };
+    case 'const':
+      return { path, message: `must be ${JSON.stringify(p.allowedValue)?.slice(0, 100)}` };
+    case 'anyOf':
+      return { path, message: `does not match any of the ${shapes} allowed shapes (anyOf)` };
+    case 'oneOf':
+      return { path, message: p.passingSchemas ? `matches more than one of the ${shapes} allowed shapes (oneOf)` : `does not match any of the ${shapes} allowed shapes (oneOf)` };
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return { path, message: `must be ${COMPARISON[String(p.comparison)] ?? String(p.comparison)} ${String(p.limit)}` };
+    case 'minLength':
+      return { path, message: `must have at least ${String(p.limit)} characters` };
+    case 'maxLength':
+      return { path, message: `must have at most ${String(p.limit)} characters` };
+    case 'minItems':
+      return { path, message: `must have at least ${String(p.limit)} items` };
+    case 'maxItems':
+      return { path, message: `must have at most ${String(p.limit)} items` };
+    case 'pattern':
+      return { path, message: `must match the pattern ${JSON.stringify(p.pattern)?.slice(0, 100)}` };
+    default:
+      return { path, message: error.message ?? `does not match ${error.keyword}` };
+  }
 }

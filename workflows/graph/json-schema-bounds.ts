@@ -9,7 +9,7 @@
 // - keywords: the ones the run-time validator knows, minus those that change how refs resolve
 //   ($id, $anchor, $dynamicRef …); `uniqueItems` only where it is linear or the array is short;
 // - patterns: bounded length, valid, without lookaround or backreferences: they run on a
-//   linear-time engine (RE2), see docs/decisions/016-json-schema-bounds.md.
+//   linear-time engine (RE2), see docs/decisions/018-json-schema-bounds.md.
 // Pure and total (no imports, never throws): it runs in the web app and the workflow sandbox too.
 
 export const JSON_SCHEMA_LIMITS = {
@@ -21,8 +21,10 @@ export const JSON_SCHEMA_LIMITS = {
   valueDepth: 64,
   /** Subschemas nested inside each other, $refs followed. */
   depth: 32,
-  /** Subschemas with every $ref inlined. */
-  expanded: 5_000,
+  /** Subschemas written (compiling costs about 0.2 ms each, on the worker's event loop). */
+  schemas: 1_000,
+  /** Subschemas with every $ref inlined (validating costs up to this much per value checked). */
+  expanded: 4_000,
   /** Characters of one `pattern` or `patternProperties` key. */
   patternLength: 512,
   /** `uniqueItems` compares items pairwise unless they are scalars: the array must be this short. */
@@ -35,6 +37,7 @@ export type JsonSchemaLimit =
   | 'values'
   | 'value_depth'
   | 'depth'
+  | 'schemas'
   | 'expanded'
   | 'pattern'
   | 'ref'
@@ -228,6 +231,7 @@ function checkSchema(root: unknown): JsonSchemaBoundsProblem[] {
   const active = new Set<object>();
   let overDepth = false;
   let overSize = false;
+  let schemas = 0;
   const cap = (n: number) => Math.min(n, L.expanded + 1);
 
   const resolve = (ref: string): unknown => {
@@ -258,13 +262,21 @@ function checkSchema(root: unknown): JsonSchemaBoundsProblem[] {
     return result;
   };
   const measureOnce = (node: unknown, path: (string | number)[], level: number): Measure => {
-    if (typeof node === 'boolean') return { size: 1, depth: 1 };
+    if (schemas > L.schemas) return { size: 1, depth: 1 }; // reported once; not walked further
+    if (typeof node === 'boolean') {
+      schemas++;
+      return { size: 1, depth: 1 };
+    }
     if (!isObject(node)) {
       report(path, 'shape', `${where(path)}: a schema must be an object or a boolean`);
       return { size: 1, depth: 1 };
     }
     const known = memo.get(node);
     if (known) return known;
+    if (++schemas > L.schemas) {
+      problems.push({ path: [], limit: 'schemas', message: `json schema: the number of subschemas exceeds the limit of ${L.schemas}` });
+      return { size: 1, depth: 1 };
+    }
     if (level > L.depth) {
       // Deeper than allowed already: stop here so neither this walk nor the stack grows further.
       if (!overDepth) report(path, 'depth', `${where(path)}: depth exceeds the limit of ${L.depth} (subschemas nested, $refs followed)`);
@@ -325,6 +337,7 @@ function checkSchema(root: unknown): JsonSchemaBoundsProblem[] {
       }
       path.pop();
     }
+    checkIgnored(node, path);
     // A $ref applies its target to the same value, in place: it adds size, not a level.
     let depth = below + 1;
     if (typeof node.$ref === 'string' && REF.test(node.$ref)) {
@@ -387,6 +400,20 @@ function checkSchema(root: unknown): JsonSchemaBoundsProblem[] {
     }
     const unsupported = unsupportedRegexSyntax(pattern);
     if (unsupported) report(path, 'pattern', `${where(path)}: pattern uses ${unsupported}, which is not supported (patterns run on a linear-time engine)`);
+  };
+
+  // Keywords the validator would ignore where they stand: its strict mode refuses them, so
+  // they are refused here first, when the user can still fix them.
+  const checkIgnored = (node: Json, path: (string | number)[]) => {
+    const ignored = (key: string, why: string) => {
+      path.push(key);
+      report(path, 'keyword', `${where(path)}: ${key} ${why}`);
+      path.pop();
+    };
+    if (node.if === undefined) for (const key of ['then', 'else']) if (node[key] !== undefined) ignored(key, 'without "if" is ignored');
+    if (node.if !== undefined && node.then === undefined && node.else === undefined) ignored('if', 'without "then" or "else" is ignored');
+    for (const key of ['minContains', 'maxContains']) if (node[key] !== undefined && node.contains === undefined) ignored(key, 'without "contains" is ignored');
+    if (node.additionalItems !== undefined && !Array.isArray(node.items)) ignored('additionalItems', 'is ignored unless "items" is an array of schemas');
   };
 
   const checkUniqueItems = (node: Json, path: (string | number)[]) => {

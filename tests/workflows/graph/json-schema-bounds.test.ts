@@ -72,7 +72,7 @@ describe('checkJsonSchemaBounds', () => {
     const problems = checkJsonSchemaBounds(refDag(25)); // 2^25 subschemas expanded, depth 26
     expect(performance.now() - started).toBeLessThan(200);
     expect(problems.map((p) => p.limit)).toEqual(['expanded']);
-    expect(problems[0]?.message).toMatch(/^json schema at \/\$defs\/a\d+: expanded size exceeds the limit of 5000 subschemas \(\$refs inlined\)$/);
+    expect(problems[0]?.message).toMatch(/^json schema at \/\$defs\/a\d+: expanded size exceeds the limit of 4000 subschemas \(\$refs inlined\)$/);
     // The same shape a few levels deep is fine: refs may be shared.
     expect(checkJsonSchemaBounds(refDag(8))).toEqual([]);
   });
@@ -91,12 +91,15 @@ describe('checkJsonSchemaBounds', () => {
     expect(limits(nested(20))).toEqual([]);
   });
 
-  it('bounds size: values, bytes, nesting', () => {
+  it('bounds size: values, bytes, subschemas, nesting', () => {
     expect(checkJsonSchemaBounds({ enum: Array.from({ length: JSON_SCHEMA_LIMITS.values + 1 }, (_, i) => i) })).toEqual([
       { path: [], limit: 'values', message: 'json schema: the number of values exceeds the limit of 10000' },
     ]);
     expect(checkJsonSchemaBounds({ description: 'é'.repeat(JSON_SCHEMA_LIMITS.bytes / 2) })).toEqual([
       { path: [], limit: 'bytes', message: 'json schema: the size exceeds the limit of 65536 bytes' },
+    ]);
+    expect(checkJsonSchemaBounds({ type: 'object', properties: Object.fromEntries(Array.from({ length: 1_000 }, (_, i) => [`p${i}`, { type: 'integer' }])) })).toEqual([
+      { path: [], limit: 'schemas', message: 'json schema: the number of subschemas exceeds the limit of 1000' },
     ]);
     let deep: unknown = 1;
     for (let i = 0; i < 70; i++) deep = [deep];

@@ -13,6 +13,7 @@ import { createRunDetailCache } from './runs/detail-cache.ts';
 import { createRunListCache } from './runs/list-cache.ts';
 import { engineSettings } from './runs/start-run.ts';
 import { createScheduleService } from './schedules/service.ts';
+import { createAdmission } from './usage/admission.ts';
 import type { UsageService } from './usage/service.ts';
 import { createWebhookService } from './webhooks/service.ts';
 import { createWorkflowService } from './workflows/service.ts';
@@ -34,8 +35,8 @@ export function createPlatform(deps: { config: PlatformConfig; orm: Orm; redis: 
   // Late-bound: deleting a workflow removes its schedules and webhooks.
   let onDelete = async (_teamId: string, _workflowId: string) => undefined as void;
   const workflows = createWorkflowService({ orm, usage, onDelete: (t, w) => onDelete(t, w) });
-  const runs = createRunService({ orm, temporal, engine, usage, workflows, listCache: createRunListCache(deps.redis), detailCache: createRunDetailCache(deps.redis) });
-  const schedules = createScheduleService({ orm, temporal, engine, workflows });
+  const runs = createRunService({ orm, temporal, engine, usage, admission: createAdmission({ orm, redis: deps.redis }), workflows, listCache: createRunListCache(deps.redis), detailCache: createRunDetailCache(deps.redis) });
+  const schedules = createScheduleService({ orm, temporal, engine, workflows, usage });
   const webhooks = createWebhookService({ orm, vault, runs, workflows, publicUrl: config.web.publicUrl });
   onDelete = async (teamId, workflowId) => {
     await schedules.deleteForWorkflow(teamId, workflowId);

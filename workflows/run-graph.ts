@@ -38,6 +38,10 @@ export interface RunGraphInput {
   /** Map items run as child runs see their item as `item`. */
   item?: unknown;
   parentRunId?: string;
+  /** Nesting of runs started by runs: a root run is 0 (absent in runs recorded before it existed). */
+  depth?: number;
+  /** The run at the top of this run's tree (absent: this run is the root). */
+  rootRunId?: string;
   blobThresholdBytes: number;
   maxConcurrency: number;
   /** Continue as new once history has this many events (Temporal's own suggestion otherwise). */

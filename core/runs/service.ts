@@ -8,6 +8,7 @@ import { RunIdempotency, RunRecord, WorkflowVersion } from '../db/entities.ts';
 import { NotFoundError, UserError } from '../errors.ts';
 import { decodeCursor, encodeCursor } from '../pagination.ts';
 import type { UsageService } from '../usage/service.ts';
+import type { Admission } from '../usage/admission.ts';
 import type { WorkflowService } from '../workflows/service.ts';
 import { newRunId, startRun, type EngineSettings } from './start-run.ts';
 import type { RunListCache } from './list-cache.ts';
@@ -81,8 +82,8 @@ function statusOf(description: WorkflowExecutionDescription, live?: RunState): P
 
 export type RunService = ReturnType<typeof createRunService>;
 
-export function createRunService(deps: { orm: Orm; temporal: Client; listCache?: RunListCache; detailCache?: RunDetailCache; engine: EngineSettings; usage: UsageService; workflows: WorkflowService }) {
-  const { orm, temporal, usage } = deps;
+export function createRunService(deps: { orm: Orm; temporal: Client; listCache?: RunListCache; detailCache?: RunDetailCache; engine: EngineSettings; usage: UsageService; admission: Admission; workflows: WorkflowService }) {
+  const { orm, temporal, usage, admission } = deps;
   // Only reads here (large outputs on demand); the worker's activities write blobs.
   const blobs = createBlobStore(orm, { maxBytes: Number.MAX_SAFE_INTEGER });
 
@@ -105,26 +106,30 @@ export function createRunService(deps: { orm: Orm; temporal: Client; listCache?:
         await orm.em.fork().insert(RunIdempotency, { teamId, key: request.idempotencyKey, runId, createdAt: new Date() });
       } catch (error) {
         if (!(error instanceof UniqueConstraintViolationException)) throw error;
-        const claimed = await orm.em.fork().findOneOrFail(RunIdempotency, { teamId, key: request.idempotencyKey });
-        runId = claimed.runId;
-        // Starting again with the same id is a no-op (USE_EXISTING) and heals a winner that died
-        // between claiming the key and starting the run.
-        await launch(teamId, runId, request, workflow.id, versionNumber, version.graph);
-        return { runId, existing: true };
+        runId = (await orm.em.fork().findOneOrFail(RunIdempotency, { teamId, key: request.idempotencyKey })).runId;
+        // A run admitted under this key is answered as is, never started again (not even after
+        // Temporal's retention). Without its row, no run was admitted (refused by a quota, or the
+        // request died first): this start is a new one and passes admission below.
+        if (await orm.em.fork().findOne(RunRecord, { id: runId, teamId }, { fields: ['id'] })) return { runId, existing: true };
       }
     }
 
-    await usage.checkRunStart(teamId);
-    // Reserve, then check: the mirror row counts as active at once, and a start that finds the
-    // team over its limit after reserving takes its row back. Parallel starts can only
+    // Reserve, then admit: the mirror row counts as active at once, and a start that finds the
+    // team over a limit after reserving takes its row back. Parallel starts can only
     // under-admit (each sees the others), never overshoot, and need no lock.
-    await orm.em.fork().insert(RunRecord, {
-      id: runId, teamId, workflowId: workflow.id, version: versionNumber, trigger: request.trigger, status: 'running',
-      startedAt: new Date(), endedAt: null, error: null, input: JSON.stringify(request.input ?? {}), triggeredBy: request.triggeredBy,
-      aiTokens: 0, costUsd: 0, nodeExecutions: 0,
-    });
     try {
-      await usage.checkConcurrentRuns(teamId, 0);
+      await orm.em.fork().insert(RunRecord, {
+        id: runId, teamId, workflowId: workflow.id, version: versionNumber, trigger: request.trigger, status: 'running',
+        startedAt: new Date(), endedAt: null, error: null, input: JSON.stringify(request.input ?? {}), triggeredBy: request.triggeredBy,
+        aiTokens: 0, costUsd: 0, nodeExecutions: 0,
+      });
+    } catch (error) {
+      // Another request with the same idempotency key reserved the run first: that one starts it.
+      if (request.idempotencyKey && error instanceof UniqueConstraintViolationException) return { runId, existing: true };
+      throw error;
+    }
+    try {
+      await admission.admitRun(teamId, { trigger: request.trigger, reserved: true });
     } catch (error) {
       await orm.em.fork().nativeDelete(RunRecord, { id: runId });
       await deps.listCache?.invalidate(teamId);

@@ -1,5 +1,7 @@
 // Schedules: Temporal Schedules (cron + time zone, overlap policy skip) that start runs of a
 // workflow's latest version; saving a new version updates them, deleting the workflow deletes them.
+// A team has at most its plan's `schedules`; each fired run passes admission in its first
+// activity (recordRunStarted), like a start through the API.
 import { randomUUID } from 'node:crypto';
 import type { Client, ScheduleDescription } from '@temporalio/client';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
@@ -7,6 +9,7 @@ import type { Orm } from '../db/orm.ts';
 import { ScheduleRecord } from '../db/entities.ts';
 import { NotFoundError, UserError } from '../errors.ts';
 import type { EngineSettings } from '../runs/start-run.ts';
+import type { UsageService } from '../usage/service.ts';
 import type { WorkflowService } from '../workflows/service.ts';
 import type { RunGraphInput } from '../../workflows/run-graph.ts';
 import { runSearchAttributes } from '../../workflows/search-attributes.ts';
@@ -26,7 +29,7 @@ export interface ScheduleView {
 
 export type ScheduleService = ReturnType<typeof createScheduleService>;
 
-export function createScheduleService(deps: { orm: Orm; temporal: Client; engine: EngineSettings; workflows: WorkflowService }) {
+export function createScheduleService(deps: { orm: Orm; temporal: Client; engine: EngineSettings; workflows: WorkflowService; usage: UsageService }) {
   const { orm, temporal } = deps;
 
   async function action(teamId: string, workflowId: string, scheduleId: string, input: unknown) {
@@ -72,22 +75,26 @@ export function createScheduleService(deps: { orm: Orm; temporal: Client; engine
         throw new UserError('invalid_request', `Unknown time zone "${timezone}"`, { problems: [{ path: 'timezone', message: 'unknown IANA time zone' }] });
       }
       const id = `sch_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+      const scheduled = await action(teamId, workflowId, id, input.input);
+      // Reserve, then count (as run starts do): parallel creates can only under-admit.
+      const row: ScheduleRecord = { id, teamId, workflowId, cron, timezone, input: input.input === undefined ? null : JSON.stringify(input.input), createdAt: new Date(), createdBy: actor };
+      await orm.em.fork().insert(ScheduleRecord, row);
       try {
+        await deps.usage.checkScheduleCount(teamId, await orm.em.fork().count(ScheduleRecord, { teamId }));
         await temporal.schedule.create({
           scheduleId: id,
           spec: { cronExpressions: [cron], timezone },
-          action: await action(teamId, workflowId, id, input.input),
+          action: scheduled,
           policies: { overlap: ScheduleOverlapPolicy.SKIP },
           memo: { teamId, workflowId },
         });
       } catch (error) {
-        if (/invalid|parse/i.test((error as Error).message)) {
+        await orm.em.fork().nativeDelete(ScheduleRecord, { id });
+        if (/invalid|parse/i.test((error as Error).message) && !(error instanceof UserError)) {
           throw new UserError('invalid_request', `Temporal refused the schedule: ${(error as Error).message}`, { problems: [{ path: 'cron', message: (error as Error).message }] });
         }
         throw error;
       }
-      const row: ScheduleRecord = { id, teamId, workflowId, cron, timezone, input: input.input === undefined ? null : JSON.stringify(input.input), createdAt: new Date(), createdBy: actor };
-      await orm.em.fork().insert(ScheduleRecord, row);
       return view(row, await temporal.schedule.getHandle(id).describe());
     },
 

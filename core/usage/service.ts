@@ -1,7 +1,7 @@
 // Usage counters per team and calendar month (UTC), and the plan quota checks built on them.
 // Activities call `record` when runs start and nodes finish; routes call the `check*` functions
-// before doing what a quota limits. Over a quota: QuotaExceededError, whose status and code come
-// from core/plans.ts (403 or 429, `quota_…`).
+// before doing what a quota limits (starting a run passes ./admission.ts). Over a quota:
+// QuotaExceededError, whose status and code come from core/plans.ts (403 or 429, `quota_…`).
 import { raw, type EntityManager } from '@mikro-orm/core';
 import { RunRecord, WorkflowDefinition } from '../db/entities.ts';
 import type { Orm } from '../db/orm.ts';
@@ -13,6 +13,13 @@ import { UsageCounter } from './entities.ts';
 
 /** Run statuses that hold a concurrency slot. */
 export const ACTIVE_RUN_STATUSES = ['running', 'waiting'];
+/** Runs started by runs: they count against the monthly quota but take no concurrency slot (ADR 020). */
+export const CHILD_RUN_TRIGGERS = ['map', 'subworkflow'];
+
+/** Runs holding one of the team's concurrency slots: root runs running or waiting. */
+export function countActiveRootRuns(em: EntityManager, teamId: string): Promise<number> {
+  return em.count(RunRecord, { teamId, status: { $in: ACTIVE_RUN_STATUSES }, trigger: { $nin: CHILD_RUN_TRIGGERS } });
+}
 
 export interface UsageDelta {
   runs?: number;
@@ -32,9 +39,11 @@ export interface UsageReport {
 export class QuotaExceededError extends UserError {
   readonly quota: Quota;
   readonly limit: number;
-  constructor(quota: Quota, limit: number, retryAfterSeconds?: number) {
+  /** `reason` says what was refused, before the limit (e.g. "a map of 150 items would start 150 child runs"). */
+  constructor(quota: Quota, limit: number, retryAfterSeconds?: number, reason?: string) {
     const { status, code, label } = QUOTA_RESPONSES[quota];
-    super(code, `The team's plan allows ${limit} ${label}; upgrade the plan${status === 429 ? ' or wait' : ''} to do more`, {
+    const plan = `The team's plan allows ${limit} ${label}; upgrade the plan${status === 429 ? ' or wait' : ''} to do more`;
+    super(code, reason ? `${reason}: ${plan.charAt(0).toLowerCase()}${plan.slice(1)}` : plan, {
       status,
       headers: status === 429 && retryAfterSeconds ? { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) } : undefined,
     });
@@ -108,7 +117,7 @@ export function createUsageService(deps: { orm: Orm; countWorkflows?: (em: Entit
       const plan = await teamPlan(em, teamId);
       const row = await counter(em, teamId, periodOf(at));
       const { start, end } = periodBounds(at);
-      const concurrentRuns = await em.count(RunRecord, { teamId, status: { $in: ACTIVE_RUN_STATUSES } });
+      const concurrentRuns = await countActiveRootRuns(em, teamId);
       const workflows = deps.countWorkflows ? await deps.countWorkflows(em, teamId) : await em.count(WorkflowDefinition, { teamId, deletedAt: null });
       return {
         teamId,
@@ -126,23 +135,6 @@ export function createUsageService(deps: { orm: Orm; countWorkflows?: (em: Entit
       };
     },
 
-    /** Before starting a run: runs this month and runs in flight against the plan. */
-    async checkRunStart(teamId: string, at = new Date()): Promise<void> {
-      const em = orm.em.fork();
-      const plan = await teamPlan(em, teamId);
-      const row = await counter(em, teamId, periodOf(at));
-      assertWithinQuota(plan, 'runsPerMonth', row?.runs ?? 0, 1, at);
-      const active = await em.count(RunRecord, { teamId, status: { $in: ACTIVE_RUN_STATUSES } });
-      assertWithinQuota(plan, 'concurrentRuns', active, 1, at);
-    },
-
-    /** Runs in flight against the plan; `adding` 0 when the new run's row is already counted. */
-    async checkConcurrentRuns(teamId: string, adding = 1, at = new Date()): Promise<void> {
-      const em = orm.em.fork();
-      const active = await em.count(RunRecord, { teamId, status: { $in: ACTIVE_RUN_STATUSES } });
-      assertWithinQuota(await teamPlan(em, teamId), 'concurrentRuns', active, adding, at);
-    },
-
     /** Before an AI call: tokens used this month against the plan. */
     async checkAiTokens(teamId: string, at = new Date()): Promise<void> {
       const em = orm.em.fork();
@@ -157,6 +149,10 @@ export function createUsageService(deps: { orm: Orm; countWorkflows?: (em: Entit
     },
     async checkGraphSize(teamId: string, nodes: number): Promise<void> {
       assertWithinQuota(await teamPlan(orm.em.fork(), teamId), 'nodesPerGraph', nodes, 0);
+    },
+    /** `count` schedules including the one being created (its row reserves the place). */
+    async checkScheduleCount(teamId: string, count: number): Promise<void> {
+      assertWithinQuota(await teamPlan(orm.em.fork(), teamId), 'schedules', count, 0);
     },
   };
 }

@@ -9,6 +9,7 @@ import { afterCursor, encodeCursor, type Page, type PageQuery } from '../paginat
 import type { UsageService } from '../usage/service.ts';
 import { Graph } from '../../workflows/graph/schema.ts';
 import { validate } from '../../workflows/graph/validate.ts';
+import { findSelfStarts, workflowReferences } from './references.ts';
 
 export interface WorkflowSummary {
   id: string;
@@ -54,6 +55,22 @@ export function createWorkflowService(deps: { orm: Orm; usage: UsageService; onD
     const row = await orm.em.fork().findOne(WorkflowVersion, { workflowId, version: n });
     if (!row) throw new NotFoundError(`Version ${n}`);
     return row;
+  }
+
+  /** 422 when the graph, saved as `version` of workflow `id`, lets the workflow start itself. */
+  async function requireNoSelfStart(teamId: string, id: string, version: number, graph: Graph): Promise<void> {
+    const references = workflowReferences(graph);
+    if (references.length === 0) return;
+    const em = orm.em.fork();
+    const found = await findSelfStarts(id, version, references, async (workflowId, pinned) => {
+      const other = await em.findOne(WorkflowDefinition, { id: workflowId, teamId, deletedAt: null });
+      if (!other) return undefined;
+      const stored = await em.findOne(WorkflowVersion, { workflowId, version: pinned ?? other.latestVersion });
+      return stored ? workflowReferences(stored.graph) : undefined;
+    });
+    if (found.length === 0) return;
+    const problems = found.map((f) => ({ path: f.path, message: `workflow ${id} can start itself: ${f.chain.join(' → ')}` }));
+    throw new UserError('invalid_graph', `${problems[0]?.message.replace(/^w/, 'W')}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, { status: 422, problems });
   }
 
   return {
@@ -104,6 +121,7 @@ export function createWorkflowService(deps: { orm: Orm; usage: UsageService; onD
       const em = orm.em.fork();
       const row = await em.findOne(WorkflowDefinition, { id, teamId, deletedAt: null });
       if (!row) throw new NotFoundError('Workflow');
+      if (graph) await requireNoSelfStart(teamId, id, row.latestVersion + 1, graph);
       const now = new Date();
       if (input.name !== undefined) row.name = input.name;
       if (input.description !== undefined) row.description = input.description;

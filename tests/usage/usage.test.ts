@@ -4,6 +4,7 @@ import { RunRecord } from '../../core/db/entities.ts';
 import { type UserError } from '../../core/errors.ts';
 import { PLANS } from '../../core/plans.ts';
 import { Team } from '../../core/teams/entities.ts';
+import { createAdmission } from '../../core/usage/admission.ts';
 import { assertWithinQuota, createUsageService, periodBounds, QuotaExceededError } from '../../core/usage/service.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { testConfig, testDatabases } from '../support/env.ts';
@@ -47,10 +48,11 @@ describe.each(testDatabases)('usage and quotas on %s', (_name, databaseUrl) => {
   it('refuses a run over the monthly quota with 429 quota_runs_per_month and Retry-After until next month', async () => {
     const { personalTeamId } = await signUp(t.app, smtp);
     const usage = createUsageService({ orm: t.orm });
+    const admission = createAdmission({ orm: t.orm, redis: t.redis });
     await usage.record(personalTeamId, { runs: PLANS.free.runsPerMonth! - 1 });
-    await expect(usage.checkRunStart(personalTeamId)).resolves.toBeUndefined();
+    await expect(admission.admitRun(personalTeamId, { trigger: 'api' })).resolves.toBeUndefined();
     await usage.record(personalTeamId, { runs: 1 });
-    const error = await usage.checkRunStart(personalTeamId).catch((e: unknown) => e);
+    const error = await admission.admitRun(personalTeamId, { trigger: 'api' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(QuotaExceededError);
     expect(error).toMatchObject({ status: 429, code: 'quota_runs_per_month', quota: 'runsPerMonth', limit: 1000 });
     const retryAfter = Number((error as UserError).headers?.['Retry-After']);
@@ -59,19 +61,22 @@ describe.each(testDatabases)('usage and quotas on %s', (_name, databaseUrl) => {
 
     // Upgrading lifts it.
     await t.orm.em.fork().nativeUpdate(Team, { id: personalTeamId }, { plan: 'pro' });
-    await expect(usage.checkRunStart(personalTeamId)).resolves.toBeUndefined();
+    await expect(admission.admitRun(personalTeamId, { trigger: 'api' })).resolves.toBeUndefined();
   });
 
   it('refuses a run over the concurrency limit with 429 quota_concurrent_runs', async () => {
     const { personalTeamId } = await signUp(t.app, smtp);
     const usage = createUsageService({ orm: t.orm });
+    const admission = createAdmission({ orm: t.orm, redis: t.redis });
     const em = t.orm.em.fork();
     for (let i = 0; i < PLANS.free.concurrentRuns!; i++) {
       em.create(RunRecord, { id: `run_${personalTeamId}_${i}`, teamId: personalTeamId, workflowId: 'wf', version: 1, trigger: 'api', status: i ? 'waiting' : 'running', startedAt: new Date() });
     }
     em.create(RunRecord, { id: `run_${personalTeamId}_done`, teamId: personalTeamId, workflowId: 'wf', version: 1, trigger: 'api', status: 'succeeded', startedAt: new Date() });
+    // Child runs take no slot (their root holds one): they are not counted.
+    em.create(RunRecord, { id: `run_${personalTeamId}_0.each.0`, teamId: personalTeamId, workflowId: 'wf', version: 1, trigger: 'map', status: 'running', startedAt: new Date() });
     await em.flush();
-    await expect(usage.checkRunStart(personalTeamId)).rejects.toMatchObject({ status: 429, code: 'quota_concurrent_runs' });
+    await expect(admission.admitRun(personalTeamId, { trigger: 'api' })).rejects.toMatchObject({ status: 429, code: 'quota_concurrent_runs' });
     expect((await usage.report(personalTeamId)).usage.concurrentRuns).toBe(PLANS.free.concurrentRuns);
   });
 

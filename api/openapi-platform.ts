@@ -83,7 +83,7 @@ export function platformPaths(): Record<string, unknown> {
     },
     [`${wf}/{id}`]: {
       get: op('workflows', 'The latest version of a workflow', { parameters: [teamId, workflowId], responses: { 200: ok('workflow', ref('Workflow')), ...common } }),
-      put: op('workflows', 'Save: a new graph makes version n+1', { parameters: [teamId, workflowId], requestBody: body(UpdateWorkflowRequest), responses: { 200: ok('saved', ref('Workflow')), 409: problem('saved concurrently'), 422: problem('invalid graph'), ...common } }),
+      put: op('workflows', 'Save: a new graph makes version n+1', { parameters: [teamId, workflowId], requestBody: body(UpdateWorkflowRequest), responses: { 200: ok('saved', ref('Workflow')), 409: problem('saved concurrently'), 422: problem('invalid graph, or one through which the workflow can start itself (the problem names the node: graph.nodes.N.config.workflowId)'), ...common } }),
       delete: op('workflows', 'Delete a workflow, its webhooks and schedules', { parameters: [teamId, workflowId], responses: { 204: ok('deleted'), ...common } }),
     },
     [`${wf}/{id}/versions`]: { get: op('workflows', 'Version history', { parameters: [teamId, workflowId], responses: { 200: ok('versions', list('WorkflowVersion')), ...common } }) },
@@ -94,7 +94,7 @@ export function platformPaths(): Record<string, unknown> {
     },
     [`${wf}/{id}/webhooks/{webhookId}`]: { delete: op('webhooks', 'Delete a webhook', { parameters: [teamId, workflowId, param('webhookId', 'webhook id')], responses: { 204: ok('deleted'), ...common } }) },
     [`${wf}/{id}/schedules`]: {
-      post: op('schedules', 'Create a cron schedule (overlapping runs are skipped)', { parameters: [teamId, workflowId], requestBody: body(CreateScheduleRequest), responses: { 201: ok('created', ref('Schedule')), 400: problem('invalid cron or time zone'), ...common } }),
+      post: op('schedules', 'Create a cron schedule (overlapping runs are skipped)', { parameters: [teamId, workflowId], requestBody: body(CreateScheduleRequest), responses: { 201: ok('created', ref('Schedule')), 400: problem('invalid cron or time zone'), ...common, 403: problem('quota_schedules: the plan\'s schedules per team are all used; or the role does not allow this') } }),
       get: op('schedules', 'List schedules with their next 5 fire times', { parameters: [teamId, workflowId], responses: { 200: ok('schedules', list('Schedule')), ...common } }),
     },
     [`${wf}/{id}/schedules/{scheduleId}`]: { delete: op('schedules', 'Delete a schedule', { parameters: [teamId, workflowId, param('scheduleId', 'schedule id')], responses: { 204: ok('deleted'), ...common } }) },

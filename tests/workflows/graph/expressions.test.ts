@@ -49,13 +49,28 @@ describe('runaway expressions', () => {
   });
 
   it('stops a deep recursion', async () => {
-    await expect(evaluate('($f := function($n) { 1 + $f($n + 1) }; $f(0))', context, { depth: 500 })).rejects.toThrow(/^Stack overflow/);
+    await expect(evaluate('($f := function($n) { 1 + $f($n + 1) }; $f(0))', context, { depth: 500 })).rejects.toThrow(
+      /^expression_limit \(depth\): the evaluation nested deeper than 500 levels/,
+    );
   });
 
   it('stops a long computation on the wall clock outside workflows', async () => {
     await expect(evaluate('$sum($map([1..1000000], function($x) { $x * 2 }))', context, { steps: Infinity, timeoutMs: 50 })).rejects.toThrow(
-      /^Evaluation timeout after 50 milliseconds/,
+      /^expression_limit \(cpu_time\): the evaluation ran for more than 50 ms/,
     );
+  });
+
+  it('caps every value an expression step produces, before a built-in can allocate it', async () => {
+    await expect(evaluate('$count([1..10].[1..100])', context, { sequenceLength: 50 })).rejects.toMatchObject({
+      name: 'ExpressionLimitError',
+      limit: 'sequence_length',
+    });
+    await expect(evaluate('$pad("", 200000000)', context)).rejects.toThrow(/^expression_limit \(string_length\): \$pad to 200000000 characters/);
+    await expect(evaluate('$reduce([1..30], function($a, $b) { $a & $a }, "x")', context, { stringLength: 1_000 })).rejects.toMatchObject({ limit: 'string_length' });
+    // $pad keeps JSONata's meaning: positive widths pad on the right, negative on the left.
+    expect(await evaluate('$pad("ab", 5, "#")', context)).toBe('ab###');
+    expect(await evaluate('$pad("ab", -5, "xy")', context)).toBe('xyxab');
+    expect(await evaluate('$pad("abc", 2)', context)).toBe('abc');
   });
 
   it('still evaluates ordinary work over thousands of items', async () => {

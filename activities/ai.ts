@@ -29,7 +29,7 @@ import {
 import { appendText, createTokenPublisher, readStream, type AiUsage, type Reply } from './ai-stream.ts';
 import { currentContext, excerpt, FailureType, nonRetryable, startHeartbeats, throwIfCancelled } from './failures.ts';
 import type { CredentialStore, NodeCallContext } from './http.ts';
-import { formatProblems, validateJsonSchema } from './json-schema.ts';
+import { compileJsonSchema, formatProblems, validateJsonSchema } from './json-schema.ts';
 import type { LookupAll } from './ssrf.ts';
 import { runChannel } from '../workflows/events.ts';
 
@@ -127,6 +127,8 @@ export function createAiActivities(deps: AiDeps) {
     const params: ChatCompletionCreateParamsNonStreaming = { model: config.model, messages };
     if (config.temperature !== undefined) params.temperature = config.temperature;
     if (config.jsonSchema) {
+      // A schema outside the bounded subset (a graph saved before the check) fails before any spend.
+      compileJsonSchema(config.jsonSchema);
       params.response_format = { type: 'json_schema', json_schema: { name: 'output', schema: config.jsonSchema, strict: true } };
     }
     const publish = createTokenPublisher({ redis: deps.redis, logger: deps.logger, flushMs: deps.tokenFlushMs, flushBytes: deps.tokenFlushBytes }, call);

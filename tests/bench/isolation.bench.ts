@@ -28,7 +28,7 @@ import { log, percentile, startBenchServices } from './harness.ts';
 const RUNS = Number(process.argv[2] ?? 300);
 const IN_FLIGHT = Number(process.argv[3] ?? 10);
 const EVALUATIONS = Number(process.argv[4] ?? 2000);
-const ROUNDS = 6;
+const ROUNDS = 12;
 const CONCURRENCY = 10;
 const EXPRESSION = '{"id": input.id, "total": $sum(input.items.price)}';
 
@@ -56,9 +56,13 @@ function kib(pid: number, file: 'status' | 'smaps_rollup', field: string): numbe
 
 /** This process's children (Temporal dev server, Redis, the runners), for CPU accounting. */
 function childPids(): number[] {
-  return readdirSync('/proc/self/task').flatMap((task) =>
-    readFileSync(`/proc/self/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
-  );
+  return readdirSync('/proc/self/task').flatMap((task) => {
+    try {
+      return readFileSync(`/proc/self/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+    } catch {
+      return []; // a thread that ended meanwhile
+    }
+  });
 }
 
 function runnerMemory(pids: number[]) {
@@ -208,13 +212,22 @@ const cases: Case[][] = [
   [names[0], names[2]].map((name) => ({ name: `${name} — ~50 KiB input`, graph: graphs[name as keyof typeof graphs], input: largeInput, evaluations: name === names[0] ? 0 : 2 })),
 ];
 
+interface Cpu {
+  self: number;
+  runners: number;
+  others: number;
+}
 interface Sample {
   latencies: number[];
   seconds: number;
   runs: number;
-  cpu: { self: number; runners: number; others: number };
+  cpu: Cpu;
+  /** Per round: runs/s and CPU ms per run, for ratios paired within a round. */
+  rounds: { rate: number; cpu: number }[];
 }
-const emptySample = (): Sample => ({ latencies: [], seconds: 0, runs: 0, cpu: { self: 0, runners: 0, others: 0 } });
+const emptySample = (): Sample => ({ latencies: [], seconds: 0, runs: 0, cpu: { self: 0, runners: 0, others: 0 }, rounds: [] });
+const total = (cpu: Cpu) => cpu.self + cpu.runners + cpu.others;
+const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
 
 async function measure(c: Case, runs: number, into: Sample = emptySample()): Promise<Sample> {
   let next = 0;
@@ -230,12 +243,14 @@ async function measure(c: Case, runs: number, into: Sample = emptySample()): Pro
       into.latencies.push(performance.now() - t);
     }
   }));
-  into.seconds += (performance.now() - t0) / 1000;
-  into.runs += runs;
+  const seconds = (performance.now() - t0) / 1000;
   const used = meter();
+  into.seconds += seconds;
+  into.runs += runs;
   into.cpu.self += used.self;
   into.cpu.runners += used.runners;
   into.cpu.others += used.others;
+  into.rounds.push({ rate: runs / seconds, cpu: total(used) / runs });
   return into;
 }
 
@@ -248,19 +263,25 @@ for (const group of cases) {
       const i = (k + round) % group.length;
       await measure(group[i] as Case, RUNS / ROUNDS, samples[i]);
     }
-    log(`  round ${round + 1}/${ROUNDS} done, load ${load()}`);
   }
-  const rows = samples.map((s) => {
-    const sorted = [...s.latencies].sort((a, b) => a - b);
-    return { rate: s.runs / s.seconds, p50: percentile(sorted, 50), p95: percentile(sorted, 95), cpu: { self: s.cpu.self / s.runs, runners: s.cpu.runners / s.runs, others: s.cpu.others / s.runs } };
-  });
-  const floor = rows[0] as (typeof rows)[number];
+  log(`  load average after these rounds: ${load()}`);
+  const floor = samples[0] as Sample;
   group.forEach((c, i) => {
-    const r = rows[i] as (typeof rows)[number];
-    const extra = c.evaluations
-      ? `; ÷ floor: throughput ${(r.rate / floor.rate).toFixed(2)}×, p50 +${((r.p50 - floor.p50) / c.evaluations).toFixed(1)} ms/evaluation, wall +${((1000 / r.rate - 1000 / floor.rate) / c.evaluations).toFixed(2)} ms/evaluation at saturation, CPU +${((r.cpu.self + r.cpu.runners + r.cpu.others - floor.cpu.self - floor.cpu.runners - floor.cpu.others) / c.evaluations).toFixed(2)} ms/evaluation`
-      : '';
-    log(`  ${c.name}: ${r.rate.toFixed(1)} runs/s, p50 ${r.p50.toFixed(0)} ms, p95 ${r.p95.toFixed(0)} ms; CPU per run ${r.cpu.self.toFixed(1)} ms worker+client, ${r.cpu.runners.toFixed(2)} ms runners, ${r.cpu.others.toFixed(1)} ms Temporal+Redis${extra}`);
+    const s = samples[i] as Sample;
+    const sorted = [...s.latencies].sort((a, b) => a - b);
+    const [p50, floorP50] = [percentile(sorted, 50), percentile([...floor.latencies].sort((a, b) => a - b), 50)];
+    const rate = s.runs / s.seconds;
+    const floorRate = floor.runs / floor.seconds;
+    const per = (n: number) => (n / s.runs).toFixed(1);
+    log(`  ${c.name}: ${rate.toFixed(1)} runs/s, p50 ${p50.toFixed(0)} ms, p95 ${percentile(sorted, 95).toFixed(0)} ms; CPU per run ${per(total(s.cpu))} ms (worker+client ${per(s.cpu.self)}, runners ${(s.cpu.runners / s.runs).toFixed(2)}, Temporal+Redis ${per(s.cpu.others)})`);
+    if (!c.evaluations) return;
+    const perEvaluation = (a: number, b: number) => ((a / s.runs - b / floor.runs) / c.evaluations).toFixed(2);
+    // Ratios paired within each round, then their median: a burst of load elsewhere on the
+    // machine weighs on one round of both graphs, not on one graph.
+    const ratios = s.rounds.map((r, k) => r.rate / (floor.rounds[k]?.rate ?? NaN));
+    const cpuDeltas = s.rounds.map((r, k) => (r.cpu - (floor.rounds[k]?.cpu ?? NaN)) / c.evaluations);
+    log(`    ÷ floor: throughput ${(rate / floorRate).toFixed(2)}× overall, median of rounds ${median(ratios).toFixed(2)}× (min ${Math.min(...ratios).toFixed(2)}, max ${Math.max(...ratios).toFixed(2)}); p50 +${((p50 - floorP50) / c.evaluations).toFixed(1)} ms and wall +${((1000 / rate - 1000 / floorRate) / c.evaluations).toFixed(2)} ms per evaluation at saturation`);
+    log(`    CPU per evaluation +${perEvaluation(total(s.cpu), total(floor.cpu))} ms overall (worker+client ${perEvaluation(s.cpu.self, floor.cpu.self)}, runners ${(s.cpu.runners / s.runs / c.evaluations).toFixed(2)}, Temporal+Redis ${perEvaluation(s.cpu.others, floor.cpu.others)}), median of rounds +${median(cpuDeltas).toFixed(2)} ms`);
   });
 }
 

@@ -13,6 +13,8 @@ import { createPlatform } from '../core/platform.ts';
 import { createRunEventHub } from './events.ts';
 import { hookRoutes } from './routes/hooks.ts';
 import { runRoutes } from './routes/runs.ts';
+import { createRunEventStreams } from './routes/run-events.ts';
+import { createStreamSlots } from '../core/limits/streams.ts';
 import { workflowRoutes } from './routes/workflows.ts';
 import { createAuthMiddleware } from './middleware/authenticate.ts';
 import { csrf } from './middleware/csrf.ts';
@@ -29,7 +31,7 @@ import { teamRoutes } from './routes/teams.ts';
 import { usageRoutes } from './routes/usage.ts';
 
 export interface AppDeps {
-  config: Pick<Config, 'env' | 'temporal' | 'engine' | 'dataDir' | 'web' | 'smtp' | 'mail' | 'auth' | 'rateLimit' | 'secretKey' | 'previousSecretKeys' | 'redis' | 'trustProxy'>;
+  config: Pick<Config, 'env' | 'temporal' | 'engine' | 'dataDir' | 'web' | 'smtp' | 'mail' | 'auth' | 'rateLimit' | 'secretKey' | 'previousSecretKeys' | 'redis' | 'trustProxy' | 'sse'>;
   logger: Logger;
   orm: Orm;
   redis: Redis;
@@ -67,7 +69,8 @@ export function createApp(deps: AppDeps): express.Express {
   const guards = createAuthMiddleware(identity);
   app.use(guards.authenticate, rateLimit({ limiter: identity.limiter, config: deps.config }), csrf({ allowedOrigins: deps.config.auth.allowedOrigins }));
   app.use(authRoutes(identity), meRoutes(identity, deps), teamRoutes(identity, guards), keyRoutes(identity, guards), usageRoutes(identity, guards, deps.redis));
-  app.use(workflowRoutes(platform, guards), runRoutes(platform, guards, hub, deps.logger));
+  const events = createRunEventStreams({ runs: platform.runs, hub, slots: createStreamSlots({ redis: deps.redis, logger: deps.logger }), limits: deps.config.sse, logger: deps.logger });
+  app.use(workflowRoutes(platform, guards), runRoutes(platform, guards, events));
 
   if (diagnostics) app.use(diagnosticsRoutes({ temporal: deps.temporal, engine: engineSettings(deps.config) }));
 

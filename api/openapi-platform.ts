@@ -115,7 +115,7 @@ export function platformPaths(): Record<string, unknown> {
     },
     '/api/v1/teams/{teamId}/runs/{runId}': { get: op('runs', 'A run with its node states (live while it runs)', { parameters: [teamId, runId], responses: { 200: ok('run', ref('Run')), ...common } }) },
     '/api/v1/teams/{teamId}/runs/{runId}/events': {
-      get: op('runs', 'Live events (Server-Sent Events): snapshot, node, token, run (final; the stream then closes)', { parameters: [teamId, runId], responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...common } }),
+      get: op('runs', 'Live events (Server-Sent Events): snapshot, node, token, run (final; the stream then closes), reconnect (the stream reached its maximum lifetime and closes; EventSource reconnects and gets a fresh snapshot)', { parameters: [teamId, runId], responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...common, 429: problem('sse_limit: too many streams open for this user/API key or team; or rate limited') } }),
     },
     '/api/v1/teams/{teamId}/runs/{runId}/approvals/{nodeId}': {
       post: op('runs', 'Approve or reject a waiting approval node', { parameters: [teamId, runId, param('nodeId', 'approval node id')], requestBody: body(DecisionRequest), responses: { 200: ok('decided'), 409: problem('the node is not waiting'), 422: problem('the form data does not match the node\'s form'), ...common } }),

@@ -1,14 +1,11 @@
 // /api/v1/teams/{teamId}/…/runs: start, list, read, live events (SSE), approvals, cancel, rerun.
-import { Router, type Response } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
-import type { Logger } from '../../core/log.ts';
 import type { Platform } from '../../core/platform.ts';
-import type { RunEvent } from '../../workflows/events.ts';
-import type { RunEventHub } from '../events.ts';
 import type { AuthMiddleware } from '../middleware/authenticate.ts';
 import { parseBody, parseQuery } from '../middleware/validate.ts';
 import { actorOf } from './workflows.ts';
-import { FINAL_RUN_STATUSES } from '../../workflows/messages.ts';
+import type { RunEventStreams } from './run-events.ts';
 
 export const StartRunRequest = z.object({ input: z.unknown().optional(), version: z.number().int().min(1).optional() });
 export const DecisionRequest = z.object({
@@ -24,10 +21,7 @@ const ListRunsQuery = z.object({
   cursor: z.string().max(200).optional(),
 });
 
-/** A stream that falls this far behind drops token events (node and run events still go out). */
-const SLOW_CLIENT_BYTES = 1024 * 1024;
-
-export function runRoutes(platform: Platform, guards: AuthMiddleware, hub: RunEventHub, logger: Logger): Router {
+export function runRoutes(platform: Platform, guards: AuthMiddleware, events: RunEventStreams): Router {
   const router = Router();
   const { requireTeamRole } = guards;
   const team = (req: { params: Record<string, unknown> }) => req.params.teamId as string;
@@ -54,52 +48,8 @@ export function runRoutes(platform: Platform, guards: AuthMiddleware, hub: RunEv
     res.json(await platform.runs.get(team(req), runId(req)));
   });
 
-  router.get('/api/v1/teams/:teamId/runs/:runId/events', requireTeamRole('runs:read'), async (req, res) => {
-    // Subscribe before reading the snapshot so nothing falls between the two.
-    const pending: RunEvent[] = [];
-    let ready = false;
-    let closed = false;
-    let sequence = 0;
-    const send = (stream: Response, type: string, data: unknown) => {
-      if (closed) return;
-      stream.write(`id: ${++sequence}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
-    };
-    const finish = () => {
-      if (closed) return;
-      closed = true;
-      clearInterval(heartbeat);
-      unsubscribe?.();
-      res.end();
-    };
-    const deliver = (event: RunEvent) => {
-      if (event.type === 'token' && res.writableLength > SLOW_CLIENT_BYTES) return;
-      send(res, event.type, event);
-      if (event.type === 'run') finish();
-    };
-    const unsubscribe: (() => void) | undefined = await hub
-      .subscribe(runId(req), (event) => (ready ? deliver(event) : pending.push(event)))
-      .catch((error: unknown) => {
-        logger.warn({ err: (error as Error).message }, 'live events unavailable; sending the snapshot only');
-        return undefined;
-      });
-    const snapshot = await platform.runs.get(team(req), runId(req)).catch((error: unknown) => {
-      unsubscribe?.();
-      throw error;
-    });
-    res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
-    res.flushHeaders();
-    // A reconnecting client (Last-Event-ID) gets a fresh snapshot: it replaces all it missed.
-    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-    req.on('close', finish);
-    send(res, 'snapshot', snapshot);
-    if (FINAL_RUN_STATUSES.has(snapshot.status)) {
-      send(res, 'run', { type: 'run', runId: snapshot.runId, status: snapshot.status, output: snapshot.output, error: snapshot.error });
-      return finish();
-    }
-    ready = true;
-    for (const event of pending.splice(0)) deliver(event);
-    if (!unsubscribe) finish();
-  });
+  // Live events over SSE, capped per user/API key and per team, with a maximum lifetime (run-events.ts).
+  router.get('/api/v1/teams/:teamId/runs/:runId/events', requireTeamRole('runs:read'), events.handler);
 
   // Whole outputs, from blob storage when they were too large to travel with the run state.
   router.get('/api/v1/teams/:teamId/runs/:runId/output', requireTeamRole('runs:read'), async (req, res) => {

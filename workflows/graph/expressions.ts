@@ -286,3 +286,50 @@ export async function renderValue(mode: 'expression' | 'template', value: unknow
   };
   return deep(value);
 }
+
+// Expression-tree nodes that only navigate and combine the data they are given. Without
+// function calls, lambdas, variables, ranges, sorts or regular expressions an evaluation cannot
+// loop, and each step only walks down the data, so its cost is bounded by the sizes of the
+// expression and the data (docs/decisions/016-expression-isolation.md).
+const BOUNDED_NODES = new Set(['path', 'name', 'string', 'number', 'value', 'binary', 'unary', 'condition', 'block', 'filter', 'wildcard']);
+const BOUNDED_MAX_LENGTH = 500;
+const bounded = new Map<string, boolean>();
+
+/** Limits for a bounded expression evaluated inside the workflow; over them it goes to the pool. */
+export const INLINE_LIMITS: Partial<EvaluationLimits> = { steps: 10_000, sequenceLength: 10_000, stringLength: 1_000_000 };
+
+function boundedTree(node: unknown): boolean {
+  if (Array.isArray(node)) return node.every(boundedTree);
+  if (!node || typeof node !== 'object') return true;
+  const { type, value } = node as { type?: unknown; value?: unknown };
+  if (type !== undefined) {
+    if (typeof type !== 'string' || !BOUNDED_NODES.has(type)) return false;
+    if (type === 'binary' && value === '..') return false;
+  }
+  return Object.entries(node).every(([key, child]) => key === 'value' || boundedTree(child));
+}
+
+/** True when an expression cannot run away: it only navigates and combines its input. */
+export function isBoundedExpression(expression: string): boolean {
+  if (expression.length > BOUNDED_MAX_LENGTH) return false;
+  const known = bounded.get(expression);
+  if (known !== undefined) return known;
+  let result: boolean;
+  try {
+    result = boundedTree(jsonata(expression).ast());
+  } catch {
+    result = false; // a syntax error is reported by the evaluation itself
+  }
+  if (bounded.size >= PARSE_CACHE_SIZE) bounded.delete(bounded.keys().next().value as string);
+  bounded.set(expression, result);
+  return result;
+}
+
+/** True when every expression of a value (an expression, or templates anywhere inside) is bounded. */
+export function isBoundedValue(mode: 'expression' | 'template', value: unknown): boolean {
+  if (mode === 'expression') return isBoundedExpression(String(value));
+  if (typeof value === 'string') return templateExpressions(value).every(isBoundedExpression);
+  if (Array.isArray(value)) return value.every((v) => isBoundedValue(mode, v));
+  if (value && typeof value === 'object') return Object.values(value).every((v) => isBoundedValue(mode, v));
+  return true;
+}

@@ -14,7 +14,7 @@ import {
   sleep,
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.ts';
-import { ExpressionError, renderValue } from '../graph/expressions.ts';
+import { ExpressionError, ExpressionLimitError, INLINE_LIMITS, isBoundedValue, renderValue } from '../graph/expressions.ts';
 import { durationMs } from '../graph/nodes/common.ts';
 import type { NodeType } from '../graph/registry.ts';
 import { Graph, type Node } from '../graph/schema.ts';
@@ -58,6 +58,7 @@ function applicationCause(error: unknown): ApplicationFailure | undefined {
 }
 
 export function describeError(error: unknown): NodeError {
+  if (error instanceof ExpressionLimitError) return { message: error.message, kind: 'user', type: 'expression_limit' };
   if (error instanceof ExpressionError) return { message: error.message, kind: 'user', type: 'ExpressionError' };
   if (error instanceof TimeoutFailure || (error instanceof ActivityFailure && error.cause instanceof TimeoutFailure)) {
     return { message: 'timed out', kind: 'timeout' };
@@ -122,6 +123,16 @@ async function render(execution: GraphExecution, runtime: RunRuntime, mode: 'exp
   if (mode === 'template' && !hasTemplates(value)) return value;
   const owner = { teamId: runtime.args.teamId, runId: runtime.runId };
   if (patched(ISOLATED_EXPRESSIONS_PATCH)) {
+    // A bounded expression (paths, operators, literals: no calls, no loops) over values held in
+    // the workflow is evaluated right here under tight limits; it replays the same way. Anything
+    // else, or a bounded one that outgrows those limits, goes to the pool.
+    if (!hasRefs(execution) && isBoundedValue(mode, value)) {
+      try {
+        return await renderValue(mode, value, execution.context, INLINE_LIMITS);
+      } catch (error) {
+        if (!(error instanceof ExpressionLimitError)) throw error;
+      }
+    }
     return isolated.evaluateIsolated({ owner, mode, value, context: execution.context, claim });
   }
   if (hasRefs(execution)) return internal.evaluateWithRefs({ owner, mode, value, context: execution.context });

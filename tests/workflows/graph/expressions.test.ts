@@ -1,4 +1,6 @@
-import { evaluate, EVALUATION_LIMITS, ExpressionError, renderTemplate, stepReferences, type ExpressionContext } from '../../../workflows/graph/expressions.ts';
+import {
+  evaluate, EVALUATION_LIMITS, ExpressionError, isBoundedExpression, isBoundedValue, renderTemplate, stepReferences, type ExpressionContext,
+} from '../../../workflows/graph/expressions.ts';
 
 const context: ExpressionContext = {
   input: { name: 'Ada', count: 3, items: [{ price: 5 }, { price: 20 }] },
@@ -103,3 +105,38 @@ describe('stepReferences', () => {
     expect(ids('/* steps.a */ input.steps.b & item.steps.c & $steps.d & mysteps.e & steps')).toEqual([]);
   });
 });
+
+describe('bounded expressions (evaluated inside the workflow)', () => {
+  it.each([
+    'steps.fetch.output.status = 200',
+    'input.items[price > 2].name',
+    '{"id": input.id, "first": input.items[0], "n": -input.n}',
+    'input.a & " " & input.b',
+    'input.flag ? "yes" : "no"',
+    'input.items.(price * 2)',
+    'input.x in ["a", "b"]',
+    '*.name',
+  ])('%s is bounded', (expression) => {
+    expect(isBoundedExpression(expression)).toBe(true);
+  });
+
+  it.each([
+    '$sum(input.items.price)',
+    '[1..10]',
+    '$$.input',
+    '($x := 1; $x)',
+    'function($n) { $n }',
+    'input.items^(price)',
+    '**.price',
+    '$contains(input.s, /a+/)',
+  ])('%s is not', (expression) => {
+    expect(isBoundedExpression(expression)).toBe(false);
+  });
+
+  it('checks every template of a value, and refuses long expressions', () => {
+    expect(isBoundedValue('template', { a: 'Hi {{ input.name }}', b: ['{{ steps.x.output }}', 3] })).toBe(true);
+    expect(isBoundedValue('template', { a: 'Hi {{ input.name }}', b: ['{{ $uppercase(input.name) }}'] })).toBe(false);
+    expect(isBoundedExpression(`input.a${' & input.a'.repeat(100)}`)).toBe(false);
+  });
+});
+

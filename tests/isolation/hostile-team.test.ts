@@ -2,6 +2,8 @@
 // attack of issue 10 through the API, another team's ordinary runs keep completing, every attack
 // fails cleanly with an error naming its limit, and the worker keeps running in this process.
 import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Team } from '../../core/teams/entities.ts';
 import { createUsageService } from '../../core/usage/service.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
@@ -16,6 +18,8 @@ let smtp: TestSmtp;
 let openai: FakeOpenAI;
 let t: TestApp;
 let worker: Awaited<ReturnType<typeof startTestWorker>>;
+let server: Server;
+let base: string;
 let hostile: SignedUp;
 let ordinary: SignedUp;
 
@@ -56,7 +60,10 @@ beforeAll(async () => {
   smtp = await startTestSmtp();
   openai = await startFakeOpenAI();
   const taskQueue = `hostile-${randomUUID()}`;
-  t = await createTestApp(testConfig({ SMTP_URL: smtp.url, TEMPORAL_TASK_QUEUE: taskQueue }));
+  t = await createTestApp(testConfig({ SMTP_URL: smtp.url, TEMPORAL_TASK_QUEUE: taskQueue, TRELLIS_SSE_PER_PRINCIPAL: '3' }));
+  server = t.app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   worker = await startTestWorker({ address: testEnv.temporalAddress, orm: t.orm, taskQueue, openaiBaseUrl: openai.url, usage: createUsageService({ orm: t.orm }) });
   [hostile, ordinary] = [await signUp(t.app, smtp, { name: 'Mallory' }), await signUp(t.app, smtp, { name: 'Olivia' })];
   // Room for the attacks to run side by side: the worst case for the other team.
@@ -64,6 +71,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  server?.closeAllConnections();
+  await new Promise((r) => server?.close(r));
   await worker?.stop();
   await t?.close();
   await smtp?.close();
@@ -162,4 +171,32 @@ describe('a hostile team', () => {
     expect(fine.status).toBe('succeeded');
     expect(openai.requests).toHaveLength(1);
   });
+
+  it('cannot hold more live-event streams than its cap, while another team still opens one', async () => {
+    const waiting = { nodes: [{ id: 'ask', type: 'approval', config: { message: 'Go?' } }] };
+    const [hostileRun, ordinaryRun] = await Promise.all([
+      createWorkflow(hostile, waiting).then((id) => startRun(hostile, id)),
+      createWorkflow(ordinary, waiting).then((id) => startRun(ordinary, id)),
+    ]);
+    const controller = new AbortController();
+    const open = (who: SignedUp, runId: string) =>
+      fetch(`${base}/api/v1/teams/${who.personalTeamId}/runs/${runId}/events`, {
+        headers: { Authorization: `Bearer ${who.token}`, 'X-Forwarded-For': who.client.ip },
+        signal: controller.signal,
+      });
+    try {
+      const held = await Promise.all([1, 2, 3].map(() => open(hostile, hostileRun)));
+      expect(held.map((r) => r.status)).toEqual([200, 200, 200]);
+      const refused = await open(hostile, hostileRun);
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('content-type')).toContain('application/problem+json');
+      expect(await refused.json()).toMatchObject({ code: 'sse_limit' });
+      const other = await open(ordinary, ordinaryRun);
+      expect(other.status).toBe(200);
+      expect(other.headers.get('content-type')).toContain('text/event-stream');
+    } finally {
+      controller.abort();
+    }
+  });
 });
+

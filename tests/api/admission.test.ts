@@ -3,7 +3,7 @@
 // per root run and counted as runs, schedules are bounded per team and their runs pass the same
 // quota checks as API starts, and an Idempotency-Key never starts a run past them.
 import { randomUUID } from 'node:crypto';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { ScheduleOverlapPolicy, WorkflowNotFoundError } from '@temporalio/client';
 import { RunRecord, WorkflowDefinition, WorkflowVersion } from '../../core/db/entities.ts';
 import { PLANS } from '../../core/plans.ts';
 import { createUsageService, type UsageService } from '../../core/usage/service.ts';
@@ -197,15 +197,24 @@ describe('run admission', () => {
     expect(schedule.status).toBe(201);
     const handle = t.temporal.schedule.getHandle(schedule.body.id as string);
     const fired = new Set<string>();
+    let lastSecond = 0;
     /** Fires the schedule now; the id of the run it started. */
     const fire = async (): Promise<string> => {
-      await handle.trigger();
-      for (let i = 0; i < 100; i++) {
+      // A scheduled run's id is the schedule id and the fire time in whole seconds: a second
+      // fire within the same second would reuse the first one's id (a clock boundary, not a state).
+      const second = Math.floor(Date.now() / 1000);
+      if (second === lastSecond) await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 20));
+      lastSecond = Math.floor(Date.now() / 1000);
+      // ALLOW_ALL: the schedule's own overlap policy (skip) would drop this fire while the
+      // scheduler has not yet noticed that the previous run ended.
+      await handle.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
+      for (let i = 0; i < 200; i++) {
         const started = (await handle.describe()).info.recentActions.map((a) => a.action.workflow.workflowId).find((id) => !fired.has(id));
         if (started) return (fired.add(started), started);
         await new Promise((r) => setTimeout(r, 100));
       }
-      throw new Error('the schedule did not fire');
+      const info = (await handle.describe()).info;
+      throw new Error(`the schedule did not fire: ${JSON.stringify({ taken: info.numActionsTaken, skipped: info.numActionsSkipped, missed: info.numActionsMissedCatchupWindow, running: info.runningActions, recent: info.recentActions })}`);
     };
 
     const first = await finished(user, await fire());

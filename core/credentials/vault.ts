@@ -6,6 +6,9 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { OperationalError } from '../errors.ts';
 
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
 export interface VaultKey {
   id: string;
   key: Buffer;
@@ -35,8 +38,8 @@ export function createVault(current: string, previous: string[] = []): Vault {
   return {
     currentKeyId: primary.id,
     seal(plaintext, context) {
-      const iv = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', primary.key, iv);
+      const iv = randomBytes(IV_BYTES);
+      const cipher = createCipheriv('aes-256-gcm', primary.key, iv, { authTagLength: TAG_BYTES });
       cipher.setAAD(Buffer.from(context));
       const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
       const tag = cipher.getAuthTag();
@@ -48,8 +51,11 @@ export function createVault(current: string, previous: string[] = []): Vault {
         throw new OperationalError('vault_key_missing', `the key ${sealed.keyId} that sealed this secret is not configured (TRELLIS_SECRET_KEYS_PREVIOUS)`, { status: 500 });
       }
       const [iv, tag, ciphertext] = sealed.secret.split('.').map((part) => Buffer.from(part, 'base64url'));
-      if (!iv || !tag || !ciphertext) throw new OperationalError('vault_corrupt', 'a sealed secret is malformed', { status: 500 });
-      const decipher = createDecipheriv('aes-256-gcm', key, iv);
+      // GCM accepts any prefix of the tag unless told its length: a 4-byte tag is forged in 2^32 tries.
+      if (!iv || iv.length !== IV_BYTES || tag?.length !== TAG_BYTES || !ciphertext) {
+        throw new OperationalError('vault_corrupt', 'a sealed secret is malformed', { status: 500 });
+      }
+      const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
       decipher.setAAD(Buffer.from(context));
       decipher.setAuthTag(tag);
       try {

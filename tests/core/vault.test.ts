@@ -23,6 +23,19 @@ describe('vault', () => {
     expect(() => vault.open({ ...sealed, secret: [parts[0], parts[1], flipped.toString('base64url')].join('.') }, 'team_a:cred_1')).toThrow('altered or moved');
   });
 
+  it('refuses a truncated authentication tag (GCM would otherwise check only its prefix)', () => {
+    const vault = createVault(key());
+    const sealed = vault.seal('x', 'team_a:cred_1');
+    const [iv, tag, ciphertext] = sealed.secret.split('.');
+    const full = Buffer.from(tag!, 'base64url');
+    expect(full).toHaveLength(16);
+    for (const bytes of [4, 8, 12, 15]) {
+      const truncated = [iv, full.subarray(0, bytes).toString('base64url'), ciphertext].join('.');
+      expect(() => vault.open({ ...sealed, secret: truncated }, 'team_a:cred_1')).toThrow('malformed');
+    }
+    expect(vault.open(sealed, 'team_a:cred_1')).toBe('x');
+  });
+
   it('rotates: old secrets open with a previous key, new ones use the current key', () => {
     const oldKey = key();
     const before = createVault(oldKey).seal('v', 'ctx');

@@ -214,7 +214,7 @@ describe('run admission', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
       const info = (await handle.describe()).info;
-      throw new Error(`the schedule did not fire: ${JSON.stringify({ taken: info.numActionsTaken, skipped: info.numActionsSkipped, missed: info.numActionsMissedCatchupWindow, running: info.runningActions, recent: info.recentActions })}`);
+      throw new Error(`the schedule did not fire: ${JSON.stringify({ taken: info.numActionsTaken, skipped: info.numActionsSkippedOverlap, missed: info.numActionsMissedCatchupWindow, running: info.runningActions, recent: info.recentActions })}`);
     };
 
     const first = await finished(user, await fire());

@@ -198,5 +198,21 @@ describe('a hostile team', () => {
       controller.abort();
     }
   });
+
+  it('cannot fan out without bound or start itself', async () => {
+    const fanOut = await createWorkflow(hostile, {
+      nodes: [{ id: 'each', type: 'map', config: { items: '[1..10000]', graph: { nodes: [{ id: 'o', type: 'output', config: { value: '{{ item }}' } }] } } }],
+    });
+    const run = await finished(hostile, await startRun(hostile, fanOut));
+    expect(run.status).toBe('failed');
+    expect(run.nodes.each?.error).toMatchObject({ type: 'quota_child_runs', kind: 'user' });
+
+    const self = await createWorkflow(hostile, { nodes: [{ id: 'o', type: 'output', config: { value: 1 } }] });
+    const loop = await hostile.client.request('put', `/api/v1/teams/${hostile.personalTeamId}/workflows/${self}`).send({
+      graph: { nodes: [{ id: 'again', type: 'subworkflow', config: { workflowId: self } }] },
+    });
+    expect(loop.status).toBe(422);
+    expect(loop.body.problems).toEqual([{ path: 'graph.nodes.0.config.workflowId', message: `workflow ${self} can start itself: ${self} → ${self}` }]);
+  });
 });
 

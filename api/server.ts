@@ -4,6 +4,8 @@ import { createSessionService } from '../core/auth/sessions.ts';
 import { createOrm } from '../core/db/orm.ts';
 import { createLogger } from '../core/log.ts';
 import { createRedis } from '../core/redis/client.ts';
+import { createRunListCache } from '../core/runs/list-cache.ts';
+import { createRunReconciler } from '../core/runs/reconciler.ts';
 import { createTemporalClient } from '../core/temporal.ts';
 import { createApp } from './app.ts';
 
@@ -35,6 +37,12 @@ const sweeper = setInterval(() => void sweep(), 60 * 60 * 1000);
 sweeper.unref();
 void sweep();
 
+// Run records whose execution ended outside Trellis (or never started) are closed; one replica
+// per interval does the pass (core/runs/reconciler.ts).
+const stopReconciler = createRunReconciler({
+  orm, temporal, redis, logger, listCache: createRunListCache(redis), settings: config.reconciler,
+}).start();
+
 const server = app.listen(config.api.port, () => {
   logger.info({ port: config.api.port, docs: `http://127.0.0.1:${config.api.port}/api/docs` }, 'api listening');
 });
@@ -53,6 +61,7 @@ async function shutdown(signal: string) {
   setTimeout(() => server.closeAllConnections(), 5_000).unref();
   await closed;
   clearInterval(sweeper);
+  stopReconciler();
   (app.locals.close as () => void)();
   await Promise.allSettled([orm.close(), redis.quit(), temporal.connection.close()]);
   logger.info('api stopped');

@@ -91,6 +91,10 @@ const EnvSchema = z.object({
   TRELLIS_EXPRESSION_CPU_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
   TRELLIS_EXPRESSION_MEMORY_MB: z.coerce.number().int().min(64).max(8_192).default(256),
   TRELLIS_RUN_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
+  // The run reconciler (core/runs/reconciler.ts): seconds between passes, and how old a run record
+  // with no workflow execution must be before it is closed as failed.
+  TRELLIS_RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  TRELLIS_RECONCILE_GRACE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   // Tooling: the Temporal CLI `npm start` runs as the dev server (bootstrap finds or builds one).
   TEMPORAL_CLI: z.string().optional(),
   // Identity (docs/decisions/010-sessions.md, 011-rate-limits.md).
@@ -145,6 +149,8 @@ export interface Config {
     runConcurrency: number;
     expressions: { processes: number; cpuMs: number; memoryMb: number };
   };
+  /** The run reconciler (core/runs/reconciler.ts): time between passes; age before a row without an execution is closed. */
+  reconciler: { intervalMs: number; graceMs: number };
   tools: { temporalCli: string | undefined };
   /** Express "trust proxy": which peers' X-Forwarded-For/-Proto/-Host are believed. */
   trustProxy: boolean | number | string;
@@ -254,6 +260,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       runConcurrency: e.TRELLIS_RUN_CONCURRENCY,
       expressions: { processes: e.TRELLIS_EXPRESSION_PROCESSES, cpuMs: e.TRELLIS_EXPRESSION_CPU_MS, memoryMb: e.TRELLIS_EXPRESSION_MEMORY_MB },
     },
+    reconciler: { intervalMs: e.TRELLIS_RECONCILE_INTERVAL_SECONDS * 1000, graceMs: e.TRELLIS_RECONCILE_GRACE_SECONDS * 1000 },
     tools: { temporalCli: e.TEMPORAL_CLI },
     trustProxy: e.TRUST_PROXY,
     auth: {

@@ -44,6 +44,8 @@ export interface NodeCallContext {
 export interface HttpDeps {
   /** TRELLIS_HTTP_ALLOWLIST entries: hostnames, `*.suffix`, IPs, CIDRs. */
   allowlist: string[];
+  /** TRELLIS_HTTP_PORTS: allowed destination ports (activities/ssrf.ts DEFAULT_HTTP_PORTS when absent). */
+  ports?: string;
   credentials: CredentialStore;
   logger: Logger;
   /** Upper bound for one request including redirects and the body (default 5 minutes); the activity's start-to-close timeout also bounds it. */
@@ -82,7 +84,7 @@ export interface Transport {
   httpsAgent: https.Agent;
 }
 
-export function createTransport(options: { allowlist: readonly string[]; lookup?: LookupAll }): Transport {
+export function createTransport(options: { allowlist: readonly string[]; ports?: string; lookup?: LookupAll }): Transport {
   return {
     guard: createSsrfGuard(options),
     httpAgent: new http.Agent({ keepAlive: true }),
@@ -434,7 +436,7 @@ async function buildRequest(config: HttpConfig, call: NodeCallContext, credentia
 // The activity
 
 export function createHttpActivities(deps: HttpDeps) {
-  const transport = createTransport({ allowlist: deps.allowlist, lookup: deps.lookup });
+  const transport = createTransport({ allowlist: deps.allowlist, ports: deps.ports, lookup: deps.lookup });
   const bufferBudget = deps.bufferBudget ?? createHttpBufferBudget();
 
   async function httpRequest(input: HttpRequestInput): Promise<HttpResponse> {

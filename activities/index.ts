@@ -29,6 +29,8 @@ export interface ActivityDeps {
   blobThresholdBytes: number;
   /** TRELLIS_HTTP_ALLOWLIST: private hosts the http node may reach anyway. */
   httpAllowlist: string[];
+  /** TRELLIS_HTTP_PORTS: destination ports the http node may use; activities/ssrf.ts DEFAULT_HTTP_PORTS when absent. */
+  httpPorts?: string;
   /** Worker-wide memory budget for buffered http bodies (config.http.buffer); the default budget when absent. */
   httpBuffer?: HttpBufferBudgetOptions;
   openai: { baseUrl: string; apiKey?: string };
@@ -123,7 +125,7 @@ export function createActivities(deps: ActivityDeps) {
     }
   }
   const http = createHttpActivities({
-    allowlist: deps.httpAllowlist, credentials: deps.credentials, logger: deps.logger, bufferBudget: createHttpBufferBudget(deps.httpBuffer),
+    allowlist: deps.httpAllowlist, ports: deps.httpPorts, credentials: deps.credentials, logger: deps.logger, bufferBudget: createHttpBufferBudget(deps.httpBuffer),
   });
   const admission = createAdmissionActivities({ orm: deps.orm, redis: deps.redis, onRunsChanged: (teamId) => listCache.invalidate(teamId) });
   const ai = createAiActivities({

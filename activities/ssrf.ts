@@ -2,8 +2,11 @@
 // AI providers configured through a team credential. A destination is refused when its scheme
 // is not http(s) or when the host, or any address it resolves to, is loopback, link-local
 // (cloud metadata included), private, carrier-grade NAT, unique-local, unspecified, multicast or
-// reserved — IPv4-mapped/compatible/NAT64/6to4 IPv6 forms of those too — unless the operator's
-// allow-list (TRELLIS_HTTP_ALLOWLIST: hostnames, `*.suffix`, IPs, CIDRs) permits it.
+// reserved — IPv4-mapped/translated/compatible/NAT64/6to4 IPv6 forms of those too, Teredo and the
+// discard prefix — unless the operator's allow-list (TRELLIS_HTTP_ALLOWLIST: hostnames, `*.suffix`,
+// IPs, CIDRs) permits it. Cloud metadata names (metadata.google.internal …) are refused before any
+// DNS query. A port outside TRELLIS_HTTP_PORTS (default 80, 443 and 1024-65535) is refused
+// everywhere, allow-listed hosts included: a URL must not turn the node into an SMTP or SSH client.
 //
 // The check returns the vetted address and the connection is made to exactly that address
 // (`pinnedLookup`), so a DNS answer that changes between the check and the connect (rebinding)
@@ -100,6 +103,9 @@ const range = (text: string): Cidr => {
 /** Refused IPv4 ranges, most specific first (the first match names the reason). */
 const BLOCKED_V4: { cidr: Cidr; text: string; reason: string }[] = [
   ['169.254.169.254/32', 'a cloud metadata address'],
+  // Azure's WireServer and Alibaba Cloud's metadata service sit outside link-local.
+  ['168.63.129.16/32', 'a cloud metadata address'],
+  ['100.100.100.200/32', 'a cloud metadata address'],
   ['127.0.0.0/8', 'a loopback address'],
   ['169.254.0.0/16', 'a link-local address'],
   ['10.0.0.0/8', 'a private address'],
@@ -108,12 +114,14 @@ const BLOCKED_V4: { cidr: Cidr; text: string; reason: string }[] = [
   ['100.64.0.0/10', 'a carrier-grade NAT (shared) address'],
   ['0.0.0.0/8', 'an unspecified ("this network") address'],
   ['192.0.0.0/24', 'a reserved (IETF protocol assignment) address'],
+  ['192.88.99.0/24', 'a reserved (deprecated 6to4 relay anycast) address'],
   ['198.18.0.0/15', 'a reserved (benchmarking) address'],
   ['224.0.0.0/4', 'a multicast address'],
   ['240.0.0.0/4', 'a reserved address'],
 ].map(([text, reason]) => ({ cidr: range(text!), text: text!, reason: reason! }));
 
 const BLOCKED_V6: { cidr: Cidr; text: string; reason: string }[] = [
+  ['fd00:ec2::254/128', 'a cloud metadata address'],
   ['::1/128', 'a loopback address'],
   ['::/128', 'an unspecified address'],
   ['fe80::/10', 'a link-local address'],
@@ -121,11 +129,16 @@ const BLOCKED_V6: { cidr: Cidr; text: string; reason: string }[] = [
   ['fec0::/10', 'a site-local (private) address'],
   ['ff00::/8', 'a multicast address'],
   ['64:ff9b:1::/48', 'a local-use NAT64 address'],
+  ['100::/64', 'a discard-only address'],
+  // The client's IPv4 address is obfuscated in Teredo addresses and the tunnel is deprecated: all refused.
+  ['2001::/32', 'a Teredo tunnelling address'],
+  ['2001:db8::/32', 'a reserved (documentation) address'],
 ].map(([text, reason]) => ({ cidr: range(text!), text: text!, reason: reason! }));
 
 /** IPv6 forms that embed an IPv4 address, checked as that IPv4 address. */
 const EMBEDDING_V6: { cidr: Cidr; extract: (value: bigint) => bigint; name: string }[] = [
   { cidr: range('::ffff:0:0/96'), extract: (v) => v & 0xffffffffn, name: 'IPv4-mapped' },
+  { cidr: range('::ffff:0:0:0/96'), extract: (v) => v & 0xffffffffn, name: 'IPv4-translated' },
   { cidr: range('::/96'), extract: (v) => v & 0xffffffffn, name: 'IPv4-compatible' },
   { cidr: range('64:ff9b::/96'), extract: (v) => v & 0xffffffffn, name: 'NAT64' },
   { cidr: range('2002::/16'), extract: (v) => (v >> 80n) & 0xffffffffn, name: '6to4' },
@@ -150,10 +163,49 @@ export function blockedReason(address: string | ParsedIp): string | undefined {
   return undefined;
 }
 
-/** The IPv4 address an IPv4-mapped IPv6 address stands for (so allow-list entries match it). */
+/** The IPv4 address an IPv4-mapped or -translated IPv6 address stands for (so allow-list entries match it). */
 function unmapped(ip: ParsedIp): ParsedIp {
-  if (ip.family === 6 && inCidr(ip, EMBEDDING_V6[0]!.cidr)) return { family: 4, value: ip.value & 0xffffffffn };
+  if (ip.family === 6 && EMBEDDING_V6.slice(0, 2).some((embedding) => inCidr(ip, embedding.cidr))) {
+    return { family: 4, value: ip.value & 0xffffffffn };
+  }
   return ip;
+}
+
+/** Cloud metadata services by name: refused before DNS, whatever a resolver answers for them. */
+const METADATA_NAMES = new Set(['metadata.google.internal', 'metadata.goog', 'metadata', 'instance-data', 'instance-data.ec2.internal']);
+
+// ---------------------------------------------------------------------------------------------
+// Ports
+
+export const DEFAULT_HTTP_PORTS = '80,443,1024-65535';
+
+/** Allowed ports as inclusive ranges. */
+export type PortPolicy = [number, number][];
+
+/**
+ * Parses TRELLIS_HTTP_PORTS: comma-separated ports and ranges (`80,443,1024-65535`). Throws
+ * naming the first invalid entry, so a typo fails the worker at start.
+ */
+export function parsePortPolicy(spec: string): PortPolicy {
+  const policy: PortPolicy = [];
+  for (const raw of spec.split(',')) {
+    const entry = raw.trim();
+    if (entry === '') continue;
+    const match = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(entry);
+    const low = Number(match?.[1]);
+    const high = match?.[2] === undefined ? low : Number(match[2]);
+    if (!match || low < 1 || high > 65535 || low > high) {
+      throw new Error(`TRELLIS_HTTP_PORTS: "${entry}" is not a port (1-65535) or a range of ports (low-high)`);
+    }
+    policy.push([low, high]);
+  }
+  if (policy.length === 0) throw new Error('TRELLIS_HTTP_PORTS: no port is allowed');
+  return policy;
+}
+
+/** The URL's port, the scheme's default when it names none. */
+export function portOf(url: URL): number {
+  return url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -240,8 +292,9 @@ function refused(host: string, why: string): Error {
   );
 }
 
-export function createSsrfGuard(options: { allowlist: readonly string[]; lookup?: LookupAll }): SsrfGuard {
+export function createSsrfGuard(options: { allowlist: readonly string[]; ports?: string; lookup?: LookupAll }): SsrfGuard {
   const allowlist = parseAllowlist(options.allowlist);
+  const ports = parsePortPolicy(options.ports ?? DEFAULT_HTTP_PORTS);
   const lookup = options.lookup ?? defaultLookup;
   return {
     async vet(url) {
@@ -254,7 +307,16 @@ export function createSsrfGuard(options: { allowlist: readonly string[]; lookup?
       }
       const host = normalizeHost(url.hostname);
       if (host === '') throw nonRetryable(FailureType.HttpInvalidRequest, 'the URL has no host');
+      const port = portOf(url);
+      if (!ports.some(([low, high]) => port >= low && port <= high)) {
+        throw nonRetryable(
+          FailureType.HttpDestinationRefused,
+          `refused to connect to ${host} on port ${port}: the allowed ports are ${options.ports ?? DEFAULT_HTTP_PORTS}; an operator can change them with TRELLIS_HTTP_PORTS`,
+          { host, port },
+        );
+      }
       const hostIsAllowed = hostAllowed(allowlist, host);
+      if (METADATA_NAMES.has(host) && !allowlist.hosts.has(host)) throw refused(host, `${host} is a cloud metadata service`);
       const literal = parseIp(host);
       if (literal) {
         const reason = blockedReason(literal);

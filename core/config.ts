@@ -67,6 +67,8 @@ const EnvSchema = z.object({
     .string()
     .default('')
     .transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean)),
+  // Ports the http node and team AI providers may connect to: ports and ranges (activities/ssrf.ts checks the syntax at worker start).
+  TRELLIS_HTTP_PORTS: z.string().regex(/^[\d,\s-]+$/, 'ports and ranges, e.g. 80,443,1024-65535').default('80,443,1024-65535'),
   // Worker-wide memory for buffered http node bodies, one team's share of it, and how long a read waits for room.
   TRELLIS_HTTP_BUFFER_BUDGET_MB: z.coerce.number().int().min(1).default(256),
   TRELLIS_HTTP_BUFFER_TEAM_MB: z.coerce.number().int().min(1).default(64),
@@ -136,6 +138,8 @@ export interface Config {
   ai: { models: string[]; maxOutputTokens: number; maxOutputBytes: number };
   http: {
     allowlist: string[];
+    /** TRELLIS_HTTP_PORTS: allowed destination ports, `80,443,1024-65535` by default. */
+    ports: string;
     /** Buffered response bodies (activities/http-budget.ts): worker total, one team's share, longest wait for room. */
     buffer: { totalBytes: number; teamBytes: number; waitMs: number };
   };
@@ -244,6 +248,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ai: { models: e.TRELLIS_AI_MODELS, maxOutputTokens: e.TRELLIS_AI_MAX_OUTPUT_TOKENS, maxOutputBytes: e.TRELLIS_AI_MAX_OUTPUT_BYTES },
     http: {
       allowlist: e.TRELLIS_HTTP_ALLOWLIST,
+      ports: e.TRELLIS_HTTP_PORTS,
       buffer: {
         totalBytes: e.TRELLIS_HTTP_BUFFER_BUDGET_MB * 2 ** 20,
         // A share above the whole is the whole.

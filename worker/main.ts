@@ -59,6 +59,7 @@ const worker = await createTrellisWorker({
     blobs: createBlobStore(orm, { maxBytes: config.engine.blobMaxBytes }),
     blobThresholdBytes: config.engine.blobThresholdBytes,
     httpAllowlist: config.http.allowlist,
+    httpPorts: config.http.ports,
     httpBuffer: config.http.buffer,
     expressions,
     openai: config.openai,

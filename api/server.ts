@@ -27,7 +27,7 @@ const app = createApp({ config, logger, orm, redis, temporal });
 
 // Expired sessions are deleted when presented; this sweeps the ones nobody presents again.
 // Idempotent, so several api replicas may each run it.
-const sessions = createSessionService({ orm, ttlDays: config.auth.sessionTtlDays });
+const sessions = createSessionService({ orm, ttlDays: config.auth.sessionTtlDays, maxDays: config.auth.sessionMaxDays });
 const sweep = () =>
   sessions.purgeExpired().then(
     (purged) => purged > 0 && logger.info({ purged }, 'expired sessions purged'),

@@ -101,6 +101,8 @@ const EnvSchema = z.object({
   TEMPORAL_CLI: z.string().optional(),
   // Identity (docs/decisions/010-sessions.md, 011-rate-limits.md).
   SESSION_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  // Absolute session lifetime from the sign-in; activity extends a session up to here, never past.
+  SESSION_MAX_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   MAIL_FROM: z.string().min(3).default('Trellis <no-reply@trellis.local>'),
   GOOGLE_CLIENT_ID: z.string().optional(),
   GOOGLE_CLIENT_SECRET: z.string().optional(),
@@ -116,6 +118,11 @@ const EnvSchema = z.object({
   RATE_LIMIT_AUTH_WINDOW_SECONDS: z.coerce.number().int().min(1).default(300),
   RATE_LIMIT_PRINCIPAL_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   RATE_LIMIT_ANONYMOUS_PER_MINUTE: z.coerce.number().int().min(1).default(120),
+  // Failed password sign-ins (docs/decisions/011-rate-limits.md): per network (an IPv4 address,
+  // an IPv6 /64) per 15 minutes; per account, failures before the back-off starts, and its cap.
+  RATE_LIMIT_LOGIN_FAILURES_PER_NETWORK: z.coerce.number().int().min(1).default(100),
+  RATE_LIMIT_LOGIN_FREE_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
+  RATE_LIMIT_LOGIN_BACKOFF_MAX_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   // Deliveries per minute to one webhook (signed, so not counted as anonymous traffic).
   RATE_LIMIT_WEBHOOK_PER_MINUTE: z.coerce.number().int().min(1).default(600),
 });
@@ -160,6 +167,7 @@ export interface Config {
   trustProxy: boolean | number | string;
   auth: {
     sessionTtlDays: number;
+    sessionMaxDays: number;
     /** Origins allowed to make cookie-authenticated writes: PUBLIC_URL's plus TRELLIS_ALLOWED_ORIGINS. */
     allowedOrigins: string[];
     oauth: { google?: OAuthClientConfig; github?: OAuthClientConfig };
@@ -174,6 +182,8 @@ export interface Config {
     principalPerMinute: number;
     /** Requests per minute of one IP without credentials. */
     anonymousPerMinute: number;
+    /** Failed password sign-ins: per network per 15 min; per account before the back-off, and the back-off's cap. */
+    login: { failuresPerNetwork: number; freeFailures: number; backoffMaxSeconds: number };
     /** Deliveries per minute to one webhook. */
     webhookPerMinute: number;
   };
@@ -270,6 +280,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: e.TRUST_PROXY,
     auth: {
       sessionTtlDays: e.SESSION_TTL_DAYS,
+      sessionMaxDays: e.SESSION_MAX_DAYS,
       allowedOrigins: [...new Set([new URL(e.PUBLIC_URL).origin, ...e.TRELLIS_ALLOWED_ORIGINS])],
       oauth: {
         google: oauthClient(e.GOOGLE_CLIENT_ID, e.GOOGLE_CLIENT_SECRET),
@@ -283,6 +294,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       authWindowSeconds: e.RATE_LIMIT_AUTH_WINDOW_SECONDS,
       principalPerMinute: e.RATE_LIMIT_PRINCIPAL_PER_MINUTE,
       anonymousPerMinute: e.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
+      login: {
+        failuresPerNetwork: e.RATE_LIMIT_LOGIN_FAILURES_PER_NETWORK,
+        freeFailures: e.RATE_LIMIT_LOGIN_FREE_FAILURES,
+        backoffMaxSeconds: e.RATE_LIMIT_LOGIN_BACKOFF_MAX_SECONDS,
+      },
       webhookPerMinute: e.RATE_LIMIT_WEBHOOK_PER_MINUTE,
     },
   };

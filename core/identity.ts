@@ -29,7 +29,7 @@ export function createIdentity(deps: IdentityDeps) {
   const { config, orm, logger } = deps;
   const mailer = deps.mailer ?? createMailer({ config, logger });
   const publicUrl = config.web.publicUrl;
-  const sessions = createSessionService({ orm, ttlDays: config.auth.sessionTtlDays });
+  const sessions = createSessionService({ orm, ttlDays: config.auth.sessionTtlDays, maxDays: config.auth.sessionMaxDays });
   const teams = createTeamService({ orm, mailer, publicUrl, logger });
   const auth = createAuthService({ orm, sessions, teams, mailer, publicUrl, logger });
   return {

@@ -8,12 +8,12 @@ import type { Logger } from '../log.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import { passwordResetEmail, verificationEmail } from '../mail/templates.ts';
 import type { TeamService } from '../teams/service.ts';
-import { EmailToken, OAuthAccount, User } from './entities.ts';
-import { consumeEmailToken, issueEmailToken } from './email-tokens.ts';
+import { OAuthAccount, User } from './entities.ts';
+import { consumeEmailToken, issueEmailToken, pendingEmailTokenUser, voidEmailTokens } from './email-tokens.ts';
 import { recordLogin, type LoginMethod } from './login-events.ts';
 import type { OAuthProfile } from './oauth.ts';
 import { assertPasswordAcceptable, hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.ts';
-import { newId, sha256Hex } from './random.ts';
+import { newId } from './random.ts';
 import type { SessionService } from './sessions.ts';
 
 export interface UserView {
@@ -187,10 +187,10 @@ export function createAuthService(deps: { orm: Orm; sessions: SessionService; te
     /** Sets the new password, confirms the email (the link proved it) and revokes every session. */
     async confirmPasswordReset(token: string, password: string): Promise<void> {
       const em = orm.em.fork();
-      // Check the password before spending the token, so a refused password keeps the link usable.
-      const pending = await em.findOne(EmailToken, { id: sha256Hex(token), purpose: 'password_reset' });
-      const owner = pending ? await em.findOne(User, { id: pending.user }) : null;
-      if (owner) assertPasswordAcceptable(password, { email: owner.email });
+      // Check the token, then the password, before spending the token (a refused password keeps the
+      // link usable) and before the costly hash (an unknown token costs no argon2 work).
+      const owner = await em.findOneOrFail(User, { id: await pendingEmailTokenUser(em, token, 'password_reset') });
+      assertPasswordAcceptable(password, { email: owner.email });
       const passwordHash = await hashPassword(password);
       await em.transactional(async (tx) => {
         const userId = await consumeEmailToken(tx, token, 'password_reset');
@@ -199,6 +199,7 @@ export function createAuthService(deps: { orm: Orm; sessions: SessionService; te
         user.emailVerifiedAt ??= new Date();
         user.updatedAt = new Date();
         await tx.flush();
+        await voidEmailTokens(tx, userId, 'password_reset');
         await sessions.revokeAll(userId, { em: tx });
       });
     },
@@ -214,6 +215,8 @@ export function createAuthService(deps: { orm: Orm; sessions: SessionService; te
       user.passwordHash = await hashPassword(input.newPassword);
       user.updatedAt = new Date();
       await em.flush();
+      // A reset link sent before the change must not undo it.
+      await voidEmailTokens(em, userId, 'password_reset');
       await sessions.revokeAll(userId, { em });
       const { token, session } = await sessions.create(em, user.id, { method: 'password', ...meta });
       return { token, sessionId: session.id, expiresAt: session.expiresAt, user: userView(user) };

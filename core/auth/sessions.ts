@@ -1,7 +1,8 @@
 // Sessions as Lucia's guide teaches (lucia-auth.com/sessions): the token is `<id>.<secret>`, both
 // random; the database keeps the id and SHA-256 of the secret, compared in constant time. Expiry
 // slides: a session used in the second half of its lifetime is extended to a full one, so an
-// active user stays signed in and the row is written at most once per half-lifetime.
+// active user stays signed in and the row is written at most once per half-lifetime — but never
+// past an absolute lifetime counted from the sign-in, so a stolen token does not live forever.
 // See docs/decisions/010-sessions.md.
 import { timingSafeEqual } from 'node:crypto';
 import type { EntityDictionary, EntityManager } from '@mikro-orm/core';
@@ -27,6 +28,8 @@ export interface ValidSession {
 
 export interface SessionService {
   ttlMs: number;
+  /** Absolute lifetime from the sign-in: no activity extends a session past it. */
+  maxMs: number;
   create(em: EntityManager, userId: string, meta: SessionMeta): Promise<{ token: string; session: Session }>;
   validate(token: string): Promise<ValidSession | null>;
   revoke(sessionId: string): Promise<void>;
@@ -42,12 +45,17 @@ const SESSION_WITH_USER =
   '"session"."user_agent" as "s_user_agent", "session"."created_at" as "s_created_at", "session"."expires_at" as "s_expires_at" ' +
   'from "session" join "user_account" on "user_account"."id" = "session"."user_id" where "session"."id" = ?';
 
-export function createSessionService(deps: { orm: Orm; ttlDays: number; now?: () => Date }): SessionService {
+export function createSessionService(deps: { orm: Orm; ttlDays: number; maxDays?: number; now?: () => Date }): SessionService {
   const ttlMs = deps.ttlDays * DAY_MS;
+  const maxMs = (deps.maxDays ?? 90) * DAY_MS;
   const now = deps.now ?? (() => new Date());
+  // The expiry is always min(last extension + ttl, sign-in + max), so purgeExpired() and list()
+  // need no second condition for sessions created under this rule.
+  const expiryFrom = (at: number, createdAt: Date) => new Date(Math.min(at + ttlMs, createdAt.getTime() + maxMs));
 
   return {
     ttlMs,
+    maxMs,
 
     async create(em, userId, meta) {
       const id = randomSecret(15);
@@ -61,7 +69,7 @@ export function createSessionService(deps: { orm: Orm; ttlDays: number; now?: ()
         ip: meta.ip?.slice(0, 64) ?? null,
         userAgent: meta.userAgent?.slice(0, 512) ?? null,
         createdAt: created,
-        expiresAt: new Date(created.getTime() + ttlMs),
+        expiresAt: expiryFrom(created.getTime(), created),
       });
       await em.flush();
       return { token: `${id}.${secret}`, session };
@@ -84,13 +92,15 @@ export function createSessionService(deps: { orm: Orm; ttlDays: number; now?: ()
       const actual = Buffer.from(sha256Hex(secret), 'hex');
       if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return null;
       const current = now();
-      if (current.getTime() >= session.expiresAt.getTime()) {
+      // The absolute limit is checked on its own too: rows written before it existed may slide past it.
+      if (current.getTime() >= session.expiresAt.getTime() || current.getTime() >= session.createdAt.getTime() + maxMs) {
         await em.nativeDelete(Session, { id });
         return null;
       }
       let refreshed = false;
-      if (current.getTime() >= session.expiresAt.getTime() - ttlMs / 2) {
-        session.expiresAt = new Date(current.getTime() + ttlMs);
+      const extended = expiryFrom(current.getTime(), session.createdAt);
+      if (current.getTime() >= session.expiresAt.getTime() - ttlMs / 2 && extended.getTime() > session.expiresAt.getTime()) {
+        session.expiresAt = extended;
         await em.nativeUpdate(Session, { id }, { expiresAt: session.expiresAt });
         refreshed = true;
       }

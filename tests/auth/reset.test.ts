@@ -1,5 +1,7 @@
 // Password reset by email, on SQLite and PostgreSQL: the same 202 for any address, a single-use
-// link read from a real SMTP server, every session revoked, the old password refused.
+// link read from a real SMTP server, every session revoked, the old password refused; a password
+// change voids pending links; an unknown token is refused before any argon2 work.
+import { hashPassword } from '../../core/auth/passwords.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { testConfig, testDatabases } from '../support/env.ts';
 import { Client, GOOD_PASSWORD, signUp, uniqueEmail } from '../support/identity.ts';
@@ -50,6 +52,47 @@ describe.each(testDatabases)('password reset on %s', (_name, databaseUrl) => {
     expect((await anonymous.post('/api/v1/auth/login', { email, password: GOOD_PASSWORD })).status).toBe(401);
     const login = await anonymous.post('/api/v1/auth/login', { email, password: NEW_PASSWORD });
     expect(login.status).toBe(200);
+  });
+
+  it('a password change voids a reset link sent before it', async () => {
+    const { client, email } = await signUp(t.app, smtp);
+    await new Client(t.app).post('/api/v1/auth/password-reset', { email });
+    const token = (await smtp.linkFor(email, '/reset-password', { subject: /reset/i })).searchParams.get('token')!;
+    const changed = await client.post('/api/v1/me/password', { currentPassword: GOOD_PASSWORD, newPassword: NEW_PASSWORD });
+    expect(changed.status).toBe(200);
+    // Whoever holds the old link (say, someone reading the mailbox) cannot undo the change.
+    const late = await new Client(t.app).post('/api/v1/auth/password-reset/confirm', { token, password: 'another-fine-password-1' });
+    expect(late.status).toBe(400);
+    expect(late.body.code).toBe('invalid_token');
+    expect((await new Client(t.app).post('/api/v1/auth/login', { email, password: NEW_PASSWORD })).status).toBe(200);
+  });
+
+  it('refuses an unknown reset token before hashing the password (no argon2 work)', async () => {
+    const anonymous = new Client(t.app);
+    // argon2 runs on libuv threads, which process.cpuUsage counts.
+    const cpu = async (work: () => Promise<unknown>) => {
+      const before = process.cpuUsage();
+      await work();
+      const used = process.cpuUsage(before);
+      return used.user + used.system;
+    };
+    const refuse = async (path: string, body: object) => {
+      const answer = await anonymous.post(path, body);
+      expect(answer.body.code).toBe('invalid_token');
+    };
+    await refuse('/api/v1/auth/password-reset/confirm', { token: 'warm-up-token-xxxxxxxx', password: NEW_PASSWORD });
+    const threeHashes = await cpu(async () => {
+      for (let i = 0; i < 3; i++) await hashPassword(`calibration-password-${i}`);
+    });
+    // The same HTTP work around one token lookup, without and with a password in the body.
+    const tenLookups = await cpu(async () => {
+      for (let i = 0; i < 10; i++) await refuse('/api/v1/auth/verify-email', { token: `unknown-token-${i}-xxxxxxxx` });
+    });
+    const tenResets = await cpu(async () => {
+      for (let i = 0; i < 10; i++) await refuse('/api/v1/auth/password-reset/confirm', { token: `unknown-token-${i}-xxxxxxxx`, password: NEW_PASSWORD });
+    });
+    // Hashing first would add ten hashes; refusing first adds nothing but noise.
+    expect(tenResets - tenLookups).toBeLessThan(threeHashes);
   });
 
   it('only the newest reset link works, and a reset confirms an unverified address', async () => {

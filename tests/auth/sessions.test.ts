@@ -1,5 +1,5 @@
 // Sessions on SQLite and PostgreSQL: only a hash of the secret is stored, the expiry slides in
-// the second half of the lifetime, expired sessions are refused and deleted.
+// the second half of the lifetime up to an absolute lifetime, expired sessions are refused and deleted.
 import { Session } from '../../core/auth/entities.ts';
 import { createSessionService } from '../../core/auth/sessions.ts';
 import { createOrm, migrate, type Orm } from '../../core/db/orm.ts';
@@ -59,6 +59,31 @@ describe.each(testDatabases)('sessions on %s', (_name, databaseUrl) => {
     expect((await orm.em.fork().findOneOrFail(Session, { id: session.id })).expiresAt.toISOString()).toBe('2026-02-20T00:00:00.000Z');
 
     now = new Date('2026-02-20T00:00:01Z'); // past the expiry
+    expect(await sessions.validate(token)).toBeNull();
+    expect(await orm.em.fork().findOne(Session, { id: session.id })).toBeNull();
+  });
+
+  it('never slides past the absolute lifetime, however active the session', async () => {
+    let now = new Date('2027-01-01T00:00:00Z');
+    const sessions = createSessionService({ orm, ttlDays: 30, maxDays: 45, now: () => now });
+    const { token, session } = await sessions.create(orm.em.fork(), userId, { method: 'password' });
+    expect(session.expiresAt.toISOString()).toBe('2027-01-31T00:00:00.000Z');
+    now = new Date('2027-01-21T00:00:00Z'); // second half: extended, but only to day 45
+    const extended = await sessions.validate(token);
+    expect(extended?.refreshed).toBe(true);
+    expect(extended?.session.expiresAt.toISOString()).toBe('2027-02-15T00:00:00.000Z');
+    now = new Date('2027-02-10T00:00:00Z'); // used daily: nothing more to extend
+    expect((await sessions.validate(token))?.refreshed).toBe(false);
+    now = new Date('2027-02-15T00:00:00Z');
+    expect(await sessions.validate(token)).toBeNull();
+    expect(await orm.em.fork().findOne(Session, { id: session.id })).toBeNull();
+  });
+
+  it('refuses a session older than the absolute lifetime even when its row says it is still valid', async () => {
+    // As a row written before the limit existed (or under a longer SESSION_MAX_DAYS) looks.
+    const sessions = createSessionService({ orm, ttlDays: 30, maxDays: 90 });
+    const { token, session } = await sessions.create(orm.em.fork(), userId, { method: 'password' });
+    await orm.em.fork().nativeUpdate(Session, { id: session.id }, { createdAt: new Date(Date.now() - 91 * DAY), expiresAt: new Date(Date.now() + 20 * DAY) });
     expect(await sessions.validate(token)).toBeNull();
     expect(await orm.em.fork().findOne(Session, { id: session.id })).toBeNull();
   });

@@ -5,7 +5,7 @@
 import type { z } from 'zod';
 import { expressionProblem, stepReferences, templateExpressions } from './expressions.ts';
 import { checkJsonSchemaBounds } from './json-schema-bounds.ts';
-import { OnError } from './nodes/common.ts';
+import { MAX_DURATION_MS, MAX_RETRY_INTERVAL_MS, OnError, durationMs } from './nodes/common.ts';
 import { NODE_TYPES, nodeTypes, outputPorts, type NodeType } from './registry.ts';
 import { Edge, Graph, LIMITS, Node, NodeId } from './schema.ts';
 
@@ -175,6 +175,19 @@ function isNodeType(value: string): value is NodeType {
   return Object.hasOwn(nodeTypes, value);
 }
 
+/** Durations past what a run can wait (and Temporal can hold): checked here, at save, not by the schema. */
+function checkDurations(node: Node, path: string, report: (path: string, message: string) => void): void {
+  const check = (value: string | undefined, at: string, max: number, what: string) => {
+    if (value !== undefined && durationMs(value) > max) report(`${path}.${at}`, `${what} may be at most ${formatDays(max)} (this is ${value})`);
+  };
+  check(node.timeout, 'timeout', MAX_DURATION_MS, 'a node timeout');
+  check(node.retry?.initialInterval, 'retry.initialInterval', MAX_RETRY_INTERVAL_MS, 'the first retry interval');
+  if (node.type === 'delay') check(node.config.duration, 'config.duration', MAX_DURATION_MS, 'a delay');
+  if (node.type === 'approval') check(node.config.timeout, 'config.timeout', MAX_DURATION_MS, 'an approval timeout');
+}
+
+const formatDays = (ms: number) => `${ms / 86_400_000}d`;
+
 function checkGraph(candidate: unknown, prefix: string, scope: Scope): void {
   const problems = scope.run.problems;
   const at = (path: string) => (prefix + path).replace(/\.$/, '');
@@ -237,7 +250,10 @@ function checkGraph(candidate: unknown, prefix: string, scope: Scope): void {
     }
     const parsed = (schema ?? NodeBase).safeParse(raw);
     if (parsed.success) {
-      if (schema) entry.node = parsed.data as Node;
+      if (schema) {
+        entry.node = parsed.data as Node;
+        checkDurations(entry.node, `nodes.${i}`, report);
+      }
     } else {
       for (const issue of parsed.error.issues) report(`nodes.${i}.${pathOf(issue.path)}`, issueMessage(issue));
     }

@@ -15,7 +15,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.ts';
 import { ExpressionError, ExpressionLimitError, INLINE_LIMITS, isBoundedValue, renderValue } from '../graph/expressions.ts';
-import { durationMs } from '../graph/nodes/common.ts';
+import { MAX_DURATION_MS, MAX_RETRY_INTERVAL_MS, durationMs } from '../graph/nodes/common.ts';
 import type { NodeType } from '../graph/registry.ts';
 import { Graph, type Node } from '../graph/schema.ts';
 import { runSearchAttributes } from '../search-attributes.ts';
@@ -40,10 +40,23 @@ export interface RunRuntime {
 type Executor<T extends NodeType> = (node: Extract<Node, { type: T }>, execution: GraphExecution, runtime: RunRuntime) => Promise<NodeResult>;
 type Executors = { [T in NodeType]: Executor<T> };
 
+/**
+ * Graphs saved before the duration bounds (validate.ts) may ask for more than Temporal can hold
+ * (`"timeout": "99999999999d"`): the command then fails its workflow task again and again and the
+ * run never ends. Such a value is cut to the bound; runs with values inside it issue the same
+ * commands as before, so the patch marker is only written when a value is cut.
+ */
+export const BOUNDED_DURATIONS_PATCH = 'bounded-durations';
+
+function bounded(ms: number, max: number): number {
+  return ms > max && patched(BOUNDED_DURATIONS_PATCH) ? max : ms;
+}
+
 function activities(node: Node, defaults: { timeout: string; heartbeat?: string }) {
+  const timeout = node.timeout === undefined ? undefined : durationMs(node.timeout) > MAX_DURATION_MS ? bounded(durationMs(node.timeout), MAX_DURATION_MS) : node.timeout;
   // Retries happen in the workflow (withRetry) so each attempt is visible in the node's state.
   return proxyActivities<Activities>({
-    startToCloseTimeout: node.timeout ?? defaults.timeout,
+    startToCloseTimeout: timeout ?? defaults.timeout,
     heartbeatTimeout: defaults.heartbeat,
     retry: { maximumAttempts: 1 },
   });
@@ -86,7 +99,7 @@ async function withRetry<T>(node: Node, state: NodeState, attempt: () => Promise
       if (n >= policy.maxAttempts || !retryable(error)) throw error;
       const asked = applicationCause(error)?.nextRetryDelay; // e.g. an HTTP 429's Retry-After
       const backoff = durationMs(policy.initialInterval) * policy.backoffCoefficient ** (n - 1);
-      await sleep(asked ?? backoff);
+      await sleep(bounded(asked ?? backoff, MAX_RETRY_INTERVAL_MS));
     }
   }
 }
@@ -267,15 +280,16 @@ export const executors = {
 
   async delay(node, execution) {
     (execution.nodes[node.id] as NodeState).attempts = 1;
-    await sleep(durationMs(node.config.duration));
-    return { output: { waitedMs: durationMs(node.config.duration) } };
+    const waitMs = bounded(durationMs(node.config.duration), MAX_DURATION_MS);
+    await sleep(waitMs);
+    return { output: { waitedMs: waitMs } };
   },
 
   async approval(node, execution, runtime) {
     const state = execution.nodes[node.id] as NodeState;
     state.attempts = 1;
     const message = String(await render(execution, runtime, 'template', node.config.message));
-    const timeoutMs = node.config.timeout ? durationMs(node.config.timeout) : undefined;
+    const timeoutMs = node.config.timeout ? bounded(durationMs(node.config.timeout), MAX_DURATION_MS) : undefined;
     const key = execution.pathOf(node.id);
     state.status = 'waiting';
     state.waiting = {

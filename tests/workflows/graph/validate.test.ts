@@ -17,6 +17,32 @@ describe('validate', () => {
     expect(validate(hello)).toEqual([]);
   });
 
+  it('bounds durations and retry intervals at save, while Graph.parse still reads graphs saved before (L10)', () => {
+    const graph = {
+      nodes: [
+        { id: 'd', type: 'delay', config: { duration: '99999999999d' } },
+        { id: 'a', type: 'approval', config: { message: 'ok?', timeout: '366d' } },
+        t('x', '1', { timeout: '8761h', retry: { maxAttempts: 2, initialInterval: '25h', backoffCoefficient: 10 } }),
+        { id: 'm', type: 'map', config: { items: '[1]', graph: { nodes: [{ id: 'w', type: 'delay', config: { duration: '1000d' } }] } } },
+      ],
+    };
+    expect(lines(validate(graph))).toEqual([
+      'nodes.0.config.duration: a delay may be at most 365d (this is 99999999999d)',
+      'nodes.1.config.timeout: an approval timeout may be at most 365d (this is 366d)',
+      'nodes.2.timeout: a node timeout may be at most 365d (this is 8761h)',
+      'nodes.2.retry.initialInterval: the first retry interval may be at most 1d (this is 25h)',
+      'nodes.3.config.graph.nodes.0.config.duration: a delay may be at most 365d (this is 1000d)',
+    ]);
+    // A graph saved before the bounds still parses inside a workflow (the interpreter cuts the values).
+    expect(() => Graph.parse(graph)).not.toThrow();
+    // The bounds themselves are allowed; coefficient and attempts keep their schema limits.
+    expect(validate({ nodes: [{ id: 'd', type: 'delay', config: { duration: '365d' } }, t('x', '1', { timeout: '8760h', retry: { maxAttempts: 100, initialInterval: '1d', backoffCoefficient: 10 } })] })).toEqual([]);
+    expect(lines(validate({ nodes: [t('x', '1', { retry: { maxAttempts: 101, backoffCoefficient: 1e99 } })] }))).toEqual([
+      'nodes.0.retry.maxAttempts: Too big: expected number to be <=100',
+      'nodes.0.retry.backoffCoefficient: Too big: expected number to be <=10',
+    ]);
+  });
+
   it('accepts the graph that uses every node type', () => {
     expect(validate(fixture('graphs/every-node-type.json'))).toEqual([]);
   });

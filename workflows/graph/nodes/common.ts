@@ -12,6 +12,13 @@ export function durationMs(duration: string): number {
   return Number(match[1]) * factor;
 }
 
+// Bounds a graph is saved with (validate.ts) and the interpreter keeps at run time. Not in the zod
+// schemas: Graph.parse runs inside workflows, and a graph saved before the bounds must still parse.
+/** The longest delay, approval wait or node timeout: far inside Temporal's range (~10,000 years). */
+export const MAX_DURATION_MS = 365 * 86_400_000;
+/** The longest wait between two attempts, whatever initialInterval × backoffCoefficient^n comes to. */
+export const MAX_RETRY_INTERVAL_MS = 86_400_000;
+
 export const RetryPolicy = z.object({
   maxAttempts: z.number().int().min(1).max(100).default(3),
   initialInterval: Duration.default('1s'),

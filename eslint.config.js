@@ -29,6 +29,18 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
   },
   {
+    // Express routers match paths case-insensitively by default, which lets `/API/…` slip past
+    // checks that compare req.path with lower-case prefixes: api/routes/router.ts makes them all.
+    files: ['api/**/*.ts'],
+    ignores: ['api/routes/router.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'express', importNames: ['Router'], allowTypeImports: true, message: 'make routers with apiRouter() from api/routes/router.ts (case-sensitive)' }] },
+      ],
+    },
+  },
+  {
     files: ['workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': [

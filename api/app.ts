@@ -21,6 +21,7 @@ import { csrf } from './middleware/csrf.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
 import { errorHandler, notFound } from './middleware/errors.ts';
 import { requestLog } from './middleware/request-log.ts';
+import { DOCS_CSP, securityHeaders } from './middleware/security-headers.ts';
 import { docsPage, openApiDocument } from './openapi.ts';
 import { diagnosticsRoutes } from './routes/diagnostics.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -31,7 +32,7 @@ import { teamRoutes } from './routes/teams.ts';
 import { usageRoutes } from './routes/usage.ts';
 
 export interface AppDeps {
-  config: Pick<Config, 'env' | 'temporal' | 'engine' | 'dataDir' | 'web' | 'smtp' | 'mail' | 'auth' | 'rateLimit' | 'secretKey' | 'previousSecretKeys' | 'redis' | 'trustProxy' | 'sse'>;
+  config: Pick<Config, 'env' | 'temporal' | 'engine' | 'dataDir' | 'web' | 'smtp' | 'mail' | 'auth' | 'rateLimit' | 'secretKey' | 'previousSecretKeys' | 'redis' | 'trustProxy' | 'sse' | 'diagnostics' | 'metrics'>;
   logger: Logger;
   orm: Orm;
   redis: Redis;
@@ -42,11 +43,15 @@ export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', deps.config.trustProxy);
+  // Paths match only as written: the checks below compare req.path with lower-case prefixes, so an
+  // odd-case path must never reach a handler (routers: api/routes/router.ts).
+  app.set('case sensitive routing', true);
   const metrics = createMetrics();
+  app.use(securityHeaders);
   app.use(requestLog(deps.logger));
   app.use(metrics.measure);
   // Accounts and tenancy (core/identity.ts); workflows, runs and triggers (core/platform.ts).
-  const identity = createIdentity({ config: deps.config, orm: deps.orm, redis: deps.redis, logger: deps.logger });
+  const identity = createIdentity({ config: deps.config, orm: deps.orm, redis: deps.redis, logger: deps.logger, temporal: deps.temporal });
   const platform = createPlatform({ config: deps.config, orm: deps.orm, redis: deps.redis, temporal: deps.temporal, logger: deps.logger, usage: identity.usage });
   // Live run events come from Redis pub/sub.
   const hub = createRunEventHub(deps.config.redis.url, deps.logger);
@@ -55,14 +60,15 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(hookRoutes(platform, hub, deps.config.rateLimit.enabled ? identity.limiter : undefined, deps.config.rateLimit.webhookPerMinute, deps.config.web.publicUrl));
   app.use(express.json({ limit: '1mb' }));
 
-  app.use(healthRoutes({ ...deps, namespace: deps.config.temporal.namespace, metrics: metrics.registry }));
-  const diagnostics = deps.config.env !== 'production';
+  app.use(healthRoutes({ ...deps, namespace: deps.config.temporal.namespace, metrics: metrics.registry, metricsToken: deps.config.metrics.token }));
+  // Off unless TRELLIS_DIAGNOSTICS asks for them; core/config.ts refuses them in production.
+  const diagnostics = deps.config.diagnostics && deps.config.env !== 'production';
   const document = openApiDocument({ diagnostics });
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.json(document);
   });
   app.get('/api/docs', (_req, res) => {
-    res.type('html').send(docsPage(document));
+    res.set('Content-Security-Policy', DOCS_CSP).type('html').send(docsPage(document));
   });
   // Identity: who is calling (session or API key), rate limits, CSRF; then the account and team
   // routes. Team routes of other areas guard themselves with guards.requireTeamRole(action).

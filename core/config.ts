@@ -42,8 +42,15 @@ const EnvSchema = z.object({
   API_PORT: port.default(3001),
   API_URL: url(['http:', 'https:']).optional(),
   WORKER_METRICS_PORT: port.default(9464),
+  // Where the worker's /metrics listens: loopback unless a scraper elsewhere needs it (0.0.0.0).
+  WORKER_METRICS_HOST: z.string().regex(/^[\w.:-]+$/, 'must be an address such as 127.0.0.1 or 0.0.0.0').default('127.0.0.1'),
+  // Lets a scraper that is not on loopback read the api's /metrics (Authorization: Bearer <token>).
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   PUBLIC_URL: url(['http:', 'https:']).default('http://localhost:3000'),
   TRUST_PROXY: trustProxy,
+  // The unauthenticated diagnostics endpoints (docs/decisions/006-diagnostics-endpoint.md): off
+  // unless asked for, and refused in production.
+  TRELLIS_DIAGNOSTICS: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
   // Unset: a SQLite file in the data folder (sqlite:./.data/trellis.sqlite by default).
   DATABASE_URL: databaseUrl.optional(),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
@@ -135,7 +142,9 @@ export interface Config {
   dataDir: string;
   web: { port: number; publicUrl: string; apiUrl: string };
   api: { port: number };
-  worker: { metricsPort: number };
+  worker: { metricsPort: number; metricsHost: string };
+  /** The api's /metrics and /readyz details: loopback callers, or the bearer of this token. */
+  metrics: { token: string | undefined };
   database: { url: string };
   redis: { url: string };
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
@@ -165,6 +174,8 @@ export interface Config {
   tools: { temporalCli: string | undefined };
   /** Express "trust proxy": which peers' X-Forwarded-For/-Proto/-Host are believed. */
   trustProxy: boolean | number | string;
+  /** Serve /api/v1/diagnostics (no credentials): only when TRELLIS_DIAGNOSTICS asks, never in production. */
+  diagnostics: boolean;
   auth: {
     sessionTtlDays: number;
     sessionMaxDays: number;
@@ -224,6 +235,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       { variable: 'TRELLIS_SECRET_KEY', message: 'is required in production (32 bytes, base64)' },
     ]);
   }
+  if (e.NODE_ENV === 'production' && e.TRELLIS_DIAGNOSTICS) {
+    throw new ConfigError([
+      { variable: 'TRELLIS_DIAGNOSTICS', message: 'must not be set in production: the diagnostics endpoints need no credentials' },
+    ]);
+  }
   const oauthProblems = (['GOOGLE', 'GITHUB'] as const).flatMap((provider) => {
     const id = e[`${provider}_CLIENT_ID`];
     const secret = e[`${provider}_CLIENT_SECRET`];
@@ -244,7 +260,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       apiUrl: e.API_URL ?? `http://127.0.0.1:${e.API_PORT}`,
     },
     api: { port: e.API_PORT },
-    worker: { metricsPort: e.WORKER_METRICS_PORT },
+    worker: { metricsPort: e.WORKER_METRICS_PORT, metricsHost: e.WORKER_METRICS_HOST },
+    metrics: { token: e.METRICS_TOKEN },
     database: { url: e.DATABASE_URL ?? `sqlite:${defaultSqlitePath(e.TRELLIS_DATA_DIR)}` },
     redis: { url: e.REDIS_URL },
     temporal: {
@@ -278,6 +295,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     reconciler: { intervalMs: e.TRELLIS_RECONCILE_INTERVAL_SECONDS * 1000, graceMs: e.TRELLIS_RECONCILE_GRACE_SECONDS * 1000 },
     tools: { temporalCli: e.TEMPORAL_CLI },
     trustProxy: e.TRUST_PROXY,
+    diagnostics: e.TRELLIS_DIAGNOSTICS,
     auth: {
       sessionTtlDays: e.SESSION_TTL_DAYS,
       sessionMaxDays: e.SESSION_MAX_DAYS,

@@ -25,6 +25,8 @@ try {
   throw error;
 }
 const logger = createLogger({ level: config.logLevel, service: 'worker' });
+const { metricsHost, metricsPort } = config.worker;
+const metricsAddress = `${metricsHost.includes(':') ? `[${metricsHost}]` : metricsHost}:${metricsPort}`;
 
 Runtime.install({
   logger: {
@@ -37,8 +39,9 @@ Runtime.install({
   },
   telemetryOptions: {
     logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
-    // Prometheus metrics of the worker (task slots, latencies, poll results) at /metrics.
-    metrics: { prometheus: { bindAddress: `0.0.0.0:${config.worker.metricsPort}` } },
+    // Prometheus metrics of the worker (task slots, latencies, poll results) at /metrics, on
+    // loopback unless WORKER_METRICS_HOST opens it to a scraper elsewhere (it has no login).
+    metrics: { prometheus: { bindAddress: metricsAddress } },
   },
 });
 
@@ -69,7 +72,7 @@ const worker = await createTrellisWorker({
   },
 });
 logger.info(
-  { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, metrics: `:${config.worker.metricsPort}/metrics` },
+  { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, metrics: `${metricsAddress}/metrics` },
   'worker ready',
 );
 // run() resolves once a shutdown signal has drained the worker.

@@ -1,5 +1,6 @@
 // /api/v1/auth: registration, email verification, login/logout, password reset, OAuth sign-in.
-import { Router, type Request } from 'express';
+import { type Router, type Request } from 'express';
+import { apiRouter } from './router.ts';
 import { z } from 'zod';
 import { isOAuthProvider, type OAuthProvider } from '../../core/auth/oauth.ts';
 import { PASSWORD_MAX_LENGTH } from '../../core/auth/passwords.ts';
@@ -35,7 +36,7 @@ export function requestMeta(req: Request): RequestMeta {
 }
 
 export function authRoutes(identity: Identity): Router {
-  const router = Router();
+  const router = apiRouter();
   const { auth, config } = identity;
   const publicUrl = config.web.publicUrl.replace(/\/+$/, '');
 

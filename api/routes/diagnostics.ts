@@ -1,6 +1,8 @@
 // The foundation's end-to-end check: start the built-in hello graph and read its result.
-// Disabled in production (it needs no credentials); see docs/decisions/006-diagnostics-endpoint.md.
-import { Router } from 'express';
+// It needs no credentials, so it is off unless TRELLIS_DIAGNOSTICS=true, never in production, and
+// reads only the runs it started (team "system"); see docs/decisions/006-diagnostics-endpoint.md.
+import { type Router } from 'express';
+import { apiRouter } from './router.ts';
 import { z } from 'zod';
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
@@ -15,7 +17,7 @@ export const HelloRunRequest = z.object({ name: z.string().min(1).max(100).defau
 export type HelloRunRequest = z.infer<typeof HelloRunRequest>;
 
 export function diagnosticsRoutes(deps: { temporal: Client; engine: EngineSettings }): Router {
-  const router = Router();
+  const router = apiRouter();
   router.post('/api/v1/diagnostics/hello-runs', async (req, res) => {
     const body = parseBody(HelloRunRequest, req.body);
     const { runId } = await startRun(deps.temporal, deps.engine, {
@@ -32,6 +34,8 @@ export function diagnosticsRoutes(deps: { temporal: Client; engine: EngineSettin
     const handle = deps.temporal.workflow.getHandle(req.params.runId);
     try {
       const description = await handle.describe();
+      // A team's run is none of an anonymous caller's business, whatever id they guessed.
+      if (description.searchAttributes.TeamId?.[0] !== 'system') throw new NotFoundError(`Run ${req.params.runId}`);
       // The query answers even after completion while the history is retained.
       const state: RunState = await handle.query(getRunState);
       res.json({ runId: req.params.runId, temporalStatus: description.status.name, ...state });

@@ -1,6 +1,7 @@
 // POST /hooks/{webhookId}: the public, signed webhook endpoint. It reads the raw body (the
 // signature covers its exact bytes), so it is mounted before the JSON body parser.
-import express, { Router } from 'express';
+import express, { type Router } from 'express';
+import { apiRouter } from './router.ts';
 import type { RateLimiter } from '../../core/limits/limiter.ts';
 import type { Platform } from '../../core/platform.ts';
 import { newRunId } from '../../core/runs/start-run.ts';
@@ -17,7 +18,7 @@ type Answer = { output: unknown } | { status: string; error?: unknown };
 /** `limiter` absent: no per-webhook limit (RATE_LIMIT_ENABLED=false). */
 export function hookRoutes(platform: Platform, hub: RunEventHub, limiter: RateLimiter | undefined, perMinute: number, publicUrl: string): Router {
   const rule = { name: 'webhook', limit: perMinute, windowSeconds: 60 };
-  const router = Router();
+  const router = apiRouter();
   router.post('/hooks/:webhookId', express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT }), async (req, res) => {
     const webhookId = req.params.webhookId as string;
     if (limiter) applyDecision(res, await limiter.consume(rule, webhookId), 'rate_limited_webhook', `This webhook accepts ${rule.limit} deliveries per minute`);

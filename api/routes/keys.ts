@@ -1,5 +1,6 @@
 // /api/v1/teams/{teamId}/api-keys: create (the key is shown once), list (no secrets), revoke.
-import { Router } from 'express';
+import { type Router } from 'express';
+import { apiRouter } from './router.ts';
 import { z } from 'zod';
 import type { Identity } from '../../core/identity.ts';
 import { PageQuery } from '../../core/pagination.ts';
@@ -13,7 +14,7 @@ export const CreateApiKeyRequest = z.object({
 });
 
 export function keyRoutes(identity: Identity, guards: AuthMiddleware): Router {
-  const router = Router();
+  const router = apiRouter();
   const { requireTeamRole } = guards;
 
   router.post('/api/v1/teams/:teamId/api-keys', requireTeamRole('api_keys:write'), async (req, res) => {

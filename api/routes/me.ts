@@ -1,5 +1,6 @@
 // /api/v1/me: the signed-in user, their teams, profile, password, sessions and login history.
-import { Router } from 'express';
+import { type Router } from 'express';
+import { apiRouter } from './router.ts';
 import { z } from 'zod';
 import { listLogins } from '../../core/auth/login-events.ts';
 import { PASSWORD_MAX_LENGTH } from '../../core/auth/passwords.ts';
@@ -49,7 +50,7 @@ type UserAuth = Extract<AuthContext, { kind: 'user' }>;
 const userAuth = (auth: AuthContext | undefined): UserAuth => auth as UserAuth; // requireUser ran first
 
 export function meRoutes(identity: Identity, deps: { orm: Orm }): Router {
-  const router = Router();
+  const router = apiRouter();
   router.use('/api/v1/me', requireUser);
 
   router.get('/api/v1/me', async (req, res) => {

@@ -1,5 +1,6 @@
 // /api/v1/teams/{teamId}/…/runs: start, list, read, live events (SSE), approvals, cancel, rerun.
-import { Router } from 'express';
+import { type Router } from 'express';
+import { apiRouter } from './router.ts';
 import { z } from 'zod';
 import type { Platform } from '../../core/platform.ts';
 import type { AuthMiddleware } from '../middleware/authenticate.ts';
@@ -22,7 +23,7 @@ const ListRunsQuery = z.object({
 });
 
 export function runRoutes(platform: Platform, guards: AuthMiddleware, events: RunEventStreams): Router {
-  const router = Router();
+  const router = apiRouter();
   const { requireTeamRole } = guards;
   const team = (req: { params: Record<string, unknown> }) => req.params.teamId as string;
   const runId = (req: { params: Record<string, unknown> }) => req.params.runId as string;

@@ -1,5 +1,6 @@
 // /api/v1/teams: teams, members, invitations. Every team route goes through requireTeamRole.
-import { Router, type Request } from 'express';
+import { type Router, type Request } from 'express';
+import { apiRouter } from './router.ts';
 import { z } from 'zod';
 import type { Identity } from '../../core/identity.ts';
 import { PageQuery } from '../../core/pagination.ts';
@@ -19,7 +20,7 @@ function actor(req: Request): Actor {
 }
 
 export function teamRoutes(identity: Identity, guards: AuthMiddleware): Router {
-  const router = Router();
+  const router = apiRouter();
   const { teams } = identity;
   const { requireTeamRole } = guards;
 

@@ -1,6 +1,7 @@
 // /api/v1/teams/{teamId}/usage: this month's counters, the plan's limits, and how often the AI
 // response cache answered for the team (counted in Redis by the ai activity).
-import { Router } from 'express';
+import { type Router } from 'express';
+import { apiRouter } from './router.ts';
 import type { Identity } from '../../core/identity.ts';
 import type { Redis } from '../../core/redis/client.ts';
 import { CACHE_HITS_KEY, CACHE_MISSES_KEY } from '../../activities/ai.ts';
@@ -17,7 +18,7 @@ async function aiCacheStats(redis: Redis, teamId: string) {
 }
 
 export function usageRoutes(identity: Identity, guards: AuthMiddleware, redis: Redis): Router {
-  const router = Router();
+  const router = apiRouter();
   router.get('/api/v1/teams/:teamId/usage', guards.requireTeamRole('usage:read'), async (req, res) => {
     const teamId = req.params.teamId as string;
     res.json({ ...(await identity.usage.report(teamId)), aiCache: await aiCacheStats(redis, teamId) });

@@ -1,6 +1,7 @@
 // /api/v1/teams/{teamId}/workflows: saved graphs with immutable versions, their webhooks and
 // schedules, and credentials.
-import { Router, type Request } from 'express';
+import { type Router, type Request } from 'express';
+import { apiRouter } from './router.ts';
 import { z } from 'zod';
 import type { Platform } from '../../core/platform.ts';
 import { CreateCredential } from '../../core/credentials/service.ts';
@@ -35,7 +36,7 @@ export function actorOf(req: Request): string {
 const param = (req: Request, name: string) => req.params[name] as string;
 
 export function workflowRoutes(platform: Platform, guards: AuthMiddleware): Router {
-  const router = Router();
+  const router = apiRouter();
   const { requireTeamRole } = guards;
   const base = '/api/v1/teams/:teamId/workflows';
 

@@ -2,6 +2,8 @@
 // Temporal dev server, a real worker runs it, and the run is mirrored into the database.
 import request from 'supertest';
 import { RunRecord } from '../../core/db/entities.ts';
+import { HELLO_GRAPH } from '../../core/runs/hello-graph.ts';
+import { engineSettings, startRun } from '../../core/runs/start-run.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { testConfig, testEnv } from '../support/env.ts';
 import { startTestWorker } from '../support/worker.ts';
@@ -9,9 +11,10 @@ import { startTestWorker } from '../support/worker.ts';
 describe('hello run through the api', () => {
   let t: TestApp;
   let worker: Awaited<ReturnType<typeof startTestWorker>>;
+  let config: ReturnType<typeof testConfig>;
 
   beforeAll(async () => {
-    const config = testConfig({ TEMPORAL_TASK_QUEUE: `hello-${Date.now()}` });
+    config = testConfig({ TEMPORAL_TASK_QUEUE: `hello-${Date.now()}`, TRELLIS_DIAGNOSTICS: 'true' });
     t = await createTestApp(config);
     worker = await startTestWorker({ address: testEnv.temporalAddress, orm: t.orm, taskQueue: config.temporal.taskQueue });
   });
@@ -70,5 +73,35 @@ describe('hello run through the api', () => {
     const page = await request(t.app).get('/api/docs');
     expect(page.status).toBe(200);
     expect(page.text).toContain('/api/v1/diagnostics/hello-runs');
+  });
+
+  it("never reads a team's run, whatever id the caller knows", async () => {
+    const { runId } = await startRun(t.temporal, engineSettings(config), { graph: HELLO_GRAPH, version: 1, input: { name: 'secret' }, teamId: 'team_other', workflowId: 'wf_other', trigger: 'api' });
+    await t.temporal.workflow.getHandle(runId).result();
+    const res = await request(t.app).get(`/api/v1/diagnostics/hello-runs/${runId}`);
+    expect(res.status).toBe(404);
+    expect(res.body.code).toBe('not_found');
+    expect(JSON.stringify(res.body)).not.toContain('secret');
+  });
+});
+
+describe('diagnostics without TRELLIS_DIAGNOSTICS', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp(testConfig());
+  });
+
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('are not served and not documented', async () => {
+    const res = await request(t.app).post('/api/v1/diagnostics/hello-runs').send({ name: 'Ada' });
+    expect(res.status).toBe(404);
+    expect(res.body.code).toBe('route_not_found');
+    expect((await request(t.app).get('/api/v1/diagnostics/hello-runs/run_x')).body.code).toBe('route_not_found');
+    const doc = await request(t.app).get('/api/v1/openapi.json');
+    expect(Object.keys(doc.body.paths).filter((path) => path.includes('diagnostics'))).toEqual([]);
   });
 });

@@ -1,9 +1,15 @@
 // /readyz follows its dependencies: 503 naming Redis while Redis is down, 200 once it is back.
+// The dependency error text (hosts, ports) and /metrics are for operators only: loopback callers
+// or the bearer of METRICS_TOKEN.
 import { join } from 'node:path';
 import request from 'supertest';
 import { freePort, startRedis, type Service } from '../../infra/scripts/services.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { tempDir, testConfig } from '../support/env.ts';
+
+const METRICS_TOKEN = 'scrape-token-0123456789';
+/** A caller elsewhere: the test app trusts X-Forwarded-For from loopback, as in production behind a proxy. */
+const REMOTE = '203.0.113.9';
 
 describe('GET /readyz', () => {
   let redis: Service;
@@ -16,7 +22,7 @@ describe('GET /readyz', () => {
     port = await freePort();
     dir = tempDir('redis');
     redis = await startRedis({ port, dir, logFile: join(dir, 'redis.log') });
-    t = await createTestApp(testConfig({ REDIS_URL: `redis://127.0.0.1:${port}` }));
+    t = await createTestApp(testConfig({ REDIS_URL: `redis://127.0.0.1:${port}`, METRICS_TOKEN }));
   });
 
   afterAll(async () => {
@@ -42,6 +48,13 @@ describe('GET /readyz', () => {
     expect(down.body.checks.redis.error).toEqual(expect.any(String));
     expect(down.body.checks.database.ok).toBe(true);
     expect(down.body.checks.temporal.ok).toBe(true);
+    // Someone else sees which dependency is down, not where it lives or why.
+    const remote = await request(t.app).get('/readyz').set('X-Forwarded-For', REMOTE);
+    expect(remote.status).toBe(503);
+    expect(remote.body.checks.redis).toEqual({ ok: false, latencyMs: expect.any(Number) });
+    expect(JSON.stringify(remote.body)).not.toContain(String(port));
+    const scraper = await request(t.app).get('/readyz').set('X-Forwarded-For', REMOTE).set('Authorization', `Bearer ${METRICS_TOKEN}`);
+    expect(scraper.body.checks.redis.error).toEqual(expect.any(String));
 
     redis = await startRedis({ port, dir, logFile: join(dir, 'redis.log') });
     // The client reconnects on its own (at most every 2 s); poll rather than sleep.
@@ -57,5 +70,38 @@ describe('GET /readyz', () => {
     const res = await request(t.app).get('/healthz');
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ status: 'ok' });
+  });
+
+  it('/metrics answers loopback and the METRICS_TOKEN bearer, and refuses anyone else', async () => {
+    const local = await request(t.app).get('/metrics');
+    expect(local.status).toBe(200);
+    expect(local.text).toContain('# HELP');
+    const remote = await request(t.app).get('/metrics').set('X-Forwarded-For', REMOTE);
+    expect(remote.status).toBe(403);
+    expect(remote.body.code).toBe('metrics_forbidden');
+    expect(remote.text).not.toContain('# HELP');
+    const wrong = await request(t.app).get('/metrics').set('X-Forwarded-For', REMOTE).set('Authorization', 'Bearer scrape-token-0123456780');
+    expect(wrong.status).toBe(403);
+    const scraper = await request(t.app).get('/metrics').set('X-Forwarded-For', REMOTE).set('Authorization', `Bearer ${METRICS_TOKEN}`);
+    expect(scraper.status).toBe(200);
+    expect(scraper.text).toContain('# HELP');
+  });
+
+  it('answers with headers that forbid sniffing, framing and any active content', async () => {
+    for (const path of ['/healthz', '/api/v1/nowhere', '/api/v1/openapi.json']) {
+      const res = await request(t.app).get(path);
+      expect(res.headers).toMatchObject({
+        'content-security-policy': expect.stringContaining("default-src 'none'"),
+        'x-content-type-options': 'nosniff',
+        'referrer-policy': 'no-referrer',
+      });
+      expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+      expect(res.headers['strict-transport-security']).toBeUndefined();
+    }
+    // Over TLS (as a trusted proxy says): HSTS too.
+    const tls = await request(t.app).get('/healthz').set('X-Forwarded-Proto', 'https');
+    expect(tls.headers['strict-transport-security']).toBe('max-age=31536000');
+    const docs = await request(t.app).get('/api/docs');
+    expect(docs.headers['content-security-policy']).toMatch(/^default-src 'none'; style-src 'unsafe-inline'/);
   });
 });

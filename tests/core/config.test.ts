@@ -49,6 +49,22 @@ describe('loadConfig', () => {
     expect(loadConfig({ NODE_ENV: 'production', TRELLIS_SECRET_KEY: key }).secretKey).toBe(key);
   });
 
+  it('keeps the diagnostics endpoints off unless asked for, and refuses them in production', () => {
+    expect(loadConfig({}).diagnostics).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'test' }).diagnostics).toBe(false);
+    expect(loadConfig({ TRELLIS_DIAGNOSTICS: 'true' }).diagnostics).toBe(true);
+    const key = Buffer.alloc(32, 1).toString('base64');
+    expect(() => loadConfig({ NODE_ENV: 'production', TRELLIS_SECRET_KEY: key, TRELLIS_DIAGNOSTICS: 'true' })).toThrow(/TRELLIS_DIAGNOSTICS: must not be set in production/);
+    expect(loadConfig({ NODE_ENV: 'production', TRELLIS_SECRET_KEY: key, TRELLIS_DIAGNOSTICS: 'false' }).diagnostics).toBe(false);
+  });
+
+  it('serves metrics to loopback by default: the worker binds 127.0.0.1, the api has no token', () => {
+    expect(loadConfig({}).worker).toEqual({ metricsPort: 9464, metricsHost: '127.0.0.1' });
+    expect(loadConfig({}).metrics.token).toBeUndefined();
+    expect(loadConfig({ WORKER_METRICS_HOST: '0.0.0.0', METRICS_TOKEN: 'a-long-scrape-token' })).toMatchObject({ worker: { metricsHost: '0.0.0.0' }, metrics: { token: 'a-long-scrape-token' } });
+    expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN: must be at least 16 characters/);
+  });
+
   it('reads TRUST_PROXY as Express takes it: names and subnets, a hop count, or true/false', () => {
     expect(loadConfig({}).trustProxy).toBe('loopback');
     expect(loadConfig({ TRUST_PROXY: 'loopback,uniquelocal' }).trustProxy).toBe('loopback,uniquelocal');

@@ -46,6 +46,8 @@ describe('npm start (infra/scripts/start.ts)', () => {
       REDIS_URL: `redis://127.0.0.1:${redis}`,
       WORKER_METRICS_PORT: String(metrics),
       DATABASE_URL: '',
+      // The smoke test below uses the diagnostics endpoints, which are off unless asked for.
+      TRELLIS_DIAGNOSTICS: 'true',
     };
 
     const first = start(env);

@@ -164,8 +164,20 @@ describe.each(testDatabases)('AI spend on %s', (_name, databaseUrl) => {
     const { chat, usage, teamId, month } = await setup();
     const room = 2_000;
     await usage.record(teamId, { aiTokens: PLANS.free.aiTokensPerMonth! - room });
-    for (let i = 0; i < 10; i++) fake.script.push({ delayMs: 300 });
-    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => chat({ prompt: `call ${i}`, maxTokens: 600 })));
+    // Every reply waits until each call has either reached the provider or been refused, so all
+    // the reservations are in flight together however slow the machine is.
+    let release!: () => void;
+    const hold = new Promise<void>((resolve) => (release = resolve));
+    for (let i = 0; i < 10; i++) fake.script.push({ hold });
+    let refusedSoFar = 0;
+    const calls = Array.from({ length: 10 }, (_, i) => chat({ prompt: `call ${i}`, maxTokens: 600 }).catch((error: unknown) => {
+      refusedSoFar++;
+      throw error;
+    }));
+    const settled = Promise.allSettled(calls);
+    while (refusedSoFar + fake.requests.length < 10) await new Promise((r) => setTimeout(r, 10));
+    release();
+    const results = await settled;
     const refused = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason as ApplicationFailure);
     expect(refused.every((f) => f.type === 'quota_ai_tokens')).toBe(true);
     // What the requests in flight could use (reply + estimated prompt) never passed the room left.

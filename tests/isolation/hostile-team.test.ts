@@ -47,11 +47,15 @@ async function startRun(who: SignedUp, workflowId: string, input: object = {}): 
   return started.body.runId as string;
 }
 
-/** Polls the run until it reaches a final status (the state, not a time, ends the wait). */
+/**
+ * Polls the run until it reaches a final status with its node states (the state, not a time,
+ * ends the wait): on a loaded machine the worker may not answer the state query at once, and
+ * the detail then carries the status without the nodes.
+ */
 async function finished(who: SignedUp, runId: string): Promise<RunDetail> {
   for (;;) {
     const run = await who.client.get(`/api/v1/teams/${who.personalTeamId}/runs/${runId}`);
-    if (run.status === 200 && FINAL.includes(run.body.status as string)) return run.body as RunDetail;
+    if (run.status === 200 && FINAL.includes(run.body.status as string) && Object.keys(run.body.nodes as object).length > 0) return run.body as RunDetail;
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -51,6 +51,8 @@ export interface FakeReply {
   finishReason?: string;
   /** Wait before answering. */
   delayMs?: number;
+  /** Answer only once this settles (a test's gate: waits for a state, not a time). */
+  hold?: Promise<unknown>;
   /** Wait between streamed chunks. */
   chunkDelayMs?: number;
   /** Respond with this exact body (JSON) instead of a built completion. */
@@ -167,6 +169,7 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     const messages = body.messages ?? [];
     const prompt = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
     const reply: FakeReply = script.shift() ?? markers(prompt) ?? {};
+    if (reply.hold) await reply.hold;
     if (reply.delayMs) await sleep(reply.delayMs);
     if (res.destroyed) return;
 

@@ -129,11 +129,11 @@ export function platformPaths(): Record<string, unknown> {
     '/hooks/{webhookId}': {
       post: {
         tags: ['webhooks'],
-        summary: 'Deliver to a webhook: X-Trellis-Signature t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>; X-Trellis-Delivery dedupes retries; ?wait=true answers with the output',
+        summary: 'Deliver to a webhook: X-Trellis-Signature t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>; a signed request starts at most one run (a replay answers with the first run, duplicate: true); X-Trellis-Delivery dedupes re-signed retries; ?wait=true answers with the output',
         security: [],
         parameters: [param('webhookId', 'webhook id'), { name: 'wait', in: 'query', schema: { type: 'boolean' } }, { name: 'X-Trellis-Signature', in: 'header', required: true, schema: { type: 'string' } }, { name: 'X-Trellis-Delivery', in: 'header', schema: { type: 'string' } }],
         requestBody: { content: { 'application/json': { schema: {} } } },
-        responses: { 200: ok('the output (with ?wait=true)'), 202: ok('accepted: {runId}'), 401: problem('missing, invalid or expired signature'), 404: problem('no such webhook'), 413: problem('body over 1 MB'), 429: problem('rate limited') },
+        responses: { 200: ok('the output (with ?wait=true)'), 202: ok('accepted: {runId, duplicate}'), 401: problem('missing, invalid or expired signature'), 404: problem('no such webhook'), 413: problem('body over 1 MB'), 429: problem('rate_limited_webhook: the webhook\'s deliveries per minute are used (charged only for new, verified requests); rate_limited_webhook_refused: too many unsigned or wrongly signed requests from this address') },
       },
     },
   };

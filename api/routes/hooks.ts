@@ -1,8 +1,14 @@
 // POST /hooks/{webhookId}: the public, signed webhook endpoint. It reads the raw body (the
 // signature covers its exact bytes), so it is mounted before the JSON body parser.
+//
+// The signature is checked before any budget is charged: a valid new request is charged to the
+// webhook's budget; a failed attempt (unknown webhook, bad or missing signature) to the caller's
+// address, so whoever learns a webhook URL cannot use up its real sender's deliveries. A replayed
+// or duplicate request answers with the first run and is not charged at all.
 import express, { type Router } from 'express';
 import { apiRouter } from './router.ts';
 import type { RateLimiter } from '../../core/limits/limiter.ts';
+import { UserError } from '../../core/errors.ts';
 import type { Platform } from '../../core/platform.ts';
 import { newRunId } from '../../core/runs/start-run.ts';
 import type { RunEvent } from '../../workflows/events.ts';
@@ -18,26 +24,45 @@ type Answer = { output: unknown } | { status: string; error?: unknown };
 /** `limiter` absent: no per-webhook limit (RATE_LIMIT_ENABLED=false). */
 export function hookRoutes(platform: Platform, hub: RunEventHub, limiter: RateLimiter | undefined, perMinute: number, publicUrl: string): Router {
   const rule = { name: 'webhook', limit: perMinute, windowSeconds: 60 };
+  const refusedRule = { name: 'webhook-refused', limit: perMinute, windowSeconds: 60 };
   const router = apiRouter();
   router.post('/hooks/:webhookId', express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT }), async (req, res) => {
     const webhookId = req.params.webhookId as string;
-    if (limiter) applyDecision(res, await limiter.consume(rule, webhookId), 'rate_limited_webhook', `This webhook accepts ${rule.limit} deliveries per minute`);
+    const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    let verified;
+    try {
+      verified = await platform.webhooks.verify(webhookId, { signature: req.get('X-Trellis-Signature'), rawBody });
+    } catch (error) {
+      if (limiter && error instanceof UserError && (error.status === 401 || error.status === 404)) {
+        const decision = await limiter.consume(refusedRule, req.ip ?? 'unknown');
+        applyDecision(res, decision, 'rate_limited_webhook_refused', `This address may make ${refusedRule.limit} unsigned or wrongly signed webhook requests per minute`);
+      }
+      throw error;
+    }
     const wait = req.query.wait === 'true';
     // ?wait=true listens before the run starts, so an early output is not missed. Waiting holds
     // this request only (a Redis subscription), never a worker.
     const runId = newRunId();
     const events: RunEvent[] = [];
     let wake = () => undefined as void;
-    const stop = wait ? await hub.subscribe(runId, (event) => (events.push(event), wake())).catch(() => undefined) : undefined;
+    const listen = (id: string) => hub.subscribe(id, (event) => (events.push(event), wake())).catch(() => undefined);
+    let stop = wait ? await listen(runId) : undefined;
     try {
-      const delivery = await platform.webhooks.deliver(webhookId, {
-        signature: req.get('X-Trellis-Signature'),
+      const delivery = await platform.webhooks.accept(verified, {
         deliveryId: req.get('X-Trellis-Delivery'),
-        rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+        rawBody,
         contentType: req.get('Content-Type'),
         runId,
+        admit: limiter
+          ? async () => applyDecision(res, await limiter.consume(rule, webhookId), 'rate_limited_webhook', `This webhook accepts ${rule.limit} deliveries per minute`)
+          : undefined,
       });
       if (!wait) return void res.status(202).json({ runId: delivery.runId, duplicate: delivery.duplicate });
+      if (delivery.runId !== runId) {
+        // A replay or duplicate: follow the first request's run (listening before its state is read below).
+        stop?.();
+        stop = await listen(delivery.runId);
+      }
 
       const graph = (await platform.workflows.get(delivery.teamId, delivery.workflowId)).graph;
       const outputs = new Set(graph.nodes.filter((n) => n.type === 'output').map((n) => n.id));

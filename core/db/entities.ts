@@ -87,6 +87,8 @@ export const CredentialRecord = defineEntity({
     type: p.string(),
     keyId: p.string(),
     secret: p.text(),
+    /** Host patterns the secret may be sent to (core/credentials/hosts.ts); null: none set yet, refused by the http node. */
+    allowedHosts: p.json<string[]>().nullable(),
     createdAt: p.datetime(),
     createdBy: p.string().nullable(),
   },
@@ -122,6 +124,19 @@ export const WebhookDelivery = defineEntity({
 });
 export type WebhookDelivery = InferEntity<typeof WebhookDelivery>;
 
+/** Signatures of accepted webhook requests until they expire, so a replayed request starts no second run. */
+export const WebhookSignature = defineEntity({
+  name: 'WebhookSignature',
+  tableName: 'webhook_signature',
+  properties: {
+    webhookId: p.string().primary(),
+    signature: p.string().primary(),
+    runId: p.string(),
+    expiresAt: p.datetime().index(),
+  },
+});
+export type WebhookSignature = InferEntity<typeof WebhookSignature>;
+
 /** Idempotency keys of run starts, kept beyond Temporal's retention. */
 export const RunIdempotency = defineEntity({
   name: 'RunIdempotency',
@@ -154,6 +169,6 @@ export type ScheduleRecord = InferEntity<typeof ScheduleRecord>;
 
 export const entities = [
   RunRecord, BlobRecord, WorkflowDefinition, WorkflowVersion,
-  CredentialRecord, WebhookRecord, WebhookDelivery, RunIdempotency, ScheduleRecord,
+  CredentialRecord, WebhookRecord, WebhookDelivery, WebhookSignature, RunIdempotency, ScheduleRecord,
   ...identityEntities,
 ];

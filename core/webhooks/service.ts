@@ -1,10 +1,11 @@
 // Signed webhooks: POST /hooks/{id} with X-Trellis-Signature: t=<unix s>,v1=<hex HMAC-SHA256(secret,
-// "<t>.<raw body>")>. The secret is shown once and kept sealed; deliveries are deduplicated by
-// X-Trellis-Delivery so a sender's retry never starts a second run.
+// "<t>.<raw body>")>. The secret is shown once and kept sealed. One signed request starts at most
+// one run: its signature is remembered until it expires, so a replay (with any or no delivery id)
+// answers with the first run; X-Trellis-Delivery also deduplicates a sender's re-signed retries.
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.ts';
-import { WebhookDelivery, WebhookRecord } from '../db/entities.ts';
+import { WebhookDelivery, WebhookRecord, WebhookSignature } from '../db/entities.ts';
 import { NotFoundError, UnauthorizedError, UserError } from '../errors.ts';
 import type { Vault } from '../credentials/vault.ts';
 import type { RunService } from '../runs/service.ts';
@@ -17,8 +18,8 @@ export function sign(secret: string, timestamp: number, rawBody: Buffer | string
   return createHmac('sha256', secret).update(`${timestamp}.`).update(rawBody).digest('hex');
 }
 
-/** Checks a signature header; throws 401 naming what is wrong. */
-export function verifySignature(secret: string, header: string | undefined, rawBody: Buffer, now = Date.now()): void {
+/** Checks a signature header; throws 401 naming what is wrong. Returns the signed timestamp and the (normalized) signature. */
+export function verifySignature(secret: string, header: string | undefined, rawBody: Buffer, now = Date.now()): { timestamp: number; signature: string } {
   if (!header) throw new UnauthorizedError('X-Trellis-Signature is missing', 'missing_signature');
   const parts = Object.fromEntries(header.split(',').map((part) => part.trim().split('=', 2) as [string, string]));
   const timestamp = Number(parts.t);
@@ -31,6 +32,7 @@ export function verifySignature(secret: string, header: string | undefined, rawB
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     throw new UnauthorizedError('The signature does not match the body', 'invalid_signature');
   }
+  return { timestamp, signature: expected.toString('hex') };
 }
 
 const context = (row: { teamId: string; id: string }) => `webhook:${row.teamId}:${row.id}`;
@@ -45,9 +47,84 @@ export interface WebhookView {
   createdAt: string;
 }
 
+/** A request whose signature matched: the webhook, and the signature with the moment it stops being accepted. */
+export interface VerifiedDelivery {
+  hook: WebhookRecord;
+  signature: string;
+  expiresAt: Date;
+}
+
+export interface DeliveryRequest {
+  deliveryId?: string;
+  rawBody: Buffer;
+  contentType?: string;
+  runId?: string;
+  /** Called once the request is known to be new (not a replay, not a duplicate delivery), before the run starts; a throw refuses it and forgets it. */
+  admit?: () => Promise<void>;
+}
+
 export function createWebhookService(deps: { orm: Orm; vault: Vault; runs: RunService; workflows: WorkflowService; publicUrl: string }) {
   const { orm, vault } = deps;
   const url = (id: string) => `${deps.publicUrl.replace(/\/$/, '')}/hooks/${id}`;
+
+  /** Finds the webhook and checks the signature (401/404); nothing is recorded or charged yet. */
+  async function verify(webhookId: string, request: { signature?: string; rawBody: Buffer }): Promise<VerifiedDelivery> {
+    const hook = await orm.em.fork().findOne(WebhookRecord, { id: webhookId });
+    if (!hook) throw new NotFoundError('Webhook');
+    const secret = vault.open({ keyId: hook.keyId, secret: hook.secret }, context(hook));
+    const { timestamp, signature } = verifySignature(secret, request.signature, request.rawBody);
+    return { hook, signature, expiresAt: new Date((timestamp + SIGNATURE_TOLERANCE_SECONDS) * 1000) };
+  }
+
+  /**
+   * Accepts one verified request. A signature seen before (a replay, whatever its delivery id)
+   * or a delivery id seen before (the sender's retry) answers with the run it started.
+   */
+  async function accept(verified: VerifiedDelivery, request: DeliveryRequest) {
+    const { hook, signature } = verified;
+    const webhookId = hook.id;
+    if (request.deliveryId && request.deliveryId.length > 200) throw new UserError('invalid_request', 'X-Trellis-Delivery is longer than 200 characters');
+    const input = parseBody(request.rawBody, request.contentType);
+    let runId = request.runId ?? newRunId();
+    const answer = (id: string, duplicate: boolean) => ({ runId: id, teamId: hook.teamId, workflowId: hook.workflowId, duplicate });
+    // Expired signatures can no longer be replayed (verify refuses them): forget them, a minute
+    // late so a request verified just before its expiry still finds its twin.
+    await orm.em.fork().nativeDelete(WebhookSignature, { webhookId, expiresAt: { $lt: new Date(Date.now() - 60_000) } });
+    try {
+      await orm.em.fork().insert(WebhookSignature, { webhookId, signature, runId, expiresAt: verified.expiresAt });
+    } catch (error) {
+      if (!(error instanceof UniqueConstraintViolationException)) throw error;
+      const seen = await orm.em.fork().findOneOrFail(WebhookSignature, { webhookId, signature });
+      return answer(seen.runId, true);
+    }
+    const forget = async () => {
+      await orm.em.fork().nativeDelete(WebhookSignature, { webhookId, signature });
+      if (request.deliveryId) await orm.em.fork().nativeDelete(WebhookDelivery, { webhookId, deliveryId: request.deliveryId, runId });
+    };
+    if (request.deliveryId) {
+      try {
+        await orm.em.fork().insert(WebhookDelivery, { webhookId, deliveryId: request.deliveryId, runId, createdAt: new Date() });
+      } catch (error) {
+        if (!(error instanceof UniqueConstraintViolationException)) {
+          await forget();
+          throw error;
+        }
+        const seen = await orm.em.fork().findOneOrFail(WebhookDelivery, { webhookId, deliveryId: request.deliveryId });
+        // A replay of this retry answers with the same run.
+        await orm.em.fork().nativeUpdate(WebhookSignature, { webhookId, signature }, { runId: seen.runId });
+        return answer(seen.runId, true);
+      }
+    }
+    try {
+      await request.admit?.();
+      ({ runId } = await deps.runs.start(hook.teamId, { workflowId: hook.workflowId, input, trigger: 'webhook', triggeredBy: webhookId, runId }));
+    } catch (error) {
+      // Not accepted: the sender may send the same request again.
+      await forget();
+      throw error;
+    }
+    return answer(runId, false);
+  }
 
   return {
     url,
@@ -77,31 +154,12 @@ export function createWebhookService(deps: { orm: Orm; vault: Vault; runs: RunSe
       await orm.em.fork().nativeDelete(WebhookRecord, { teamId, workflowId });
     },
 
-    /** Verifies and accepts one delivery; the same delivery id answers with the same run. */
-    async deliver(webhookId: string, request: { signature?: string; deliveryId?: string; rawBody: Buffer; contentType?: string; runId?: string }) {
-      const hook = await orm.em.fork().findOne(WebhookRecord, { id: webhookId });
-      if (!hook) throw new NotFoundError('Webhook');
-      verifySignature(vault.open({ keyId: hook.keyId, secret: hook.secret }, context(hook)), request.signature, request.rawBody);
-      const input = parseBody(request.rawBody, request.contentType);
-      let runId = request.runId ?? newRunId();
-      if (request.deliveryId) {
-        if (request.deliveryId.length > 200) throw new UserError('invalid_request', 'X-Trellis-Delivery is longer than 200 characters');
-        try {
-          await orm.em.fork().insert(WebhookDelivery, { webhookId, deliveryId: request.deliveryId, runId, createdAt: new Date() });
-        } catch (error) {
-          if (!(error instanceof UniqueConstraintViolationException)) throw error;
-          const seen = await orm.em.fork().findOneOrFail(WebhookDelivery, { webhookId, deliveryId: request.deliveryId });
-          return { runId: seen.runId, teamId: hook.teamId, workflowId: hook.workflowId, duplicate: true };
-        }
-      }
-      try {
-        ({ runId } = await deps.runs.start(hook.teamId, { workflowId: hook.workflowId, input, trigger: 'webhook', triggeredBy: webhookId, runId }));
-      } catch (error) {
-        // Not accepted: the sender may retry the same delivery.
-        if (request.deliveryId) await orm.em.fork().nativeDelete(WebhookDelivery, { webhookId, deliveryId: request.deliveryId });
-        throw error;
-      }
-      return { runId, teamId: hook.teamId, workflowId: hook.workflowId, duplicate: false };
+    verify,
+    accept,
+
+    /** Verifies and accepts one request (see verify and accept). */
+    async deliver(webhookId: string, request: DeliveryRequest & { signature?: string }) {
+      return accept(await verify(webhookId, request), request);
     },
   };
 }

@@ -4,10 +4,12 @@ import { M001RunSummary } from './m001-run-summary.ts';
 import { M002Identity } from './m002-identity.ts';
 import { M003Engine } from './m003-engine.ts';
 import { M004Triggers } from './m004-triggers.ts';
+import { M006CredentialHosts } from './m006-credential-hosts.ts';
 
 export const migrationsList = [
   { name: 'm001-run-summary', class: M001RunSummary },
   { name: 'm002-identity', class: M002Identity },
   { name: 'm003-engine', class: M003Engine },
   { name: 'm004-triggers', class: M004Triggers },
+  { name: 'm006-credential-hosts', class: M006CredentialHosts },
 ];

@@ -9,6 +9,7 @@ import { NotFoundError, UserError } from '../../core/errors.ts';
 import type { Identity } from '../../core/identity.ts';
 import { clearSessionCookie, cookieOptions, readCookie, requireUser, setSessionCookie } from '../middleware/authenticate.ts';
 import { parseBody } from '../middleware/validate.ts';
+import { safeNext } from '../safe-next.ts';
 
 const Email = z.string().trim().toLowerCase().pipe(z.email().max(254));
 const Password = z.string().min(1).max(PASSWORD_MAX_LENGTH);
@@ -25,10 +26,6 @@ const OAUTH_VERIFIER_COOKIE = 'trellis_oauth_verifier';
 /** Where the web app wanted the person to land after signing in (an invitation, a run view). */
 const OAUTH_NEXT_COOKIE = 'trellis_oauth_next';
 
-/** A path on the web app's own origin, or "/": never another site (no open redirect). */
-function localPath(value: unknown): string {
-  return typeof value === 'string' && value.startsWith('/') && !value.startsWith('//') && !value.startsWith('/\\') && value.length <= 2_000 ? value : '/';
-}
 const OAUTH_COOKIE_PATH = '/api/v1/auth/oauth';
 
 export function requestMeta(req: Request): RequestMeta {
@@ -101,7 +98,7 @@ export function authRoutes(identity: Identity): Router {
     const { url, state, codeVerifier } = identity.oauth.start(name);
     res.cookie(OAUTH_STATE_COOKIE, state, oauthCookie());
     res.cookie(OAUTH_VERIFIER_COOKIE, codeVerifier, oauthCookie());
-    res.cookie(OAUTH_NEXT_COOKIE, localPath(req.query.next), oauthCookie());
+    res.cookie(OAUTH_NEXT_COOKIE, safeNext(req.query.next), oauthCookie());
     res.redirect(302, url.toString());
   });
 
@@ -111,7 +108,7 @@ export function authRoutes(identity: Identity): Router {
     // The state and verifier are single-use whatever happens next.
     const expectedState = readCookie(req, OAUTH_STATE_COOKIE);
     const codeVerifier = readCookie(req, OAUTH_VERIFIER_COOKIE);
-    const next = localPath(readCookie(req, OAUTH_NEXT_COOKIE));
+    const next = safeNext(readCookie(req, OAUTH_NEXT_COOKIE));
     res.clearCookie(OAUTH_STATE_COOKIE, { ...oauthCookie(), maxAge: undefined });
     res.clearCookie(OAUTH_VERIFIER_COOKIE, { ...oauthCookie(), maxAge: undefined });
     res.clearCookie(OAUTH_NEXT_COOKIE, { ...oauthCookie(), maxAge: undefined });

@@ -118,7 +118,7 @@ describe.each(testDatabases)('OAuth sign-in on %s', (_name, databaseUrl) => {
   it('lands the browser on the page it came from (an invitation), never on another site', async () => {
     const back = await signInWith('google', person(), { json: false, next: '/invitations/inv_token?x=1' });
     expect(back.headers.location).toBe(`${PUBLIC_URL}/invitations/inv_token?x=1`);
-    for (const unsafe of ['//evil.example/steal', 'https://evil.example/', '/\\evil.example']) {
+    for (const unsafe of ['//evil.example/steal', 'https://evil.example/', '/\\evil.example', '/\t/evil.example', '/%09/evil.example', '/.//evil.example', '/%2F%2Fevil.example']) {
       const res = await signInWith('github', person(), { json: false, next: unsafe });
       expect(res.headers.location).toBe(`${PUBLIC_URL}/`);
     }

@@ -133,13 +133,15 @@ describe('account pages', () => {
     expect(toNext.status).toBe(302);
     expect(toNext.headers.get('location')).toBe('/account?x=1');
     expect(sessionCookie(toNext.headers)).toMatch(/^trellis_session=.+/);
-    for (const next of ['//evil.example', 'https://evil.example', '/\\evil.example']) {
+    for (const next of ['//evil.example', 'https://evil.example', '/\\evil.example', '/\t/evil.example', '/.//evil.example']) {
       const elsewhere = asResponse(await run(pages.login.action, post('/login', { intent: 'login', email, password: GOOD_PASSWORD, next })));
       expect(elsewhere.headers.get('location')).toBe('/');
     }
 
     // Signed in already: the login page sends the person on.
     expect(asResponse(await run(pages.login.loader, get('/login?next=/account', cookie))).headers.get('location')).toBe('/account');
+    // The phishing link of the review (M9): a signed-in victim is not bounced to another site.
+    expect(asResponse(await run(pages.login.loader, get('/login?next=/%09/evil.example', cookie))).headers.get('location')).toBe('/');
     const anonymous = (await run(pages.login.loader, get('/login?error=oauth_state_mismatch'))) as { oauthError?: string };
     expect(anonymous.oauthError).toMatch(/start again/i);
   });

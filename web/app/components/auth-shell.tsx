@@ -71,9 +71,3 @@ export function oauthErrorMessage(code: string): string {
       return 'Signing in with that provider did not work. Please try again.';
   }
 }
-
-/** A redirect target after login: only paths on this site ("/…", never "//host" or "/\host"). */
-export function safeNext(value: FormDataEntryValue | string | null | undefined): string {
-  const next = typeof value === 'string' ? value : '';
-  return next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
-}

@@ -24,7 +24,7 @@ const teamId = path('teamId', 'a team the caller belongs to (404 for any other t
 const PUBLIC: unknown[] = [];
 const USER = [{ bearerAuth: [] }, { sessionCookie: [] }];
 const rateLimited = problem('rate limited: Retry-After says when to retry');
-const common = { 401: problem('no or invalid credentials'), 429: rateLimited };
+const common = { 401: problem('no or invalid credentials: unauthenticated, invalid_session, invalid_api_key (unknown or revoked), api_key_expired'), 429: rateLimited };
 const teamCommon = { ...common, 403: problem('the role or API key scope does not allow this'), 404: problem('no such team for the caller (also for teams of others)') };
 
 const iso = { type: 'string', format: 'date-time' };
@@ -50,7 +50,9 @@ export const identitySchemas = {
     type: 'object',
     properties: {
       id: { type: 'string' }, name: { type: 'string' }, prefix: { type: 'string', example: 'trk_abcd2345' },
-      scopes: { type: 'array', items: { type: 'string', enum: [...SCOPES] } }, createdBy: nullable({ type: 'string' }), createdAt: iso, lastUsedAt: nullable(iso),
+      scopes: { type: 'array', items: { type: 'string', enum: [...SCOPES] } }, createdBy: nullable({ type: 'string' }), createdAt: iso,
+      lastUsedAt: { ...nullable(iso), description: 'updated at most once a minute' },
+      expiresAt: { ...nullable(iso), description: 'null only for keys made before keys expired' }, expired: { type: 'boolean' },
     },
   },
   LoginEvent: {
@@ -180,7 +182,8 @@ export function identityPaths(): Record<string, unknown> {
     '/api/v1/teams/{teamId}/api-keys': {
       get: { summary: 'API keys of the team, without secrets (admin)', tags: ['api keys'], security: USER, parameters: [teamId, ...pageParams], responses: { 200: ok('page', page('ApiKey')), ...teamCommon } },
       post: { summary: 'Create an API key (admin); the key is in this answer only', tags: ['api keys'], security: USER, parameters: [teamId], requestBody: body(CreateApiKeyRequest),
-        responses: { 201: ok('created', { allOf: [ref('ApiKey'), { type: 'object', properties: { key: { type: 'string', description: 'trk_…, shown once' } } }] }), ...teamCommon } },
+        description: 'expiresAt: after now and at most 365 days ahead; 90 days when absent. The key is revoked when its creator leaves the team or loses the admin role.',
+        responses: { 201: ok('created', { allOf: [ref('ApiKey'), { type: 'object', properties: { key: { type: 'string', description: 'trk_…, shown once' } } }] }), 400: problem('invalid input; invalid_expiry'), ...teamCommon } },
     },
     '/api/v1/teams/{teamId}/api-keys/{keyId}': {
       delete: { summary: 'Revoke an API key (refused from the next request on)', tags: ['api keys'], security: USER, parameters: [teamId, path('keyId', 'API key id')], responses: { 204: ok('revoked'), ...teamCommon } },

@@ -11,6 +11,8 @@ import { parseBody, parseQuery } from '../middleware/validate.ts';
 export const CreateApiKeyRequest = z.object({
   name: z.string().trim().min(1).max(100),
   scopes: z.array(z.enum(SCOPES)).min(1),
+  /** When the key stops working: after now, at most 365 days ahead; 90 days when absent. */
+  expiresAt: z.iso.datetime({ offset: true }).transform((value) => new Date(value)).optional(),
 });
 
 export function keyRoutes(identity: Identity, guards: AuthMiddleware): Router {

@@ -1,8 +1,10 @@
 // API keys: `trk_` + 160 random bits, shown once. Only SHA-256 of the key is stored (a key is
 // random, so a fast hash suffices: no dictionary to try), with a visible prefix for lists. Every
-// request looks the key up again, so a revocation is refused at the very next request.
+// request looks the key up again, so a revocation or an expiry is refused at the very next request.
+// Every key expires (90 days unless asked, at most 365); see docs/decisions/024-api-key-lifetime.md.
+import type { EntityManager } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.ts';
-import { NotFoundError } from '../errors.ts';
+import { NotFoundError, UnauthorizedError, UserError } from '../errors.ts';
 import { afterCursor, NEWEST_FIRST, toPage, type Page, type PageQuery } from '../pagination.ts';
 import type { Scope } from '../permissions.ts';
 import { newId, randomSecret, sha256Hex } from '../auth/random.ts';
@@ -11,6 +13,9 @@ import { ApiKey } from './entities.ts';
 export const API_KEY_PREFIX = 'trk_';
 /** How stale `lastUsedAt` may get: writing it on every request would turn reads into writes. */
 const LAST_USED_GRANULARITY_MS = 60_000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+export const API_KEY_DEFAULT_DAYS = 90;
+export const API_KEY_MAX_DAYS = 365;
 
 export interface ApiKeyView {
   id: string;
@@ -20,6 +25,9 @@ export interface ApiKeyView {
   createdBy: string | null;
   createdAt: string;
   lastUsedAt: string | null;
+  /** Null for keys made before keys expired. */
+  expiresAt: string | null;
+  expired: boolean;
 }
 
 export interface AuthenticatedKey {
@@ -29,7 +37,7 @@ export interface AuthenticatedKey {
   scopes: string[];
 }
 
-const view = (row: ApiKey): ApiKeyView => ({
+const view = (row: ApiKey, now = new Date()): ApiKeyView => ({
   id: row.id,
   name: row.name,
   prefix: row.prefix,
@@ -37,7 +45,26 @@ const view = (row: ApiKey): ApiKeyView => ({
   createdBy: row.createdBy ?? null,
   createdAt: row.createdAt.toISOString(),
   lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
+  expiresAt: row.expiresAt?.toISOString() ?? null,
+  expired: row.expiresAt ? row.expiresAt.getTime() <= now.getTime() : false,
 });
+
+/** When a key asked to expire at `requested` (or by default) expires; 400 `invalid_expiry` outside (now, now + max]. */
+export function keyExpiry(requested: Date | undefined, now = new Date()): Date {
+  if (!requested) return new Date(now.getTime() + API_KEY_DEFAULT_DAYS * DAY_MS);
+  const latest = now.getTime() + API_KEY_MAX_DAYS * DAY_MS;
+  if (requested.getTime() <= now.getTime() || requested.getTime() > latest) {
+    throw new UserError('invalid_expiry', `An API key expires in the future, at most ${API_KEY_MAX_DAYS} days from now`, {
+      problems: [{ path: 'expiresAt', message: `must be after now and at most ${API_KEY_MAX_DAYS} days ahead (${new Date(latest).toISOString()})` }],
+    });
+  }
+  return requested;
+}
+
+/** Revokes the keys a member created in a team (they left it, or lost the role that could create keys). */
+export async function revokeKeysCreatedBy(em: EntityManager, teamId: string, userId: string, now = new Date()): Promise<number> {
+  return em.nativeUpdate(ApiKey, { team: teamId, createdBy: userId, revokedAt: null }, { revokedAt: now });
+}
 
 export function isApiKey(token: string): boolean {
   return token.startsWith(API_KEY_PREFIX);
@@ -48,7 +75,9 @@ export type KeyService = ReturnType<typeof createKeyService>;
 export function createKeyService(deps: { orm: Orm }) {
   const { orm } = deps;
   return {
-    async create(teamId: string, createdBy: string | null, input: { name: string; scopes: Scope[] }): Promise<ApiKeyView & { key: string }> {
+    async create(teamId: string, createdBy: string | null, input: { name: string; scopes: Scope[]; expiresAt?: Date | undefined }): Promise<ApiKeyView & { key: string }> {
+      const now = new Date();
+      const expiresAt = keyExpiry(input.expiresAt, now);
       const key = `${API_KEY_PREFIX}${randomSecret(20)}`;
       const em = orm.em.fork();
       const row = em.create(ApiKey, {
@@ -59,8 +88,9 @@ export function createKeyService(deps: { orm: Orm }) {
         keyHash: sha256Hex(key),
         scopes: [...new Set(input.scopes)].sort(),
         createdBy,
-        createdAt: new Date(),
+        createdAt: now,
         lastUsedAt: null,
+        expiresAt,
         revokedAt: null,
       });
       await em.flush();
@@ -73,7 +103,8 @@ export function createKeyService(deps: { orm: Orm }) {
         { $and: [{ team: teamId, revokedAt: null }, afterCursor(query.cursor)] },
         { orderBy: NEWEST_FIRST, limit: query.limit + 1 },
       );
-      return toPage(rows, query.limit, view);
+      const now = new Date();
+      return toPage(rows, query.limit, (row) => view(row, now));
     },
 
     async revoke(teamId: string, keyId: string): Promise<void> {
@@ -81,13 +112,16 @@ export function createKeyService(deps: { orm: Orm }) {
       if (updated === 0) throw new NotFoundError('API key');
     },
 
-    /** The key's team and scopes, or null for an unknown or revoked key. */
+    /** The key's team and scopes, or null for an unknown or revoked key; 401 `api_key_expired` for an expired one. */
     async authenticate(key: string): Promise<AuthenticatedKey | null> {
       if (!isApiKey(key) || key.length > 100) return null;
       const em = orm.em.fork();
       const row = await em.findOne(ApiKey, { keyHash: sha256Hex(key), revokedAt: null });
       if (!row) return null;
       const now = new Date();
+      if (row.expiresAt && row.expiresAt.getTime() <= now.getTime()) {
+        throw new UnauthorizedError(`This API key expired at ${row.expiresAt.toISOString()}; an admin of the team can create a new one`, 'api_key_expired');
+      }
       if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() >= LAST_USED_GRANULARITY_MS) {
         await em.nativeUpdate(ApiKey, { id: row.id }, { lastUsedAt: now });
       }

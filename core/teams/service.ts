@@ -12,6 +12,7 @@ import { can, canManageRole, type Role } from '../permissions.ts';
 import { DEFAULT_PLAN } from '../plans.ts';
 import { User } from '../auth/entities.ts';
 import { newId, randomSecret, sha256Hex } from '../auth/random.ts';
+import { revokeKeysCreatedBy } from '../keys/service.ts';
 import { Invitation, Membership, Team } from './entities.ts';
 
 export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -241,6 +242,8 @@ export function createTeamService(deps: { orm: Orm; mailer: Mailer; publicUrl: s
         }
         membership.role = role;
         await em.flush();
+        // Keys live no longer than their creator's right to create them (docs/decisions/024-api-key-lifetime.md).
+        if (!can({ kind: 'member', role }, 'api_keys:write')) await revokeKeysCreatedBy(em, teamId, targetUserId);
         const user = await em.findOneOrFail(User, { id: targetUserId });
         return { userId: user.id, email: user.email, name: user.name, avatarUrl: user.avatarUrl ?? null, role, joinedAt: membership.createdAt.toISOString() };
       });
@@ -262,6 +265,7 @@ export function createTeamService(deps: { orm: Orm; mailer: Mailer; publicUrl: s
           throw new UserError('last_owner', 'The last owner cannot leave: make someone else owner first', { status: 409 });
         }
         await em.nativeDelete(Membership, { id: membership.id });
+        await revokeKeysCreatedBy(em, teamId, targetUserId);
       });
     },
   };

@@ -5,6 +5,7 @@ import { M002Identity } from './m002-identity.ts';
 import { M003Engine } from './m003-engine.ts';
 import { M004Triggers } from './m004-triggers.ts';
 import { M006CredentialHosts } from './m006-credential-hosts.ts';
+import { M007ApiKeyExpiry } from './m007-api-key-expiry.ts';
 
 export const migrationsList = [
   { name: 'm001-run-summary', class: M001RunSummary },
@@ -12,4 +13,5 @@ export const migrationsList = [
   { name: 'm003-engine', class: M003Engine },
   { name: 'm004-triggers', class: M004Triggers },
   { name: 'm006-credential-hosts', class: M006CredentialHosts },
+  { name: 'm007-api-key-expiry', class: M007ApiKeyExpiry },
 ];

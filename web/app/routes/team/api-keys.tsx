@@ -1,8 +1,9 @@
 // /t/:teamId/settings/api-keys (admins): keys for scripts and other services. A new key is shown
 // exactly once, right after it is created; the API keeps only its hash and a visible prefix.
+// Every key expires (docs/decisions/024-api-key-lifetime.md): the list shows when, and when it was last used.
 import { useState } from 'react';
 import { data, useFetcher } from 'react-router';
-import { Alert, Badge, Button, Dialog, EmptyState, Field, PageHeader, SecretOnce, Table, formatTime, useActionToast } from '../../components/ui.tsx';
+import { Alert, Badge, Button, Dialog, EmptyState, Field, PageHeader, SecretOnce, Select, Table, formatTime, useActionToast } from '../../components/ui.tsx';
 import { api, attempt } from '../../lib/api.server.ts';
 import { fieldErrors, type Problem } from '../../lib/problems.ts';
 import { requireTeam } from '../../lib/session.server.ts';
@@ -18,6 +19,14 @@ const SCOPES = [
   { scope: 'workflows:write', description: 'Create, edit and delete workflows, webhooks and schedules' },
   { scope: 'runs:read', description: 'List runs, read their results and live events' },
   { scope: 'runs:write', description: 'Start, cancel and rerun runs; answer approvals' },
+] as const;
+
+/** Lifetimes offered for a new key, in days (the API allows up to 365; 90 is its default). */
+const LIFETIMES = [
+  { days: 30, label: '30 days' },
+  { days: 90, label: '90 days' },
+  { days: 180, label: '180 days' },
+  { days: 365, label: '1 year' },
 ] as const;
 
 export const meta: Route.MetaFunction = ({ loaderData }) => [{ title: `API keys · ${loaderData?.team.name ?? 'Team'} · Trellis` }];
@@ -42,11 +51,13 @@ export async function action({ request, params }: Route.ActionArgs) {
   if (intent === 'create') {
     const name = String(form.get('name') ?? '').trim();
     const scopes = form.getAll('scopes').map(String);
+    const days = Number(form.get('lifetimeDays') ?? 90);
     const missing: Problem['problems'] = [];
     if (!name) missing.push({ path: 'name', message: 'Give the key a name' });
     if (scopes.length === 0) missing.push({ path: 'scopes', message: 'Choose at least one scope' });
+    if (!LIFETIMES.some((lifetime) => lifetime.days === days)) missing.push({ path: 'expiresAt', message: 'Choose how long the key works' });
     if (missing.length > 0) return failed(intent, { status: 400, problems: missing });
-    const result = await attempt(() => api<ApiKey & { key: string }>(request, base, { method: 'POST', body: { name, scopes } }));
+    const result = await attempt(() => api<ApiKey & { key: string }>(request, base, { method: 'POST', body: { name, scopes, expiresAt: new Date(Date.now() + days * 86_400_000).toISOString() } }));
     if (!result.ok) return failed(intent, result.problem);
     const { key, prefix } = result.data;
     // The key itself goes to this one answer only (never to a loader, never logged).
@@ -97,6 +108,7 @@ export default function ApiKeys({ loaderData }: Route.ComponentProps) {
               <th scope="col">Scopes</th>
               <th scope="col" className="hidden md:table-cell">Created</th>
               <th scope="col" className="hidden sm:table-cell">Last used</th>
+              <th scope="col">Expires</th>
               <th scope="col" aria-label="Actions" />
             </tr>
           </thead>
@@ -116,6 +128,9 @@ export default function ApiKeys({ loaderData }: Route.ComponentProps) {
                 </td>
                 <td className="hidden whitespace-nowrap text-slate-600 md:table-cell dark:text-slate-400">{formatTime(key.createdAt)}</td>
                 <td className="hidden whitespace-nowrap text-slate-600 sm:table-cell dark:text-slate-400">{key.lastUsedAt ? formatTime(key.lastUsedAt) : 'Never'}</td>
+                <td className="whitespace-nowrap text-slate-600 dark:text-slate-400">
+                  {key.expired ? <Badge status="failed">Expired</Badge> : key.expiresAt ? formatTime(key.expiresAt) : 'Never'}
+                </td>
                 <td className="text-right">
                   <Button variant="danger-ghost" size="sm" aria-label={`Delete ${key.name}`} onClick={() => setDeleting(key)}>
                     Delete
@@ -162,6 +177,15 @@ function NewKeyDialog({ onClose }: { onClose: () => void }) {
         <fetcher.Form method="post" className="space-y-4">
           <input type="hidden" name="intent" value="create" />
           <Field label="Name" name="name" required maxLength={100} autoComplete="off" placeholder="e.g. CI deploys" error={errors.name} />
+          <Field label="Expires after" id="key-lifetime" error={errors.expiresAt}>
+            <Select id="key-lifetime" name="lifetimeDays" defaultValue="90" aria-invalid={errors.expiresAt ? true : undefined}>
+              {LIFETIMES.map(({ days, label }) => (
+                <option key={days} value={days}>
+                  {label}
+                </option>
+              ))}
+            </Select>
+          </Field>
           <fieldset aria-describedby={errors.scopes ? 'scopes-error' : undefined}>
             <legend className="mb-2 text-sm font-medium text-slate-700 dark:text-slate-300">Scopes</legend>
             <div className="space-y-2">

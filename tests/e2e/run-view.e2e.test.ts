@@ -19,6 +19,27 @@ afterAll(async () => {
 });
 
 const node = (id: string) => page.getByTestId(`node-${id}`);
+
+/**
+ * Records every canvas node that React Flow hides (visibility: hidden, its "not measured yet"
+ * state) from now on. A node once shown must never hide again: live status changes used to make
+ * it forget its size each time, and once a "succeeded" node stayed hidden for good.
+ */
+async function watchHiddenNodes(): Promise<() => Promise<string[]>> {
+  await page.locator('.react-flow__node').first().waitFor();
+  await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('.react-flow__node')].every((el) => el.style.visibility !== 'hidden'));
+  await page.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { hiddenNodes: string[] }).hiddenNodes = seen;
+    new MutationObserver((records) => {
+      for (const record of records) {
+        const el = record.target as HTMLElement;
+        if (el.classList.contains('react-flow__node') && el.style.visibility === 'hidden') seen.push(el.dataset.id ?? '?');
+      }
+    }).observe(document.querySelector('.react-flow__nodes')!, { attributes: true, attributeFilter: ['style'], subtree: true });
+  });
+  return () => page.evaluate(() => (window as unknown as { hiddenNodes: string[] }).hiddenNodes);
+}
 const details = () => page.getByRole('complementary', { name: 'Run details' });
 
 /** Saves a workflow and starts it through the API with the browser's session. */
@@ -50,8 +71,11 @@ it('streams AI tokens into the node while the page watches, and shows a large ou
   // The page is open (and subscribed) before the AI call starts: the run waits on the gate.
   await visit(page, `/t/${teamId}/runs/${runId}`);
   await node('gate').and(page.locator('[data-status="waiting"]')).waitFor({ timeout: 60_000 });
+  const hiddenNodes = await watchHiddenNodes();
   await page.getByRole('button', { name: 'Approve' }).click();
   await node('done').and(page.locator('[data-status="succeeded"]')).waitFor({ timeout: 60_000 });
+  // Four nodes went through running and succeeded live; none was hidden on the way.
+  expect(await hiddenNodes()).toEqual([]);
 
   // The fake model echoes the prompt; its tokens arrived over SSE and show on the node and in its panel.
   await node('summary').getByText(/You said: Summarize the durable execution model for Trellis/).waitFor();

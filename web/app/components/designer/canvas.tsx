@@ -1,8 +1,11 @@
 // The graph on a React Flow canvas, shared by the designer (editable) and the run view
 // (read-only, nodes coloured by live status). Graph nodes become flow nodes with one input
 // handle and one output handle per port; edges carry their port as the source handle.
-import { Background, Controls, Handle, Position, ReactFlow, useReactFlow, type Connection, type Edge, type Node, type NodeChange, type NodeProps, type EdgeChange } from '@xyflow/react';
-import { memo, useCallback, useEffect, useMemo, type DragEvent } from 'react';
+import {
+  Background, Controls, Handle, Position, ReactFlow, useReactFlow, useStoreApi, useUpdateNodeInternals,
+  type Connection, type Edge, type Node, type NodeChange, type NodeProps, type EdgeChange,
+} from '@xyflow/react';
+import { memo, useCallback, useEffect, useMemo, useState, type DragEvent } from 'react';
 import type { GraphProblem } from '../../../../workflows/graph/validate.ts';
 import type { NodeStatus } from '../../../../workflows/interpreter/state.ts';
 import { edgeKey, isNodeType, NODE_HEIGHT, NODE_WIDTH, portsOf, type DesignEdge, type DesignGraph, type DesignNode } from '../../lib/designer-state.ts';
@@ -79,11 +82,14 @@ export const TrellisNode = memo(function TrellisNode({ data, selected }: NodePro
 
 const nodeTypesMap = { trellis: TrellisNode };
 
-export function toFlowNodes(graph: DesignGraph, options: { problems?: Map<string, GraphProblem[]>; statuses?: Record<string, NodeStatus | undefined>; activity?: Record<string, string | undefined>; selectedId?: string | null }): FlowNode[] {
+type Size = { width: number; height: number };
+
+export function toFlowNodes(graph: DesignGraph, options: { problems?: Map<string, GraphProblem[]>; statuses?: Record<string, NodeStatus | undefined>; activity?: Record<string, string | undefined>; selectedId?: string | null; sizes?: Record<string, Size> }): FlowNode[] {
   return graph.nodes.map((node, index) => ({
     id: node.id,
     type: 'trellis',
     position: node.position ?? { x: index * (NODE_WIDTH + 60), y: 0 },
+    ...(options.sizes?.[node.id] ? { measured: options.sizes[node.id] } : {}),
     selected: node.id === options.selectedId,
     data: { node, ports: portsOf(node), problems: options.problems?.get(node.id) ?? [], status: options.statuses?.[node.id], activity: options.activity?.[node.id] },
   }));
@@ -127,7 +133,22 @@ export interface CanvasProps {
 export function Canvas(props: CanvasProps) {
   const { graph, readOnly } = props;
   const flow = useReactFlow();
-  const nodes = useMemo(() => toFlowNodes(graph, props), [graph, props.problems, props.statuses, props.activity, props.selectedId]);
+  // React Flow hides a node (visibility: hidden) until it has measured it, and a node object
+  // without `measured` makes it forget the measurement. Rebuilding the objects on every live
+  // status change without it hid every node each time, and when such an object landed in the
+  // same render as the re-measurement the node was never measured again: hidden for good (the
+  // browser suite saw a "succeeded" node that never became visible). So every object handed over
+  // carries the size React Flow reported for it.
+  const [sizes, setSizes] = useState<Record<string, Size>>({});
+  const nodes = useMemo(() => toFlowNodes(graph, { ...props, sizes }), [graph, props.problems, props.statuses, props.activity, props.selectedId, sizes]);
+  const store = useStoreApi<FlowNode>();
+  const updateNodeInternals = useUpdateNodeInternals();
+  useEffect(() => {
+    // Backstop for that race on a first measurement: a node with a size but no handle positions
+    // (edges attach to handles) is measured again.
+    const stale = [...store.getState().nodeLookup.values()].filter((n) => !n.hidden && n.measured.width && !n.internals.handleBounds).map((n) => n.id);
+    if (stale.length > 0) updateNodeInternals(stale);
+  }, [nodes, store, updateNodeInternals]);
   const edges = useMemo(() => toFlowEdges(graph, props.takenEdges), [graph, props.takenEdges]);
   useEffect(() => {
     // After the new positions have rendered.
@@ -145,9 +166,12 @@ export function Canvas(props: CanvasProps) {
   const onNodesChange = useCallback(
     (changes: NodeChange<FlowNode>[]) => {
       const moves: { id: string; position: { x: number; y: number } }[] = [];
+      const measured: Record<string, Size> = {};
       let done = false;
       for (const change of changes) {
-        if (change.type === 'position' && change.position) {
+        if (change.type === 'dimensions' && change.dimensions) {
+          measured[change.id] = { width: change.dimensions.width, height: change.dimensions.height };
+        } else if (change.type === 'position' && change.position) {
           moves.push({ id: change.id, position: change.position });
           if (!change.dragging) done = true;
         } else if (change.type === 'position' && change.dragging === false) {
@@ -155,6 +179,11 @@ export function Canvas(props: CanvasProps) {
         } else if (change.type === 'select' && change.selected) {
           props.onSelect?.(change.id);
         }
+      }
+      if (Object.keys(measured).length > 0) {
+        setSizes((current) =>
+          Object.entries(measured).every(([id, size]) => current[id]?.width === size.width && current[id]?.height === size.height) ? current : { ...current, ...measured },
+        );
       }
       if (moves.length > 0 || done) props.onMove?.(moves, done);
     },

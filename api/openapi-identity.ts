@@ -94,8 +94,8 @@ export const securitySchemes = {
 export function identityPaths(): Record<string, unknown> {
   return {
     '/api/v1/auth/register': {
-      post: { summary: 'Create an account (sends a verification email; creates a personal team)', tags: ['auth'], security: PUBLIC, requestBody: body(RegisterRequest),
-        responses: { 201: ok('created', { type: 'object', properties: { user: ref('User') } }), 400: problem('invalid input or weak password'), 409: problem('email_taken'), 429: rateLimited } },
+      post: { summary: 'Create an account: emails a verification link (and creates a personal team). For an address that already has an account, emails its owner instead; the answer is the same (always 202)', tags: ['auth'], security: PUBLIC, requestBody: body(RegisterRequest),
+        responses: { 202: ok('accepted'), 400: problem('invalid input or weak password'), 429: rateLimited } },
     },
     '/api/v1/auth/verify-email': {
       post: { summary: 'Confirm the email address with the emailed token', tags: ['auth'], security: PUBLIC, requestBody: body(VerifyEmailRequest),

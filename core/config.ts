@@ -59,6 +59,10 @@ const EnvSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('trellis'),
   TEMPORAL_UI_URL: url(['http:', 'https:']).default('http://127.0.0.1:8233'),
   SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+  // Outgoing mail (core/mail): how long one SMTP step (connect, greeting, any reply) may take before
+  // the delivery attempt fails and is retried; the task queue of the mail workers.
+  SMTP_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(30).default(10),
+  TEMPORAL_MAIL_TASK_QUEUE: z.string().min(1).optional(),
   OPENAI_BASE_URL: url(['http:', 'https:']).default('https://api.openai.com/v1'),
   OPENAI_API_KEY: z.string().optional(),
   // Models allowed on the default AI provider, comma-separated patterns (`*` any characters); set,
@@ -126,9 +130,11 @@ const EnvSchema = z.object({
   RATE_LIMIT_PRINCIPAL_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   RATE_LIMIT_ANONYMOUS_PER_MINUTE: z.coerce.number().int().min(1).default(120),
   // Failed password sign-ins (docs/decisions/011-rate-limits.md): per network (an IPv4 address,
-  // an IPv6 /64) per 15 minutes; per account, failures before the back-off starts, and its cap.
+  // an IPv6 /64) per 15 minutes; per account, failures before the back-off starts, its first wait
+  // (doubled by each further failure) and its cap.
   RATE_LIMIT_LOGIN_FAILURES_PER_NETWORK: z.coerce.number().int().min(1).default(100),
   RATE_LIMIT_LOGIN_FREE_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
+  RATE_LIMIT_LOGIN_BACKOFF_BASE_SECONDS: z.coerce.number().int().min(1).max(3_600).default(1),
   RATE_LIMIT_LOGIN_BACKOFF_MAX_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   // Deliveries per minute to one webhook (signed, so not counted as anonymous traffic).
   RATE_LIMIT_WEBHOOK_PER_MINUTE: z.coerce.number().int().min(1).default(600),
@@ -148,7 +154,7 @@ export interface Config {
   database: { url: string };
   redis: { url: string };
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
-  smtp: { url: string | undefined };
+  smtp: { url: string | undefined; timeoutMs: number };
   openai: { baseUrl: string; apiKey: string | undefined };
   /** Limits of AI calls (activities/ai-spend.ts): allowed models (empty: the plans decide), max_tokens, reply bytes. */
   ai: { models: string[]; maxOutputTokens: number; maxOutputBytes: number };
@@ -183,7 +189,8 @@ export interface Config {
     allowedOrigins: string[];
     oauth: { google?: OAuthClientConfig; github?: OAuthClientConfig };
   };
-  mail: { from: string };
+  /** taskQueue: where mail deliveries run (their own queue, so runs and mail never wait for each other). */
+  mail: { from: string; taskQueue: string };
   rateLimit: {
     enabled: boolean;
     /** Requests to the auth endpoints per client IP per window. */
@@ -193,8 +200,8 @@ export interface Config {
     principalPerMinute: number;
     /** Requests per minute of one IP without credentials. */
     anonymousPerMinute: number;
-    /** Failed password sign-ins: per network per 15 min; per account before the back-off, and the back-off's cap. */
-    login: { failuresPerNetwork: number; freeFailures: number; backoffMaxSeconds: number };
+    /** Failed password sign-ins: per network per 15 min; per account before the back-off, the back-off's first wait and cap. */
+    login: { failuresPerNetwork: number; freeFailures: number; backoffBaseSeconds: number; backoffMaxSeconds: number };
     /** Deliveries per minute to one webhook. */
     webhookPerMinute: number;
   };
@@ -270,7 +277,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       uiUrl: e.TEMPORAL_UI_URL,
     },
-    smtp: { url: e.SMTP_URL },
+    smtp: { url: e.SMTP_URL, timeoutMs: e.SMTP_TIMEOUT_SECONDS * 1000 },
     openai: { baseUrl: e.OPENAI_BASE_URL, apiKey: e.OPENAI_API_KEY },
     ai: { models: e.TRELLIS_AI_MODELS, maxOutputTokens: e.TRELLIS_AI_MAX_OUTPUT_TOKENS, maxOutputBytes: e.TRELLIS_AI_MAX_OUTPUT_BYTES },
     http: {
@@ -305,7 +312,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         github: oauthClient(e.GITHUB_CLIENT_ID, e.GITHUB_CLIENT_SECRET),
       },
     },
-    mail: { from: e.MAIL_FROM },
+    mail: { from: e.MAIL_FROM, taskQueue: e.TEMPORAL_MAIL_TASK_QUEUE ?? `${e.TEMPORAL_TASK_QUEUE}-mail` },
     rateLimit: {
       enabled: e.RATE_LIMIT_ENABLED,
       authPerIp: e.RATE_LIMIT_AUTH_PER_IP,
@@ -315,6 +322,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       login: {
         failuresPerNetwork: e.RATE_LIMIT_LOGIN_FAILURES_PER_NETWORK,
         freeFailures: e.RATE_LIMIT_LOGIN_FREE_FAILURES,
+        backoffBaseSeconds: e.RATE_LIMIT_LOGIN_BACKOFF_BASE_SECONDS,
         backoffMaxSeconds: e.RATE_LIMIT_LOGIN_BACKOFF_MAX_SECONDS,
       },
       webhookPerMinute: e.RATE_LIMIT_WEBHOOK_PER_MINUTE,

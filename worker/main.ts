@@ -13,6 +13,7 @@ import { createRedis } from '../core/redis/client.ts';
 import { createExpressionPool } from '../activities/expressions/pool.ts';
 import { loadWorkflowBundle } from './bundle.ts';
 import { connectWithRetry, createTrellisWorker } from './worker.ts';
+import { startMailDelivery } from './mail.ts';
 
 let config;
 try {
@@ -71,12 +72,14 @@ const worker = await createTrellisWorker({
     usage: createUsageService({ orm }),
   },
 });
+// Outgoing mail: its own worker on the mail task queue, and the sweeper (worker/mail.ts).
+const mail = await startMailDelivery({ connection, namespace: config.temporal.namespace, workflowBundle, config, orm, logger });
 logger.info(
   { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, metrics: `${metricsAddress}/metrics` },
   'worker ready',
 );
 // run() resolves once a shutdown signal has drained the worker.
-await worker.run();
+await Promise.all([worker.run(), mail.run()]);
 await connection.close();
 await expressions.close();
 await orm.close();

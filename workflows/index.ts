@@ -1,2 +1,3 @@
 // The single bundle entry: every workflow type the worker registers.
 export { runGraph } from './run-graph.ts';
+export { mailDelivery } from './mail.ts';

@@ -39,8 +39,9 @@ export function authRoutes(identity: Identity): Router {
 
   router.post('/api/v1/auth/register', async (req, res) => {
     const body = parseBody(RegisterRequest, req.body);
-    const user = await auth.register(body);
-    res.status(201).json({ user });
+    // The same answer whether or not the address already has an account (L1): its owner is mailed.
+    await auth.register(body);
+    res.status(202).json({ status: 'accepted' });
   });
 
   router.post('/api/v1/auth/verify-email', async (req, res) => {
@@ -56,7 +57,8 @@ export function authRoutes(identity: Identity): Router {
 
   router.post('/api/v1/auth/login', async (req, res) => {
     const body = parseBody(LoginRequest, req.body);
-    const signedIn = await auth.login(body, requestMeta(req));
+    // Failed sign-ins are throttled per account and per network (core/auth/login-throttle.ts).
+    const signedIn = await identity.loginThrottle.guard(body.email, req.ip, () => auth.login(body, requestMeta(req)));
     setSessionCookie(res, config, signedIn.token, signedIn.expiresAt);
     res.json({ token: signedIn.token, expiresAt: signedIn.expiresAt.toISOString(), user: signedIn.user });
   });
@@ -67,9 +69,9 @@ export function authRoutes(identity: Identity): Router {
     res.status(204).end();
   });
 
-  router.post('/api/v1/auth/password-reset', (req, res) => {
+  router.post('/api/v1/auth/password-reset', async (req, res) => {
     const body = parseBody(EmailOnlyRequest, req.body);
-    auth.requestPasswordReset(body.email);
+    await auth.requestPasswordReset(body.email);
     res.status(202).json({ status: 'accepted' });
   });
 

@@ -5,15 +5,15 @@ import { UniqueConstraintViolationException, type EntityManager } from '@mikro-o
 import type { Orm } from '../db/orm.ts';
 import { ForbiddenError, UnauthorizedError, UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { Mailer } from '../mail/mailer.ts';
-import { passwordResetEmail, verificationEmail } from '../mail/templates.ts';
+import type { MailOutbox } from '../mail/outbox.ts';
+import { accountExistsEmail, passwordResetEmail, verificationEmail } from '../mail/templates.ts';
 import type { TeamService } from '../teams/service.ts';
 import { OAuthAccount, User } from './entities.ts';
 import { consumeEmailToken, issueEmailToken, pendingEmailTokenUser, voidEmailTokens } from './email-tokens.ts';
 import { recordLogin, type LoginMethod } from './login-events.ts';
 import type { OAuthProfile } from './oauth.ts';
 import { assertPasswordAcceptable, hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.ts';
-import { newId } from './random.ts';
+import { newId, randomSecret } from './random.ts';
 import type { SessionService } from './sessions.ts';
 
 export interface UserView {
@@ -62,22 +62,21 @@ const INVALID_CREDENTIALS = 'The email or the password is wrong';
 
 export type AuthService = ReturnType<typeof createAuthService>;
 
-export function createAuthService(deps: { orm: Orm; sessions: SessionService; teams: TeamService; mailer: Mailer; publicUrl: string; logger: Logger }) {
-  const { orm, sessions, mailer, logger } = deps;
-  const link = (path: string, token: string) => `${deps.publicUrl.replace(/\/+$/, '')}${path}?token=${encodeURIComponent(token)}`;
+export function createAuthService(deps: { orm: Orm; sessions: SessionService; teams: TeamService; mail: MailOutbox; publicUrl: string; logger: Logger }) {
+  const { orm, sessions, mail, logger } = deps;
+  const page = (path: string) => `${deps.publicUrl.replace(/\/+$/, '')}${path}`;
+  const link = (path: string, token: string) => `${page(path)}?token=${encodeURIComponent(token)}`;
 
-  /** Mail failures never fail the request that caused them; they are logged. */
-  async function sendSafely(send: () => Promise<void>, what: string): Promise<void> {
-    try {
-      await send();
-    } catch (error) {
-      logger.error({ err: error }, `could not send the ${what} email`);
-    }
+  // Emails are recorded in the caller's transaction (core/mail/outbox.ts) and delivered by the
+  // worker: no request waits for SMTP, and a token is never issued without its email.
+  async function recordVerification(tx: EntityManager, user: User): Promise<string | undefined> {
+    const token = await issueEmailToken(tx, user.id, 'verify_email');
+    return mail.record(tx, verificationEmail(user.email, user.name, link('/verify-email', token)), 'verification');
   }
 
-  async function sendVerification(em: EntityManager, user: User): Promise<void> {
-    const token = await issueEmailToken(em, user.id, 'verify_email');
-    await sendSafely(() => mailer.send(verificationEmail(user.email, user.name, link('/verify-email', token))), 'verification');
+  /** L1: a registration for a taken address tells the owner, never the caller. */
+  async function recordAccountExists(tx: EntityManager, user: User): Promise<string | undefined> {
+    return mail.record(tx, accountExistsEmail(user.email, user.name, page('/login'), page('/forgot-password')), 'account_exists');
   }
 
   async function signIn(em: EntityManager, user: User, method: LoginMethod, meta: RequestMeta): Promise<SignedIn> {
@@ -111,23 +110,28 @@ export function createAuthService(deps: { orm: Orm; sessions: SessionService; te
   }
 
   return {
-    async register(input: { email: string; password: string; name: string }): Promise<UserView> {
+    /**
+     * Creates an unverified account and records its verification email; for an address that
+     * already has an account, records a "someone tried to register" email to its owner instead
+     * (docs/decisions/021-mail-outbox.md). Both take the same argon2 hash and end alike, so neither
+     * the answer nor its timing tells whether the address is known.
+     */
+    async register(input: { email: string; password: string; name: string }): Promise<void> {
       const email = normalizeEmail(input.email);
       assertPasswordAcceptable(input.password, { email });
       const passwordHash = await hashPassword(input.password);
-      const taken = () => new UserError('email_taken', 'An account with this email address already exists; sign in or reset the password', { status: 409 });
-      let user: User;
+      const toOwner = async (tx: EntityManager) => recordAccountExists(tx, await tx.findOneOrFail(User, { email }));
+      let mailId: string | undefined;
       try {
-        user = await orm.em.fork().transactional(async (em) => {
-          if (await em.count(User, { email })) throw taken();
-          return createUser(em, { email, name: input.name.trim(), passwordHash, verified: false });
+        mailId = await orm.em.fork().transactional(async (tx) => {
+          if (await tx.count(User, { email })) return toOwner(tx);
+          return recordVerification(tx, await createUser(tx, { email, name: input.name.trim(), passwordHash, verified: false }));
         });
       } catch (error) {
-        if (error instanceof UniqueConstraintViolationException) throw taken(); // a concurrent registration won
-        throw error;
+        if (!(error instanceof UniqueConstraintViolationException)) throw error;
+        mailId = await orm.em.fork().transactional(toOwner); // a concurrent registration won
       }
-      await sendVerification(orm.em.fork(), user);
-      return userView(user);
+      mail.dispatch(mailId);
     },
 
     async verifyEmail(token: string): Promise<UserView> {
@@ -145,7 +149,7 @@ export function createAuthService(deps: { orm: Orm; sessions: SessionService; te
       detached(async () => {
         const em = orm.em.fork();
         const user = await em.findOne(User, { email: normalizeEmail(emailInput) });
-        if (user && !user.emailVerifiedAt) await sendVerification(em, user);
+        if (user && !user.emailVerifiedAt) mail.dispatch(await em.transactional((tx) => recordVerification(tx, user)));
       }, 'resending a verification email');
     },
 
@@ -173,15 +177,21 @@ export function createAuthService(deps: { orm: Orm; sessions: SessionService; te
       await sessions.revoke(sessionId);
     },
 
-    /** Always "accepted"; the work (and its timing) is detached from the answer. */
-    requestPasswordReset(emailInput: string): void {
-      detached(async () => {
-        const em = orm.em.fork();
-        const user = await em.findOne(User, { email: normalizeEmail(emailInput) });
-        if (!user) return;
-        const token = await issueEmailToken(em, user.id, 'password_reset');
-        await sendSafely(() => mailer.send(passwordResetEmail(user.email, user.name, link('/reset-password', token))), 'password reset');
-      }, 'a password reset request');
+    /**
+     * Records a reset email when the address has an account. Always "accepted", and in the same
+     * time either way (docs/decisions/021-mail-outbox.md).
+     */
+    async requestPasswordReset(emailInput: string): Promise<void> {
+      const email = normalizeEmail(emailInput);
+      const em = orm.em.fork();
+      const user = await em.findOne(User, { email });
+      // An unknown address is logged in the outbox as skipped: the same transaction, the same time.
+      const mailId = await em.transactional(async (tx) => {
+        const token = user ? await issueEmailToken(tx, user.id, 'password_reset') : randomSecret(24);
+        const message = passwordResetEmail(email, user?.name ?? '', link('/reset-password', token));
+        return mail.record(tx, message, 'password_reset', user ? {} : { skip: 'no account with this address: nothing sent' });
+      });
+      mail.dispatch(mailId);
     },
 
     /** Sets the new password, confirms the email (the link proved it) and revokes every session. */

@@ -2,6 +2,7 @@
 // esbuild emit no decorator metadata). Each area adds its entities here.
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { identityEntities } from './identity-entities.ts';
+import { MailOutboxRecord } from '../mail/entities.ts';
 
 /** The database mirror of a run's summary, written by activities at start and end. */
 export const RunRecord = defineEntity({
@@ -170,5 +171,5 @@ export type ScheduleRecord = InferEntity<typeof ScheduleRecord>;
 export const entities = [
   RunRecord, BlobRecord, WorkflowDefinition, WorkflowVersion,
   CredentialRecord, WebhookRecord, WebhookDelivery, WebhookSignature, RunIdempotency, ScheduleRecord,
-  ...identityEntities,
+  ...identityEntities, MailOutboxRecord,
 ];

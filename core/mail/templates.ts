@@ -31,3 +31,11 @@ export function invitationEmail(to: string, inviter: string, teamName: string, r
     'Sign in (or create an account) with this email address, then accept. The invitation expires in 7 days.',
   ], { label: 'Accept the invitation', link });
 }
+
+/** Sent instead of a second account (the registration form answers the same either way). */
+export function accountExistsEmail(to: string, name: string, loginLink: string, resetLink: string): MailMessage {
+  return message(to, 'Someone tried to sign up to Trellis with your email address', [
+    `Hello ${name},`,
+    `Someone (hopefully you) tried to create a Trellis account with this email address, which already has one. Nothing was changed. To use your account, log in at ${loginLink}; if you do not know its password, choose a new one below. If it was not you, ignore this email.`,
+  ], { label: 'Reset my password', link: resetLink });
+}

@@ -5,7 +5,7 @@ import { LockMode, UniqueConstraintViolationException, type EntityManager } from
 import type { Orm } from '../db/orm.ts';
 import { ForbiddenError, NotFoundError, UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { Mailer } from '../mail/mailer.ts';
+import type { MailOutbox } from '../mail/outbox.ts';
 import { invitationEmail } from '../mail/templates.ts';
 import { afterCursor, NEWEST_FIRST, toPage, type Page, type PageQuery } from '../pagination.ts';
 import { can, canManageRole, type Role } from '../permissions.ts';
@@ -75,7 +75,7 @@ const invitationView = (row: Invitation): InvitationView => ({
 
 export type TeamService = ReturnType<typeof createTeamService>;
 
-export function createTeamService(deps: { orm: Orm; mailer: Mailer; publicUrl: string; logger: Logger }) {
+export function createTeamService(deps: { orm: Orm; mail: MailOutbox; publicUrl: string; logger: Logger }) {
   const { orm } = deps;
 
   async function insertTeam(em: EntityManager, ownerId: string, name: string, personal: boolean): Promise<Team> {
@@ -180,13 +180,11 @@ export function createTeamService(deps: { orm: Orm; mailer: Mailer; publicUrl: s
         acceptedAt: null,
         createdAt: now,
       });
-      await em.flush();
       const link = `${deps.publicUrl.replace(/\/+$/, '')}/invitations/${token}`;
-      try {
-        await deps.mailer.send(invitationEmail(email, actor.name, team.name, input.role, link));
-      } catch (error) {
-        deps.logger.error({ err: error, invitationId: invitation.id }, 'could not send the invitation email');
-      }
+      // Recorded with the invitation; the worker delivers it (the answer never waits for SMTP).
+      const mailId = await deps.mail.record(em, invitationEmail(email, actor.name, team.name, input.role, link), 'invitation');
+      await em.flush();
+      deps.mail.dispatch(mailId);
       return invitationView(invitation);
     },
 

@@ -137,7 +137,7 @@ describe.each(testDatabases)('OAuth sign-in on %s', (_name, databaseUrl) => {
   it('takes over an unverified password account for the verified owner of the email (no pre-registration hijack)', async () => {
     const email = uniqueEmail('squatted');
     const attacker = new Client(t.app);
-    expect((await attacker.post('/api/v1/auth/register', { email, password: GOOD_PASSWORD, name: 'Squatter' })).status).toBe(201);
+    expect((await attacker.post('/api/v1/auth/register', { email, password: GOOD_PASSWORD, name: 'Squatter' })).status).toBe(202);
     const res = await signInWith('google', person({ email: email.toLowerCase() }));
     expect(res.body).toMatchObject({ linked: true, user: { emailVerified: true, hasPassword: false } });
     // The squatter's password no longer opens the account.

@@ -98,7 +98,7 @@ describe.each(testDatabases)('password reset on %s', (_name, databaseUrl) => {
   it('only the newest reset link works, and a reset confirms an unverified address', async () => {
     const email = uniqueEmail('unverified');
     const anonymous = new Client(t.app);
-    expect((await anonymous.post('/api/v1/auth/register', { email, password: GOOD_PASSWORD, name: 'U' })).status).toBe(201);
+    expect((await anonymous.post('/api/v1/auth/register', { email, password: GOOD_PASSWORD, name: 'U' })).status).toBe(202);
     await smtp.waitFor(email, { subject: /confirm/i });
 
     await anonymous.post('/api/v1/auth/password-reset', { email });

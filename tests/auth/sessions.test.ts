@@ -1,12 +1,12 @@
 // Sessions on SQLite and PostgreSQL: only a hash of the secret is stored, the expiry slides in
 // the second half of the lifetime up to an absolute lifetime, expired sessions are refused and deleted.
-import { Session } from '../../core/auth/entities.ts';
+import { Session, User } from '../../core/auth/entities.ts';
 import { createSessionService } from '../../core/auth/sessions.ts';
 import { createOrm, migrate, type Orm } from '../../core/db/orm.ts';
 import { createTeamService } from '../../core/teams/service.ts';
 import { createAuthService } from '../../core/auth/service.ts';
 import { createLogger } from '../../core/log.ts';
-import type { Mailer } from '../../core/mail/mailer.ts';
+import { createMailOutbox } from '../../core/mail/outbox.ts';
 import { testDatabases } from '../support/env.ts';
 import { uniqueEmail } from '../support/identity.ts';
 
@@ -20,11 +20,14 @@ describe.each(testDatabases)('sessions on %s', (_name, databaseUrl) => {
     orm = await createOrm(await databaseUrl());
     await migrate(orm);
     const logger = createLogger({ level: 'silent', service: 'test' });
-    const mailer: Mailer = { transport: 'none', send: async () => undefined, close: () => undefined };
+    // Records emails only (no Temporal client: nothing is delivered).
+    const mail = createMailOutbox({ orm, taskQueue: 'none', logger });
     const sessions = createSessionService({ orm, ttlDays: 30 });
-    const teams = createTeamService({ orm, mailer, publicUrl: 'http://x', logger });
-    const auth = createAuthService({ orm, sessions, teams, mailer, publicUrl: 'http://x', logger });
-    userId = (await auth.register({ email: uniqueEmail(), password: 'plum-orbit-cactus-7', name: 'S' })).id;
+    const teams = createTeamService({ orm, mail, publicUrl: 'http://x', logger });
+    const auth = createAuthService({ orm, sessions, teams, mail, publicUrl: 'http://x', logger });
+    const email = uniqueEmail().toLowerCase();
+    await auth.register({ email, password: 'plum-orbit-cactus-7', name: 'S' });
+    userId = (await orm.em.fork().findOneOrFail(User, { email })).id;
   });
 
   afterAll(async () => {

@@ -99,7 +99,7 @@ export async function startBenchApi(config: Config, service = 'api-bench') {
 export async function signInBenchUser(apiBase: string, databaseUrl: string, person: { email: string; password: string }) {
   const post = (path: string, body: unknown) => fetch(`${apiBase}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const register = await post('/api/v1/auth/register', { ...person, name: 'Bench' });
-  if (register.status !== 201) throw new Error(`register: ${register.status} ${await register.text()}`);
+  if (register.status !== 202) throw new Error(`register: ${register.status} ${await register.text()}`);
   const orm = await createOrm(databaseUrl, createLogger({ level: 'silent', service: 'bench' }));
   await orm.em.fork().nativeUpdate(User, { email: person.email }, { emailVerifiedAt: new Date() });
   await orm.close();

@@ -66,7 +66,7 @@ export async function signUp(app: Express, smtp: TestSmtp, options: { email?: st
   const password = options.password ?? GOOD_PASSWORD;
   const client = new Client(app);
   const registered = await client.post('/api/v1/auth/register', { email, password, name: options.name ?? 'Test User' });
-  if (registered.status !== 201) throw new Error(`register: ${registered.status} ${JSON.stringify(registered.body)}`);
+  if (registered.status !== 202) throw new Error(`register: ${registered.status} ${JSON.stringify(registered.body)}`);
   const link = await smtp.linkFor(email, '/verify-email');
   const verified = await client.post('/api/v1/auth/verify-email', { token: link.searchParams.get('token') });
   if (verified.status !== 200) throw new Error(`verify: ${verified.status} ${JSON.stringify(verified.body)}`);

@@ -4,6 +4,7 @@ import { M001RunSummary } from './m001-run-summary.ts';
 import { M002Identity } from './m002-identity.ts';
 import { M003Engine } from './m003-engine.ts';
 import { M004Triggers } from './m004-triggers.ts';
+import { M005MailOutbox } from './m005-mail-outbox.ts';
 import { M006CredentialHosts } from './m006-credential-hosts.ts';
 import { M007ApiKeyExpiry } from './m007-api-key-expiry.ts';
 
@@ -12,6 +13,7 @@ export const migrationsList = [
   { name: 'm002-identity', class: M002Identity },
   { name: 'm003-engine', class: M003Engine },
   { name: 'm004-triggers', class: M004Triggers },
+  { name: 'm005-mail-outbox', class: M005MailOutbox },
   { name: 'm006-credential-hosts', class: M006CredentialHosts },
   { name: 'm007-api-key-expiry', class: M007ApiKeyExpiry },
 ];

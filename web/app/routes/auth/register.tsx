@@ -1,5 +1,6 @@
-// /register: name, email and password. The API emails a verification link (/verify-email?token=…);
-// nobody can log in before following it, so success here is "check your email".
+// /register: name, email and password. The API emails a verification link (/verify-email?token=…),
+// or, for an address that has an account, a note to its owner; the answer is the same either way,
+// so success here is always "check your email".
 import { Form, Link } from 'react-router';
 import { AuthShell, formErrors, SubmitButton } from '../../components/auth-shell.tsx';
 import { Alert, Field } from '../../components/ui.tsx';
@@ -33,11 +34,6 @@ export default function Register({ loaderData, actionData }: Route.ComponentProp
   const { providers } = loaderData;
   if (actionData?.registered) return <CheckEmail email={actionData.email} resent={actionData.resent} problem={actionData.problem} />;
   const errors = formErrors(actionData?.problem);
-  // "Email taken" names no field, but it is about the email.
-  if (actionData?.problem?.code === 'email_taken' && errors.form) {
-    errors.email = errors.form;
-    delete errors.form;
-  }
   return (
     <AuthShell
       title="Create your Trellis account"
@@ -52,11 +48,6 @@ export default function Register({ loaderData, actionData }: Route.ComponentProp
         <Field label="Email" name="email" type="email" autoComplete="email" required defaultValue={actionData?.email} error={errors.email} />
         <Field label="Password" name="password" type="password" autoComplete="new-password" required error={errors.password} hint="At least 12 characters; a passphrase works well." />
         {errors.form && <Alert>{errors.form}</Alert>}
-        {actionData?.problem?.code === 'email_taken' && (
-          <p className="text-sm">
-            <Link to="/login">Log in</Link> or <Link to="/forgot-password">reset the password</Link>.
-          </p>
-        )}
         <SubmitButton intent="register" className="w-full">
           Sign up
         </SubmitButton>
@@ -76,7 +67,7 @@ export default function Register({ loaderData, actionData }: Route.ComponentProp
 function CheckEmail({ email, resent, problem }: { email: string; resent?: boolean | undefined; problem?: Problem | undefined }) {
   const resendError = problem ? Object.values(formErrors(problem))[0] : undefined;
   return (
-    <AuthShell title="Check your email" description={<>We sent a verification link to <strong className="font-medium text-slate-900 dark:text-slate-100">{email}</strong>. Follow it to activate your account, then log in.</>}>
+    <AuthShell title="Check your email" description={<>We sent an email to <strong className="font-medium text-slate-900 dark:text-slate-100">{email}</strong>. Follow its link to activate your account, then log in. If the address already has an account, the email says how to get back into it.</>}>
       {resent && <Alert tone="success">A new link is on its way.</Alert>}
       {resendError && <Alert>{resendError}</Alert>}
       <Form method="post" className="space-y-3">

@@ -1,4 +1,4 @@
-// Mail delivery (docs/decisions/021-mail-outbox.md): one activity attempt sends one recorded
+// Mail delivery (docs/decisions/027-mail-outbox.md): one activity attempt sends one recorded
 // message and writes the delivery log (attempts, last error, sent time). Registered by the mail
 // worker (worker/mail.ts) on its own task queue.
 import { Context } from '@temporalio/activity';

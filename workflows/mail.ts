@@ -1,4 +1,4 @@
-// One outgoing email: `mailDelivery` (docs/decisions/021-mail-outbox.md). The input is the outbox
+// One outgoing email: `mailDelivery` (docs/decisions/027-mail-outbox.md). The input is the outbox
 // row's id only, so no body or one-time link ever enters the history. Each attempt is its own
 // activity with a short timeout, retried with back-off for up to a day; then the row is marked
 // failed. One workflow per message: a hung delivery never holds up another.

@@ -113,7 +113,7 @@ export function createAuthService(deps: { orm: Orm; sessions: SessionService; te
     /**
      * Creates an unverified account and records its verification email; for an address that
      * already has an account, records a "someone tried to register" email to its owner instead
-     * (docs/decisions/021-mail-outbox.md). Both take the same argon2 hash and end alike, so neither
+     * (docs/decisions/027-mail-outbox.md). Both take the same argon2 hash and end alike, so neither
      * the answer nor its timing tells whether the address is known.
      */
     async register(input: { email: string; password: string; name: string }): Promise<void> {
@@ -179,7 +179,7 @@ export function createAuthService(deps: { orm: Orm; sessions: SessionService; te
 
     /**
      * Records a reset email when the address has an account. Always "accepted", and in the same
-     * time either way (docs/decisions/021-mail-outbox.md).
+     * time either way (docs/decisions/027-mail-outbox.md).
      */
     async requestPasswordReset(emailInput: string): Promise<void> {
       const email = normalizeEmail(emailInput);

@@ -1,4 +1,4 @@
-// The api side of outgoing mail (docs/decisions/021-mail-outbox.md): a message is recorded in the
+// The api side of outgoing mail (docs/decisions/027-mail-outbox.md): a message is recorded in the
 // mail_outbox table (in the caller's transaction when it has one), then its delivery workflow is
 // started on the mail task queue without waiting; the worker's `deliverMail` activity talks to SMTP.
 // A start that fails (Temporal down, the process dies) leaves the row undispatched: the sweeper

@@ -1,5 +1,5 @@
 // Registration and password reset tell an anonymous caller nothing about which addresses have
-// accounts (docs/decisions/021-mail-outbox.md): the same status and body, and the same time —
+// accounts (docs/decisions/027-mail-outbox.md): the same status and body, and the same time —
 // compared as medians of interleaved requests, so a busy machine slows both sides alike.
 import { MailOutboxRecord } from '../../core/mail/entities.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';

@@ -1,4 +1,4 @@
-// Mail delivery through the outbox and Temporal (docs/decisions/021-mail-outbox.md), against SMTP
+// Mail delivery through the outbox and Temporal (docs/decisions/027-mail-outbox.md), against SMTP
 // servers that misbehave: one that accepts connections and never says a word, one that refuses a
 // recipient for good. The api answers without waiting; the delivery log tells what happened.
 import { createServer, connect, type Server, type Socket } from 'node:net';

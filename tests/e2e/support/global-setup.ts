@@ -144,6 +144,10 @@ export async function stopStack(stack: E2eStack): Promise<void> {
     const code = await stack.exited;
     clearTimeout(timer);
     if (code !== 0) console.warn(`infra/scripts/start.ts exited with code ${code} on Ctrl-C:\n${stack.output().slice(-5_000)}`);
+  } else {
+    // A process of the stack died during the run and the orchestrator stopped the rest: the
+    // tests then only saw refused connections, so say which one and why.
+    console.warn(`infra/scripts/start.ts had exited (code ${stack.child.exitCode ?? stack.child.signalCode}) before the end of the run:\n${stack.output().slice(-5_000)}`);
   }
   await Promise.all([
     stack.smtp.close(),

@@ -9,6 +9,7 @@ import { renderToPipeableStream } from 'react-dom/server';
 import type { EntryContext, HandleErrorFunction } from 'react-router';
 import { isRouteErrorResponse, ServerRouter } from 'react-router';
 import { getLogger } from './log.server.ts';
+import { CSP_NONCE_HEADER } from './lib/csp.ts';
 
 export const streamTimeout = 5_000;
 
@@ -34,7 +35,11 @@ export default function handleRequest(
     // Abort after streamTimeout (+1 s so rejected boundaries still get flushed).
     let timeoutId: ReturnType<typeof setTimeout> | undefined = setTimeout(() => abort(), streamTimeout + 1000);
 
-    const { pipe, abort } = renderToPipeableStream(<ServerRouter context={routerContext} url={request.url} />, {
+    // The Content-Security-Policy's nonce (web/server.ts): React Router puts it on its inline
+    // scripts and on <Scripts>/<ScrollRestoration>/<Links>, React on its streaming scripts.
+    const nonce = request.headers.get(CSP_NONCE_HEADER) ?? undefined;
+    const { pipe, abort } = renderToPipeableStream(<ServerRouter context={routerContext} url={request.url} nonce={nonce} />, {
+      nonce,
       [readyOption]() {
         shellRendered = true;
         const body = new PassThrough({

@@ -4,6 +4,8 @@ import type { ReactNode } from 'react';
 import type { Route } from './+types/root.ts';
 import { ToastProvider } from './components/ui.tsx';
 import { readTheme, type Theme } from './lib/theme.ts';
+// Allowed by its hash in the Content-Security-Policy (web/server.ts), so it needs no nonce.
+import { SYSTEM_THEME_SCRIPT } from './lib/csp.ts';
 // A side-effect CSS import: React Router emits its <link> through <Links/>.
 import './app.css';
 
@@ -15,9 +17,6 @@ export const links: Route.LinksFunction = () => [{ rel: 'icon', href: '/favicon.
 export function loader({ request }: Route.LoaderArgs) {
   return { theme: readTheme(request.headers.get('cookie')) };
 }
-
-// "system" is resolved before first paint so a dark-mode user never sees a white flash.
-const SYSTEM_THEME_SCRIPT = `if(matchMedia('(prefers-color-scheme: dark)').matches)document.documentElement.classList.add('dark')`;
 
 export function Layout({ children }: { children: ReactNode }) {
   const theme: Theme = useRouteLoaderData<typeof loader>('root')?.theme ?? 'system';

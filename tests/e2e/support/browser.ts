@@ -54,7 +54,14 @@ export async function openBrowser(options: { viewport?: { width: number; height:
   context.on('response', (response) => {
     if (response.status() >= 400 && new URL(response.url()).pathname.startsWith('/assets/')) failedAssets.push(`${response.status()} ${response.url()}`);
   });
-  const watch = (page: Page) => page.on('pageerror', (error) => pageErrors.push(error));
+  const watch = (page: Page) => {
+    page.on('pageerror', (error) => pageErrors.push(error));
+    // A script, style or request the Content-Security-Policy (web/server.ts) blocked is a broken
+    // page too: Chromium reports each one as a console error.
+    page.on('console', (message) => {
+      if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) pageErrors.push(new Error(message.text()));
+    });
+  };
   context.pages().forEach(watch);
   context.on('page', watch);
   const page = context.pages()[0] ?? (await context.newPage());

@@ -15,11 +15,14 @@ export const headers: Route.HeadersFunction = () => ({ 'Cache-Control': 'no-stor
 export async function loader() {
   const config = getWebConfig();
   const readiness = await getReadiness(config.apiUrl);
+  // Operators need to know where the web server looked and why a dependency is down; visitors of a
+  // production site get the statuses only (the API tells the web server more: it asks from loopback).
+  const production = config.env === 'production';
+  if (production && readiness.reachable) for (const check of Object.values(readiness.checks)) delete check.error;
   return {
     readiness,
-    // Operators need to know where the web server looked; visitors of a production site do not.
-    apiUrl: config.env === 'production' ? undefined : config.apiUrl,
-    links: { apiDocs: '/api/docs', temporalUi: config.temporalUiUrl },
+    apiUrl: production ? undefined : config.apiUrl,
+    links: { apiDocs: '/api/docs', temporalUi: production ? undefined : config.temporalUiUrl },
   };
 }
 
@@ -74,11 +77,13 @@ export default function Status({ loaderData }: Route.ComponentProps) {
           <li>
             <a href={links.apiDocs}>API documentation</a>
           </li>
-          <li>
-            <a href={links.temporalUi} target="_blank" rel="noreferrer">
-              Temporal UI
-            </a>
-          </li>
+          {links.temporalUi && (
+            <li>
+              <a href={links.temporalUi} target="_blank" rel="noreferrer">
+                Temporal UI
+              </a>
+            </li>
+          )}
         </ul>
       </Card>
     </main>

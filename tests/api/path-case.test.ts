@@ -93,12 +93,15 @@ describe('path case', () => {
       const statuses: number[] = [];
       for (let i = 0; i < 25; i++) statuses.push((await request(t.app).post(url).set('X-Forwarded-For', ip).send(body)).status);
       const wrongPasswords = statuses.filter((s) => s === 401).length;
-      expect({ url, wrongPasswords, refusedOrUnrouted: statuses.every((s) => [401, 404, 429].includes(s)) }).toEqual({
-        url,
-        wrongPasswords: url === '/api/v1/auth/login' ? Math.min(wrongPasswords, 5) : 0,
-        refusedOrUnrouted: true,
-      });
-      if (url === '/api/v1/auth/login') expect(statuses.at(-1)).toBe(429);
+      expect({ url, refusedOrUnrouted: statuses.every((s) => [401, 404, 429].includes(s)) }).toEqual({ url, refusedOrUnrouted: true });
+      if (url === '/api/v1/auth/login') {
+        // The limits (per address, per account) stop the guessing well before 25.
+        expect(wrongPasswords).toBeGreaterThan(0);
+        expect(wrongPasswords).toBeLessThan(10);
+        expect(statuses.at(-1)).toBe(429);
+      } else {
+        expect({ url, wrongPasswords }).toEqual({ url, wrongPasswords: 0 });
+      }
     }
   });
 

@@ -23,6 +23,8 @@ export const FailureType = {
   HttpInvalidResponse: 'HttpInvalidResponse',
   CredentialNotFound: 'CredentialNotFound',
   CredentialTypeMismatch: 'CredentialTypeMismatch',
+  /** A credential aimed at a host outside its allowed hosts (docs/decisions/021-credential-hosts.md). */
+  CredentialHostNotAllowed: 'credential_host_not_allowed',
   AiConfigurationError: 'AiConfigurationError',
   AiRequestRejected: 'AiRequestRejected',
   AiAuthenticationError: 'AiAuthenticationError',

@@ -22,6 +22,7 @@ import {
   startHeartbeats,
   throwIfCancelled,
 } from './failures.ts';
+import { requireCredentialHost } from './credential-hosts.ts';
 import { createSsrfGuard, pinnedLookup, type LookupAll, type SsrfGuard, type VettedTarget } from './ssrf.ts';
 import { BudgetExhaustedError, BudgetTooSmallError, createHttpBufferBudget, type BodyLease, type HttpBufferBudget } from './http-budget.ts';
 
@@ -29,7 +30,15 @@ export interface CredentialStore {
   get(
     teamId: string,
     credentialId: string,
-  ): Promise<{ type: 'openai' | 'http_header' | 'http_basic' | 'http_bearer'; data: Record<string, string> } | undefined>;
+  ): Promise<
+    | {
+        type: 'openai' | 'http_header' | 'http_basic' | 'http_bearer';
+        data: Record<string, string>;
+        /** Host patterns the secret may be sent to (core/credentials/hosts.ts); null or absent: none, so an http credential is refused. */
+        allowedHosts?: string[] | null;
+      }
+    | undefined
+  >;
 }
 
 /** Who is calling: the run, the team whose credentials apply, the node and the map item / loop index. */
@@ -312,6 +321,8 @@ interface BuiltRequest {
   credentialSecrets: string[];
   /** Header names the credential set (dropped on cross-origin redirects). */
   credentialHeaders: string[];
+  /** The credential applied, checked against every URL it would be sent to. */
+  credential?: { id: string; allowedHosts?: readonly string[] | null };
 }
 
 function encodeBody(config: HttpConfig, headers: Record<string, string>): Buffer | undefined {
@@ -377,6 +388,7 @@ async function buildRequest(config: HttpConfig, call: NodeCallContext, credentia
     .flatMap(([, value]) => [value, value.replace(/^\S+\s+/, '')]);
   const credentialSecrets: string[] = [];
   const credentialHeaders: string[] = [];
+  let applied: BuiltRequest['credential'];
 
   if (config.credentialId) {
     const credential = await credentials.get(call.teamId, config.credentialId);
@@ -414,6 +426,8 @@ async function buildRequest(config: HttpConfig, call: NodeCallContext, credentia
         `credential "${config.credentialId}" is of type ${credential.type}; the http node takes http_header, http_basic or http_bearer credentials`,
       );
     }
+    requireCredentialHost(config.credentialId, credential, url);
+    applied = { id: config.credentialId, allowedHosts: credential.allowedHosts };
   }
 
   headers['idempotency-key'] ??= `${call.runId}:${call.nodeId}:${call.iteration}`;
@@ -429,6 +443,7 @@ async function buildRequest(config: HttpConfig, call: NodeCallContext, credentia
     secrets: [...secrets, ...credentialSecrets],
     credentialSecrets,
     credentialHeaders,
+    credential: applied,
   };
 }
 
@@ -463,6 +478,10 @@ export function createHttpActivities(deps: HttpDeps) {
       let body = built.body;
       for (let redirects = 0; ; redirects++) {
         const what = `${method} ${displayUrl(url)}`;
+        // Cross-origin redirects drop the credential; wherever it still goes, its host must be allowed.
+        if (built.credential && built.credentialHeaders.some((name) => headers[name] !== undefined)) {
+          requireCredentialHost(built.credential.id, built.credential, url);
+        }
         let target: VettedTarget;
         try {
           target = await transport.guard.vet(url);

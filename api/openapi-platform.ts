@@ -1,7 +1,7 @@
 // The OpenAPI description of the Credentials, Workflows, Runs and Webhooks endpoints. Request
 // bodies come from the zod schemas the routes parse with, so they cannot drift.
 import { z } from 'zod';
-import { CreateCredential } from '../core/credentials/service.ts';
+import { CreateCredential, UpdateCredentialHosts } from '../core/credentials/service.ts';
 import { NODE_TYPES } from '../workflows/graph/registry.ts';
 import { DecisionRequest, RerunRequest, StartRunRequest } from './routes/runs.ts';
 import { CreateScheduleRequest, CreateWorkflowRequest, UpdateWorkflowRequest } from './routes/workflows.ts';
@@ -44,7 +44,14 @@ export const platformSchemas = {
   },
   Workflow: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, description: { type: ['string', 'null'] }, version: { type: 'integer' }, createdAt: iso, updatedAt: iso, graph: ref('Graph') } },
   WorkflowVersion: { type: 'object', properties: { version: { type: 'integer' }, createdAt: iso, createdBy: { type: ['string', 'null'] } } },
-  Credential: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, type: { type: 'string' }, createdAt: iso } },
+  Credential: {
+    type: 'object',
+    properties: {
+      id: { type: 'string' }, name: { type: 'string' }, type: { type: 'string' },
+      allowedHosts: { type: ['array', 'null'], items: { type: 'string' }, description: 'hosts an http credential may be sent to (api.example.com, *.example.com, an IP); null: none set — the http node refuses it with credential_host_not_allowed — or an openai credential' },
+      createdAt: iso,
+    },
+  },
   Webhook: { type: 'object', properties: { id: { type: 'string' }, url: { type: 'string' }, workflowId: { type: 'string' }, createdAt: iso, secret: { type: 'string', description: 'only in the answer to POST (shown once)' } } },
   Schedule: {
     type: 'object',
@@ -71,10 +78,11 @@ export function platformPaths(): Record<string, unknown> {
   const wf = '/api/v1/teams/{teamId}/workflows';
   return {
     '/api/v1/teams/{teamId}/credentials': {
-      post: op('credentials', 'Store a credential (sealed at rest, never returned)', { parameters: [teamId], requestBody: body(CreateCredential), responses: { 201: ok('stored', ref('Credential')), 400: problem('invalid data'), 409: problem('name taken'), ...common } }),
+      post: op('credentials', 'Store a credential (sealed at rest, never returned); http_* types name the hosts it may be sent to (allowedHosts)', { parameters: [teamId], requestBody: body(CreateCredential), responses: { 201: ok('stored', ref('Credential')), 400: problem('invalid data or allowed hosts'), 409: problem('name taken'), ...common } }),
       get: op('credentials', 'List credentials (no secrets)', { parameters: [teamId], responses: { 200: ok('credentials', list('Credential')), ...common } }),
     },
     '/api/v1/teams/{teamId}/credentials/{credentialId}': {
+      patch: op('credentials', 'Set the hosts an http credential may be sent to (team admins)', { parameters: [teamId, param('credentialId', 'credential id')], requestBody: body(UpdateCredentialHosts), responses: { 200: ok('updated', ref('Credential')), 400: problem('invalid allowed hosts, or an openai credential'), ...common } }),
       delete: op('credentials', 'Delete a credential', { parameters: [teamId, param('credentialId', 'credential id')], responses: { 204: ok('deleted'), ...common } }),
     },
     [wf]: {

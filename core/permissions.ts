@@ -31,6 +31,8 @@ export const PERMISSIONS = {
   'usage:read': { role: 'viewer', scope: null },
   'credentials:read': { role: 'editor', scope: null },
   'credentials:write': { role: 'editor', scope: null },
+  /** Changing where an existing credential may be sent: an editor could otherwise aim a colleague's secret at their own server. */
+  'credentials:hosts': { role: 'admin', scope: null },
   // Workflows, their versions, webhooks and schedules.
   'workflows:read': { role: 'viewer', scope: 'workflows:read' },
   'workflows:write': { role: 'editor', scope: 'workflows:write' },

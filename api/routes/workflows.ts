@@ -4,7 +4,7 @@ import { type Router, type Request } from 'express';
 import { apiRouter } from './router.ts';
 import { z } from 'zod';
 import type { Platform } from '../../core/platform.ts';
-import { CreateCredential } from '../../core/credentials/service.ts';
+import { CreateCredential, UpdateCredentialHosts } from '../../core/credentials/service.ts';
 import { PageQuery } from '../../core/pagination.ts';
 import type { AuthMiddleware } from '../middleware/authenticate.ts';
 import { parseBody, parseQuery } from '../middleware/validate.ts';
@@ -107,6 +107,10 @@ export function workflowRoutes(platform: Platform, guards: AuthMiddleware): Rout
   });
   router.get('/api/v1/teams/:teamId/credentials', requireTeamRole('credentials:read'), async (req, res) => {
     res.json({ items: await platform.credentials.list(param(req, 'teamId')) });
+  });
+  router.patch('/api/v1/teams/:teamId/credentials/:credentialId', requireTeamRole('credentials:hosts'), async (req, res) => {
+    const body = parseBody(UpdateCredentialHosts, req.body);
+    res.json(await platform.credentials.setAllowedHosts(param(req, 'teamId'), param(req, 'credentialId'), body));
   });
   router.delete('/api/v1/teams/:teamId/credentials/:credentialId', requireTeamRole('credentials:write'), async (req, res) => {
     await platform.credentials.delete(param(req, 'teamId'), param(req, 'credentialId'));

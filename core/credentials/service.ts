@@ -1,5 +1,7 @@
 // Team credentials: sealed by the vault at rest, never returned by any endpoint, opened only
-// inside activities (by id, within the run's team).
+// inside activities (by id, within the run's team). HTTP credentials are bound to the hosts they
+// may be sent to (core/credentials/hosts.ts, docs/decisions/021-credential-hosts.md): set when
+// created, changed only by a team admin.
 import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { z } from 'zod';
@@ -7,6 +9,7 @@ import type { CredentialStore } from '../../activities/http.ts';
 import type { Orm } from '../db/orm.ts';
 import { CredentialRecord } from '../db/entities.ts';
 import { NotFoundError, UserError } from '../errors.ts';
+import { MAX_ALLOWED_HOSTS, parseAllowedHosts } from './hosts.ts';
 import type { Vault } from './vault.ts';
 
 /** What each credential type holds; validated on create. */
@@ -18,21 +21,53 @@ export const CredentialData = {
 } as const;
 export type CredentialType = keyof typeof CredentialData;
 
+/** Types whose secret goes to a URL a graph names, and so must name the hosts it may go to. */
+const HOST_BOUND_TYPES: readonly CredentialType[] = ['http_header', 'http_basic', 'http_bearer'];
+
+const AllowedHosts = z
+  .array(z.string().max(300))
+  .max(MAX_ALLOWED_HOSTS)
+  .describe('Hosts the secret may be sent to: api.example.com, *.example.com (any subdomain) or an IP address. Required for http_* types; openai credentials go only to their baseUrl.');
+
 export const CreateCredential = z.object({
   name: z.string().min(1).max(100),
   type: z.enum(Object.keys(CredentialData) as [CredentialType, ...CredentialType[]]),
   data: z.record(z.string(), z.unknown()),
+  allowedHosts: AllowedHosts.optional(),
 });
 export type CreateCredential = z.infer<typeof CreateCredential>;
+
+export const UpdateCredentialHosts = z.object({ allowedHosts: AllowedHosts.min(1) });
+export type UpdateCredentialHosts = z.infer<typeof UpdateCredentialHosts>;
 
 export interface CredentialSummary {
   id: string;
   name: string;
   type: string;
+  /** Host patterns an http credential may be sent to; null: none set (the http node refuses it), or an openai credential. */
+  allowedHosts: string[] | null;
   createdAt: string;
 }
 
-const summary = (row: CredentialRecord): CredentialSummary => ({ id: row.id, name: row.name, type: row.type, createdAt: row.createdAt.toISOString() });
+const summary = (row: CredentialRecord): CredentialSummary => ({
+  id: row.id, name: row.name, type: row.type, allowedHosts: row.allowedHosts ?? null, createdAt: row.createdAt.toISOString(),
+});
+
+/** Canonical host patterns for a credential of `type`; 400 naming each bad entry. */
+function requireAllowedHosts(type: CredentialType, entries: readonly string[] | undefined): string[] | null {
+  if (!HOST_BOUND_TYPES.includes(type)) {
+    if (entries?.length) {
+      throw new UserError('invalid_request', `A ${type} credential is sent only to its own base URL: leave allowedHosts out`, {
+        problems: [{ path: 'allowedHosts', message: `not used by ${type} credentials` }],
+      });
+    }
+    return null;
+  }
+  const { patterns, problems } = parseAllowedHosts(entries ?? []);
+  if (problems.length === 0 && patterns.length === 0) problems.push({ path: 'allowedHosts', message: 'name at least one host this credential may be sent to (e.g. api.example.com)' });
+  if (problems.length > 0) throw new UserError('invalid_request', `The allowed hosts of a ${type} credential are invalid`, { problems });
+  return patterns;
+}
 const context = (row: { teamId: string; id: string }) => `${row.teamId}:${row.id}`;
 
 export type CredentialService = ReturnType<typeof createCredentialService>;
@@ -44,7 +79,7 @@ export function createCredentialService(deps: { orm: Orm; vault: Vault }) {
       const row = await orm.em.fork().findOne(CredentialRecord, { id: credentialId, teamId });
       if (!row) return undefined;
       const data = JSON.parse(vault.open({ keyId: row.keyId, secret: row.secret }, context(row))) as Record<string, string>;
-      return { type: row.type as CredentialType, data };
+      return { type: row.type as CredentialType, data, allowedHosts: row.allowedHosts ?? null };
     },
   };
   return {
@@ -58,10 +93,11 @@ export function createCredentialService(deps: { orm: Orm; vault: Vault }) {
           problems: parsed.error.issues.map((i) => ({ path: ['data', ...i.path].join('.'), message: i.message })),
         });
       }
+      const allowedHosts = requireAllowedHosts(input.type, input.allowedHosts);
       const id = `cred_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
       const sealed = vault.seal(JSON.stringify(parsed.data), context({ teamId, id }));
       const em = orm.em.fork();
-      const row = em.create(CredentialRecord, { id, teamId, name: input.name, type: input.type, keyId: sealed.keyId, secret: sealed.secret, createdAt: new Date(), createdBy: actor });
+      const row = em.create(CredentialRecord, { id, teamId, name: input.name, type: input.type, keyId: sealed.keyId, secret: sealed.secret, allowedHosts, createdAt: new Date(), createdBy: actor });
       try {
         await em.flush();
       } catch (error) {
@@ -74,6 +110,16 @@ export function createCredentialService(deps: { orm: Orm; vault: Vault }) {
     async list(teamId: string): Promise<CredentialSummary[]> {
       const rows = await orm.em.fork().find(CredentialRecord, { teamId }, { orderBy: { createdAt: 'desc' } });
       return rows.map(summary);
+    },
+
+    /** Replaces the hosts an http credential may be sent to (a team admin's decision: the route requires credentials:hosts). */
+    async setAllowedHosts(teamId: string, id: string, input: UpdateCredentialHosts): Promise<CredentialSummary> {
+      const em = orm.em.fork();
+      const row = await em.findOne(CredentialRecord, { id, teamId });
+      if (!row) throw new NotFoundError('Credential');
+      row.allowedHosts = requireAllowedHosts(row.type as CredentialType, input.allowedHosts);
+      await em.flush();
+      return summary(row);
     },
 
     async delete(teamId: string, id: string): Promise<void> {

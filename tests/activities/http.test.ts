@@ -62,9 +62,12 @@ function captureLogger() {
 const credentials: CredentialStore = {
   async get(teamId, id): ReturnType<CredentialStore['get']> {
     if (teamId !== 'team-1') return undefined;
-    if (id === 'bearer') return { type: 'http_bearer', data: { token: 'tok-SECRET-bearer-123' } };
-    if (id === 'basic') return { type: 'http_basic', data: { username: 'alice', password: 'pw-SECRET-456' } };
-    if (id === 'header') return { type: 'http_header', data: { name: 'X-Api-Key', value: 'key-SECRET-789' } };
+    if (id === 'bearer') return { type: 'http_bearer', data: { token: 'tok-SECRET-bearer-123' }, allowedHosts: ['127.0.0.1'] };
+    if (id === 'basic') return { type: 'http_basic', data: { username: 'alice', password: 'pw-SECRET-456' }, allowedHosts: ['127.0.0.1'] };
+    if (id === 'header') return { type: 'http_header', data: { name: 'X-Api-Key', value: 'key-SECRET-789' }, allowedHosts: ['127.0.0.1'] };
+    if (id === 'unbound') return { type: 'http_bearer', data: { token: 'tok-SECRET-unbound' }, allowedHosts: null };
+    if (id === 'elsewhere') return { type: 'http_bearer', data: { token: 'tok-SECRET-elsewhere' }, allowedHosts: ['api.vendor.test'] };
+    if (id === 'wildcard') return { type: 'http_header', data: { name: 'X-Api-Key', value: 'key-SECRET-wild' }, allowedHosts: ['*.vendor.test'] };
     if (id === 'ai') return { type: 'openai', data: { apiKey: 'sk-x' } };
     return undefined;
   },
@@ -368,6 +371,62 @@ describe('credentials', () => {
     } finally {
       await other.close();
     }
+  });
+});
+
+describe('credential hosts', () => {
+  // Names that resolve to the loopback test servers, as public names would to a vendor's API.
+  const lookup = async (hostname: string) => {
+    if (!hostname.endsWith('.test')) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+    return [{ address: '127.0.0.1', family: 4 }];
+  };
+  const named = (host: string, path: string) => `http://${host}:${server.port}${path}`;
+
+  it('refuses to send a credential to a host outside its allowed hosts, before any request', async () => {
+    const { request } = activities({ lookup });
+    const before = server.requests.length;
+    for (const [credentialId, url] of [
+      ['bearer', named('attacker.test', '/echo')],
+      ['elsewhere', `${server.url}/echo`],
+      ['wildcard', named('vendor.test', '/echo')],
+      ['wildcard', named('evil-vendor.test', '/echo')],
+      ['wildcard', named('api.vendor.test.attacker.test', '/echo')],
+    ] as const) {
+      const failure = await failureOf(request({ url, credentialId }));
+      expect(failure.type).toBe('credential_host_not_allowed');
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.message).toContain(new URL(url).hostname);
+      expect(failure.message).not.toMatch(/SECRET/);
+    }
+    expect(server.requests.length).toBe(before);
+  });
+
+  it('refuses a credential that has no allowed hosts yet (created before hosts existed)', async () => {
+    const { request } = activities();
+    const before = server.requests.length;
+    const failure = await failureOf(request({ url: `${server.url}/echo`, credentialId: 'unbound' }));
+    expect(failure.type).toBe('credential_host_not_allowed');
+    expect(failure.message).toMatch(/no allowed hosts/);
+    expect(server.requests.length).toBe(before);
+  });
+
+  it('sends a credential to a host its pattern covers', async () => {
+    const { request } = activities({ lookup });
+    const out = await request({ url: named('api.vendor.test', '/echo'), credentialId: 'wildcard' });
+    expect(out.status).toBe(200);
+    expect(server.requests.at(-1)?.headers['x-api-key']).toBe('key-SECRET-wild');
+    await request({ url: named('API.Vendor.TEST.', '/echo'), credentialId: 'elsewhere' });
+    expect(server.requests.at(-1)?.headers.authorization).toBe('Bearer tok-SECRET-elsewhere');
+  });
+
+  it('does not carry a credential through a redirect to another host', async () => {
+    const { request } = activities({ lookup });
+    const out = await request({ url: named('api.vendor.test', `/redirect?to=${encodeURIComponent(named('attacker.test', '/echo'))}`), credentialId: 'wildcard' });
+    expect(out.status).toBe(200);
+    const landed = server.requests.at(-1)!;
+    expect(landed.path).toBe('/echo');
+    expect(landed.headers.host).toBe(`attacker.test:${server.port}`);
+    expect(landed.headers['x-api-key']).toBeUndefined();
   });
 });
 

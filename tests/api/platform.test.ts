@@ -108,7 +108,7 @@ describe.each(testDatabases)('workflows, runs and triggers over HTTP (%s)', (_na
   afterAll(tearDown);
 
   it('webhook → run → live events → approval → output and usage', async () => {
-    const credential = await me.client.post(`/api/v1/teams/${team}/credentials`, { name: 'article-api', type: 'http_bearer', data: { token: 's3cret-token' } });
+    const credential = await me.client.post(`/api/v1/teams/${team}/credentials`, { name: 'article-api', type: 'http_bearer', data: { token: 's3cret-token' }, allowedHosts: ['127.0.0.1'] });
     expect(credential.status).toBe(201);
     expect(JSON.stringify(credential.body)).not.toContain('s3cret-token');
     credentialId = credential.body.id as string;

@@ -72,10 +72,18 @@ describe('team settings in the browser', () => {
     await dialog.getByLabel('Name', { exact: true }).fill('Deploy hook token');
     await dialog.getByLabel('Type', { exact: true }).selectOption('http_bearer');
     await dialog.getByLabel(/token/i).fill(token);
+    await dialog.getByLabel('Allowed hosts', { exact: true }).fill('deploy.example.com, *.hooks.example.com');
     await dialog.getByRole('button', { name: 'Save credential' }).click();
 
     const row = page.getByRole('row').filter({ hasText: 'Deploy hook token' });
     await row.waitFor();
+    // Where the secret may go is shown, and an owner may change it.
+    expect(await row.textContent()).toContain('deploy.example.com, *.hooks.example.com');
+    await row.getByRole('button', { name: 'Edit allowed hosts of Deploy hook token' }).click();
+    const hosts = page.getByRole('dialog');
+    await hosts.getByLabel('Allowed hosts', { exact: true }).fill('deploy.example.com');
+    await hosts.getByRole('button', { name: 'Save hosts' }).click();
+    await row.filter({ hasNotText: 'hooks.example.com' }).waitFor();
     expect(await page.content()).not.toContain(token);
     await page.reload();
     await row.waitFor();

@@ -90,7 +90,7 @@ describe.each(testDatabases)('cross-team isolation on %s', (_name, databaseUrl) 
       const schedule = await b.client.post(`/api/v1/teams/${bTeamId}/workflows/${workflow.body.id}/schedules`, { cron: '0 0 1 1 *' });
       if (schedule.status === 201) bResources.scheduleId = schedule.body.id;
     }
-    const credential = await b.client.post(`/api/v1/teams/${bTeamId}/credentials`, { name: 'b-token', type: 'http_bearer', data: { token: 'secret-of-b' } });
+    const credential = await b.client.post(`/api/v1/teams/${bTeamId}/credentials`, { name: 'b-token', type: 'http_bearer', data: { token: 'secret-of-b' }, allowedHosts: ['api.b.example'] });
     if (credential.status === 201) bResources.credentialId = credential.body.id;
 
     const document = (await new Client(t.app).get('/api/v1/openapi.json')).body;

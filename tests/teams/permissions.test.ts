@@ -18,6 +18,7 @@ describe('permission table', () => {
     ['viewer', 'workflows:write', false], ['viewer', 'runs:write', false], ['viewer', 'runs:approve', false], ['viewer', 'credentials:read', false],
     ['editor', 'workflows:write', true], ['editor', 'runs:approve', true], ['editor', 'credentials:write', true], ['editor', 'members:invite', false], ['editor', 'api_keys:write', false],
     ['admin', 'members:invite', true], ['admin', 'api_keys:write', true], ['admin', 'team:update', true],
+    ['editor', 'credentials:hosts', false], ['admin', 'credentials:hosts', true],
   ] as const)('%s may %s: %s', (role, action, expected) => {
     expect(can(member(role), action)).toBe(expected);
   });
@@ -28,7 +29,7 @@ describe('permission table', () => {
     expect(can(runsReader, 'workflows:write')).toBe(false);
     expect(can(runsReader, 'runs:write')).toBe(false);
     const everything = { kind: 'key' as const, scopes: [...SCOPES] };
-    for (const action of ['members:read', 'members:invite', 'api_keys:write', 'team:read', 'credentials:write', 'usage:read'] as const) {
+    for (const action of ['members:read', 'members:invite', 'api_keys:write', 'team:read', 'credentials:write', 'credentials:hosts', 'usage:read'] as const) {
       expect(can(everything, action)).toBe(false);
     }
     expect(can(everything, 'runs:approve')).toBe(true);

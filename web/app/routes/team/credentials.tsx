@@ -1,12 +1,13 @@
 // /t/:teamId/settings/credentials: secrets that nodes use (AI provider keys, HTTP auth). They are
 // written once and sealed by the API; neither the list nor any other answer ever contains them.
+// HTTP credentials name the hosts they may be sent to; only admins change those afterwards.
 import { useEffect, useEffectEvent, useState } from 'react';
 import { data, useFetcher } from 'react-router';
 import { Alert, Badge, Button, CopyButton, Dialog, EmptyState, Field, PageHeader, Select, Table, formatTime, useActionToast } from '../../components/ui.tsx';
 import { api, attempt } from '../../lib/api.server.ts';
 import { fieldErrors, type Problem } from '../../lib/problems.ts';
 import { requireTeam } from '../../lib/session.server.ts';
-import { canEdit } from '../../lib/types.ts';
+import { canAdmin, canEdit } from '../../lib/types.ts';
 import type { Route } from './+types/credentials.ts';
 import { ConfirmAction } from '../../components/confirm-action.tsx';
 import type { CredentialSummary } from '../../lib/types.ts';
@@ -23,10 +24,11 @@ interface SecretField {
   hint?: string;
 }
 
-/** Each credential type and the fields of its `data`, as the API validates them. */
+/** Each credential type and the fields of its `data`, as the API validates them; `hosts`: bound to allowed hosts. */
 const TYPES = {
   openai: {
     label: 'OpenAI-compatible API key',
+    hosts: false,
     fields: [
       { key: 'apiKey', label: 'API key', secret: true, placeholder: 'sk-…' },
       { key: 'baseUrl', label: 'Base URL', optional: true, placeholder: 'https://api.openai.com/v1', hint: 'Optional: for any OpenAI-compatible server. Empty means OpenAI.' },
@@ -34,6 +36,7 @@ const TYPES = {
   },
   http_header: {
     label: 'HTTP header',
+    hosts: true,
     fields: [
       { key: 'name', label: 'Header name', placeholder: 'X-Api-Key', hint: 'Letters, digits and dashes.' },
       { key: 'value', label: 'Header value', secret: true },
@@ -41,6 +44,7 @@ const TYPES = {
   },
   http_basic: {
     label: 'HTTP basic auth',
+    hosts: true,
     fields: [
       { key: 'username', label: 'Username' },
       { key: 'password', label: 'Password', secret: true, optional: true },
@@ -48,11 +52,16 @@ const TYPES = {
   },
   http_bearer: {
     label: 'HTTP bearer token',
+    hosts: true,
     fields: [{ key: 'token', label: 'Token', secret: true }],
   },
-} satisfies Record<string, { label: string; fields: SecretField[] }>;
+} satisfies Record<string, { label: string; hosts: boolean; fields: SecretField[] }>;
 type CredentialType = keyof typeof TYPES;
 const isType = (value: string): value is CredentialType => Object.hasOwn(TYPES, value);
+
+/** The host patterns typed into the form: separated by commas, spaces or new lines. */
+const hostList = (value: FormDataEntryValue | null) => String(value ?? '').split(/[\s,]+/).filter(Boolean);
+const HOSTS_HINT = 'The secret is sent only to these hosts: api.example.com, *.example.com (its subdomains) or an IP address; separate them with commas.';
 
 export const meta: Route.MetaFunction = ({ loaderData }) => [{ title: `Credentials · ${loaderData?.team.name ?? 'Team'} · Trellis` }];
 
@@ -100,9 +109,16 @@ export async function action({ request, params }: Route.ActionArgs) {
       if (value === '' && field.optional && field.key !== 'password') continue;
       secretData[field.key] = field.secret ? value : value.trim();
     }
-    const result = await attempt(() => api(request, base, { method: 'POST', body: { name, type, data: secretData } }));
+    const allowedHosts = TYPES[type].hosts ? { allowedHosts: hostList(form.get('allowedHosts')) } : {};
+    const result = await attempt(() => api(request, base, { method: 'POST', body: { name, type, data: secretData, ...allowedHosts } }));
     if (!result.ok) return failed(intent, result.problem);
     return { intent, ok: true as const, toast: `Credential "${name}" saved`, errors: {} as Record<string, string> };
+  }
+  if (intent === 'hosts') {
+    const id = String(form.get('credentialId') ?? '');
+    const result = await attempt(() => api(request, `${base}/${encodeURIComponent(id)}`, { method: 'PATCH', body: { allowedHosts: hostList(form.get('allowedHosts')) } }));
+    if (!result.ok) return failed(intent, result.problem);
+    return { intent, ok: true as const, toast: 'Allowed hosts saved', errors: {} as Record<string, string> };
   }
   if (intent === 'delete') {
     const result = await attempt(() => api(request, `${base}/${encodeURIComponent(String(form.get('credentialId') ?? ''))}`, { method: 'DELETE' }));
@@ -113,9 +129,11 @@ export async function action({ request, params }: Route.ActionArgs) {
 }
 
 export default function Credentials({ loaderData }: Route.ComponentProps) {
-  const { credentials } = loaderData;
+  const { credentials, team } = loaderData;
   const [creating, setCreating] = useState(0); // > 0: the dialog is open; each opening is a fresh form
   const [deleting, setDeleting] = useState<Credential | null>(null);
+  const [editingHosts, setEditingHosts] = useState<Credential | null>(null);
+  const admin = canAdmin(team.role);
 
   if (!credentials) {
     return (
@@ -143,6 +161,7 @@ export default function Credentials({ loaderData }: Route.ComponentProps) {
               <th scope="col">Name</th>
               <th scope="col" className="hidden sm:table-cell">ID</th>
               <th scope="col">Type</th>
+              <th scope="col">Allowed hosts</th>
               <th scope="col" className="hidden md:table-cell">Created</th>
               <th scope="col" aria-label="Actions" />
             </tr>
@@ -160,8 +179,22 @@ export default function Credentials({ loaderData }: Route.ComponentProps) {
                 <td>
                   <Badge>{isType(credential.type) ? TYPES[credential.type].label : credential.type}</Badge>
                 </td>
+                <td className="text-sm break-all">
+                  {!isType(credential.type) || !TYPES[credential.type].hosts ? (
+                    <span className="text-slate-500 dark:text-slate-400">its base URL</span>
+                  ) : credential.allowedHosts?.length ? (
+                    <span className="font-mono text-xs">{credential.allowedHosts.join(', ')}</span>
+                  ) : (
+                    <Badge status="waiting">None set: not sent anywhere</Badge>
+                  )}
+                </td>
                 <td className="hidden whitespace-nowrap text-slate-600 md:table-cell dark:text-slate-400">{formatTime(credential.createdAt)}</td>
-                <td className="text-right">
+                <td className="text-right whitespace-nowrap">
+                  {admin && isType(credential.type) && TYPES[credential.type].hosts && (
+                    <Button variant="ghost" size="sm" aria-label={`Edit allowed hosts of ${credential.name}`} onClick={() => setEditingHosts(credential)}>
+                      Hosts
+                    </Button>
+                  )}
                   <Button variant="danger-ghost" size="sm" aria-label={`Delete ${credential.name}`} onClick={() => setDeleting(credential)}>
                     Delete
                   </Button>
@@ -173,6 +206,7 @@ export default function Credentials({ loaderData }: Route.ComponentProps) {
       )}
 
       {creating > 0 && <NewCredentialDialog key={creating} onClose={() => setCreating(0)} />}
+      {editingHosts && <HostsDialog key={editingHosts.id} credential={editingHosts} onClose={() => setEditingHosts(null)} />}
       <ConfirmAction
         key={deleting?.id ?? 'none'}
         open={deleting !== null}
@@ -225,6 +259,9 @@ function NewCredentialDialog({ onClose }: { onClose: () => void }) {
             error={errors[`data.${field.key}`]}
           />
         ))}
+        {TYPES[type].hosts && (
+          <Field label="Allowed hosts" name="allowedHosts" required spellCheck={false} placeholder="api.example.com, *.example.com" hint={HOSTS_HINT} error={errors.allowedHosts} />
+        )}
         {(errors.form ?? errors.data) && <Alert>{errors.form ?? errors.data}</Alert>}
         <div className="flex justify-end gap-2">
           <Button variant="secondary" onClick={onClose}>
@@ -232,6 +269,44 @@ function NewCredentialDialog({ onClose }: { onClose: () => void }) {
           </Button>
           <Button type="submit" disabled={fetcher.state !== 'idle'}>
             {fetcher.state !== 'idle' ? 'Saving…' : 'Save credential'}
+          </Button>
+        </div>
+      </fetcher.Form>
+    </Dialog>
+  );
+}
+
+function HostsDialog({ credential, onClose }: { credential: Credential; onClose: () => void }) {
+  const fetcher = useFetcher<typeof action>();
+  const result = fetcher.data;
+  useActionToast(result);
+  const close = useEffectEvent(onClose);
+  useEffect(() => {
+    if (result?.ok) close();
+  }, [result]);
+  const errors = result && !result.ok ? result.errors : {};
+  return (
+    <Dialog open onClose={onClose} title={`Allowed hosts of "${credential.name}"`}>
+      <fetcher.Form method="post" className="space-y-4" autoComplete="off">
+        <input type="hidden" name="intent" value="hosts" />
+        <input type="hidden" name="credentialId" value={credential.id} />
+        <Field
+          label="Allowed hosts"
+          name="allowedHosts"
+          required
+          spellCheck={false}
+          defaultValue={(credential.allowedHosts ?? []).join(', ')}
+          placeholder="api.example.com, *.example.com"
+          hint={HOSTS_HINT}
+          error={errors.allowedHosts}
+        />
+        {errors.form && <Alert>{errors.form}</Alert>}
+        <div className="flex justify-end gap-2">
+          <Button variant="secondary" onClick={onClose}>
+            Cancel
+          </Button>
+          <Button type="submit" disabled={fetcher.state !== 'idle'}>
+            {fetcher.state !== 'idle' ? 'Saving…' : 'Save hosts'}
           </Button>
         </div>
       </fetcher.Form>

@@ -106,7 +106,9 @@ export function identityPaths(): Record<string, unknown> {
     },
     '/api/v1/auth/login': {
       post: { summary: 'Sign in with email and password; sets the trellis_session cookie', tags: ['auth'], security: PUBLIC, requestBody: body(LoginRequest),
-        responses: { 200: ok('signed in', ref('SignedIn')), 401: problem('invalid_credentials (the same whether or not the email exists)'), 403: problem('email_not_verified'), 429: rateLimited } },
+        description: 'Failed sign-ins are throttled per account (a back-off that doubles with each failure after a few; not applied on a network the account signed in from recently) and per client network (IPv4 address, IPv6 /64); a refused attempt is not checked at all.',
+        responses: { 200: ok('signed in', ref('SignedIn')), 401: problem('invalid_credentials (the same whether or not the email exists)'), 403: problem('email_not_verified'),
+          429: problem('rate_limited_account (this account is in back-off) or rate_limited_network (too many failures from this network) or rate_limited_ip; Retry-After says when to retry') } },
     },
     '/api/v1/auth/logout': {
       post: { summary: 'Revoke the current session', tags: ['auth'], security: USER, responses: { 204: ok('signed out'), ...common } },

@@ -37,6 +37,7 @@ describe.each(testDatabases)('OAuth sign-in on %s', (_name, databaseUrl) => {
         GOOGLE_CLIENT_SECRET: CLIENTS.google.secret,
         GITHUB_CLIENT_ID: CLIENTS.github.id,
         GITHUB_CLIENT_SECRET: CLIENTS.github.secret,
+        RATE_LIMIT_LOGIN_BACKOFF_BASE_SECONDS: '60', // a back-off that outlasts any test
       }),
     );
   });
@@ -59,6 +60,17 @@ describe.each(testDatabases)('OAuth sign-in on %s', (_name, databaseUrl) => {
       .set('Cookie', cookiesOf(start));
     return options.json === false ? callback.set('Accept', 'text/html') : callback.set('Accept', 'application/json');
   }
+
+  it('an account in sign-in back-off (someone guessing its password) still signs in with its provider', async () => {
+    const user = person();
+    expect((await signInWith('github', user)).status).toBe(200);
+    const codes = [];
+    for (let i = 0; i < 6; i++) codes.push((await new Client(t.app).post('/api/v1/auth/login', { email: user.email, password: `guess-${i}-xxxxxxxx` })).body.code);
+    expect(codes).toEqual([...Array(5).fill('invalid_credentials'), 'rate_limited_account']);
+    const again = await signInWith('github', user, { client: new Client(t.app) });
+    expect(again.status).toBe(200);
+    expect(again.body.user.email).toBe(user.email);
+  });
 
   it('lists the configured providers', async () => {
     expect((await new Client(t.app).get('/api/v1/auth/providers')).body).toEqual({ password: true, google: true, github: true });

@@ -40,6 +40,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     // set their own values.
     RATE_LIMIT_AUTH_PER_IP: '100000',
     RATE_LIMIT_ANONYMOUS_PER_MINUTE: '100000',
+    RATE_LIMIT_LOGIN_FAILURES_PER_NETWORK: '100000',
     RATE_LIMIT_PRINCIPAL_PER_MINUTE: '100000',
     ...overrides,
   });

@@ -96,6 +96,7 @@ export default async function globalSetup(): Promise<void> {
       // per 5 minutes) would throttle the suite's own sign-ups and log-ins.
       RATE_LIMIT_AUTH_PER_IP: '100000',
       RATE_LIMIT_ANONYMOUS_PER_MINUTE: '100000',
+      RATE_LIMIT_LOGIN_FAILURES_PER_NETWORK: '100000',
       RATE_LIMIT_PRINCIPAL_PER_MINUTE: '100000',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

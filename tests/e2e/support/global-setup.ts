@@ -121,7 +121,7 @@ export default async function globalSetup(): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   } catch (error) {
-    await stopStack(stack);
+    await stopStack(stack, { failed: true });
     releaseE2eLock();
     throw error;
   }
@@ -137,7 +137,8 @@ export default async function globalSetup(): Promise<void> {
 }
 
 /** Ctrl-C to the orchestrator (it stops the apps, then Temporal and Redis), then the test servers. */
-export async function stopStack(stack: E2eStack): Promise<void> {
+/** `failed`: the start failed and its error already holds the orchestrator's output. */
+export async function stopStack(stack: E2eStack, options: { failed?: boolean } = {}): Promise<void> {
   if (stack.child.exitCode === null && stack.child.signalCode === null) {
     stack.child.kill('SIGINT');
     // The orchestrator gives each process 15 s; past that something hangs.
@@ -145,7 +146,7 @@ export async function stopStack(stack: E2eStack): Promise<void> {
     const code = await stack.exited;
     clearTimeout(timer);
     if (code !== 0) console.warn(`infra/scripts/start.ts exited with code ${code} on Ctrl-C:\n${stack.output().slice(-5_000)}`);
-  } else {
+  } else if (!options.failed) {
     // A process of the stack died during the run and the orchestrator stopped the rest: the
     // tests then only saw refused connections, so say which one and why.
     console.warn(`infra/scripts/start.ts had exited (code ${stack.child.exitCode ?? stack.child.signalCode}) before the end of the run:\n${stack.output().slice(-5_000)}`);

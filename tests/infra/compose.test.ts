@@ -173,7 +173,32 @@ describe('temporal.docker-compose.yml', () => {
     expect(web.has('TRELLIS_SECRET_KEY')).toBe(false);
   });
 
-  it('registers the search attributes the workflows set', () => {
+  it('lets no client on a published port choose its address (X-Forwarded-For)', () => {
+    const environment = (name: string) =>
+      new Map([...mapOf(section(services.get(name) ?? [], 'environment'))].map(([key, lines]) => [key, unquote(lines[0] ?? '')]));
+    // web is the edge: it believes no forwarded header.
+    expect(environment('web').get('TRUST_PROXY')).toBe('loopback');
+    // The api believes only the web container, at an address the file pins outside the range
+    // Docker hands out, so no other container (and no client) can hold it.
+    const webAddress = unquote(section(services.get('web')!, 'networks', 'default', 'ipv4_address')[0] ?? '');
+    expect(webAddress).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    expect(environment('api').get('TRUST_PROXY')).toBe(`loopback,${webAddress}`);
+    const ipam = section(normalized, 'networks', 'default', 'ipam', 'config').join('\n');
+    const subnet = /subnet:\s*(\S+)/.exec(ipam)?.[1];
+    const ipRange = /ip_range:\s*(\S+)/.exec(ipam)?.[1];
+    expect({ subnet, ipRange }).toEqual({ subnet: '172.30.250.0/24', ipRange: '172.30.250.128/25' });
+    const lastOctet = Number(webAddress.split('.')[3]);
+    expect(webAddress.startsWith('172.30.250.')).toBe(true);
+    expect(lastOctet).toBeLessThan(128); // outside ip_range
+    // No service with a published port trusts whole private ranges.
+    for (const [name, lines] of services) {
+      if (!mapOf(lines).has('ports')) continue;
+      const trust = environment(name).get('TRUST_PROXY') ?? '';
+      expect({ name, trust }).toEqual({ name, trust: expect.not.stringMatching(/uniquelocal|\/\d+|true|^\d+$/) });
+    }
+  });
+
+    it('registers the search attributes the workflows set', () => {
     const env = mapOf(section(services.get('temporal-namespace') ?? [], 'environment'));
     const pairs = (env.get('SEARCH_ATTRIBUTES') ?? []).map(unquote).join(' ').split(/\s+/).filter(Boolean);
     expect(pairs.sort()).toEqual(['GraphVersion=Int', 'TeamId=Keyword', 'TrellisWorkflowId=Keyword', 'TriggerType=Keyword']);

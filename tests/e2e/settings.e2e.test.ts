@@ -30,7 +30,7 @@ describe('team settings in the browser', () => {
     await ownerBrowser?.close();
   });
 
-  it('an owner creates an API key, which is shown once', async () => {
+  it('an owner creates an API key, which is shown once and listed with its expiry', async () => {
     const { page } = ownerBrowser;
     await visit(page, `/t/${teamId}/settings/api-keys`);
     await page.getByRole('button', { name: 'New API key' }).click();
@@ -38,6 +38,8 @@ describe('team settings in the browser', () => {
     await dialog.getByLabel('Name', { exact: true }).fill('CI deploys');
     await dialog.getByRole('checkbox', { name: 'workflows:read' }).check();
     await dialog.getByRole('checkbox', { name: 'runs:write' }).check();
+    await dialog.getByLabel('Expires after').selectOption('30');
+    const expiresOn = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
     await dialog.getByRole('button', { name: 'Create key' }).click();
 
     const secret = dialog.getByTestId('secret-value');
@@ -59,6 +61,9 @@ describe('team settings in the browser', () => {
     expect(listedRow).toContain('workflows:read');
     expect(listedRow).toContain('runs:write');
     expect(listedRow).toContain(key.slice(0, 8)); // its visible prefix
+    // When it stops working (either date, should the day turn during the test).
+    const expiresLate = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    expect([expiresOn, expiresLate].some((day) => listedRow.includes(day))).toBe(true);
     expect(await page.content()).not.toContain(key);
     expect(ownerBrowser.pageErrors).toEqual([]);
   });

@@ -3,11 +3,12 @@
 //
 // The signature is checked before any budget is charged: a valid new request is charged to the
 // webhook's budget; a failed attempt (unknown webhook, bad or missing signature) to the caller's
-// address, so whoever learns a webhook URL cannot use up its real sender's deliveries. A replayed
+// network, so whoever learns a webhook URL cannot use up its real sender's deliveries. A replayed
 // or duplicate request answers with the first run and is not charged at all.
 import express, { type Router } from 'express';
 import { apiRouter } from './router.ts';
 import type { RateLimiter } from '../../core/limits/limiter.ts';
+import { networkOf } from '../../core/limits/network.ts';
 import { UserError } from '../../core/errors.ts';
 import type { Platform } from '../../core/platform.ts';
 import { newRunId } from '../../core/runs/start-run.ts';
@@ -34,7 +35,8 @@ export function hookRoutes(platform: Platform, hub: RunEventHub, limiter: RateLi
       verified = await platform.webhooks.verify(webhookId, { signature: req.get('X-Trellis-Signature'), rawBody });
     } catch (error) {
       if (limiter && error instanceof UserError && (error.status === 401 || error.status === 404)) {
-        const decision = await limiter.consume(refusedRule, req.ip ?? 'unknown');
+        // Per network (IPv6 by /64): rotating addresses buys no more attempts.
+        const decision = await limiter.consume(refusedRule, networkOf(req.ip));
         applyDecision(res, decision, 'rate_limited_webhook_refused', `This address may make ${refusedRule.limit} unsigned or wrongly signed webhook requests per minute`);
       }
       throw error;

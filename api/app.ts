@@ -20,6 +20,7 @@ import { createAuthMiddleware } from './middleware/authenticate.ts';
 import { csrf } from './middleware/csrf.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
 import { errorHandler, notFound } from './middleware/errors.ts';
+import { checkJsonBody, refuseNulInUrl } from './middleware/validate.ts';
 import { requestLog } from './middleware/request-log.ts';
 import { DOCS_CSP, securityHeaders } from './middleware/security-headers.ts';
 import { docsPage, openApiDocument } from './openapi.ts';
@@ -56,9 +57,10 @@ export function createApp(deps: AppDeps): express.Express {
   // Live run events come from Redis pub/sub.
   const hub = createRunEventHub(deps.config.redis.url, deps.logger);
   app.locals.close = () => hub.close();
+  app.use(refuseNulInUrl);
   // Signed webhooks need the raw body: mounted before the JSON parser.
   app.use(hookRoutes(platform, hub, deps.config.rateLimit.enabled ? identity.limiter : undefined, deps.config.rateLimit.webhookPerMinute, deps.config.web.publicUrl));
-  app.use(express.json({ limit: '1mb' }));
+  app.use(express.json({ limit: '1mb', verify: checkJsonBody }));
 
   app.use(healthRoutes({ ...deps, namespace: deps.config.temporal.namespace, metrics: metrics.registry, metricsToken: deps.config.metrics.token }));
   // Off unless TRELLIS_DIAGNOSTICS asks for them; core/config.ts refuses them in production.

@@ -45,8 +45,8 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, next
   } else if (error instanceof OperationalError) {
     req.log.warn({ err: error }, 'operational error');
     body = problem(error.status, error.code, error.message);
-  } else if (isBodyParserError(error)) {
-    body = problem(error.status, error.type === 'entity.too.large' ? 'body_too_large' : 'invalid_body', error.message);
+  } else if (isClientHttpError(error)) {
+    body = problem(error.status, clientErrorCode(error), error.message);
   } else {
     req.log.error({ err: error }, 'unexpected error');
     body = problem(500, 'internal', 'Something went wrong on our side; it has been logged.');
@@ -55,7 +55,22 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, next
   res.status(body.status).type('application/problem+json').json(body);
 };
 
-function isBodyParserError(error: unknown): error is { status: number; type: string; message: string } {
-  return typeof error === 'object' && error !== null && 'type' in error && 'status' in error &&
-    typeof (error as { status: unknown }).status === 'number' && (error as { status: number }).status < 500;
+/**
+ * A 4xx raised below the routes: body-parser (size, charset, encoding, bad JSON, a gzip body that
+ * is not gzip) and the router (a path parameter that is not valid percent-encoding, `%ZZ`), both
+ * with a numeric `status`. Other errors that happen to carry a status (a client library's) stay 500s.
+ */
+function isClientHttpError(error: unknown): error is { status: number; type?: unknown; message: string; name?: string } {
+  if (typeof error !== 'object' || error === null) return false;
+  const status = (error as { status?: unknown }).status;
+  // http-errors marks its client errors `expose`; the router's decoding error is a plain URIError.
+  const known = (error as { expose?: unknown }).expose === true || error instanceof URIError;
+  return known && typeof status === 'number' && status >= 400 && status < 500 && typeof (error as { message?: unknown }).message === 'string';
+}
+
+function clientErrorCode(error: { status: number; type?: unknown; name?: string }): string {
+  if (error.type === 'entity.too.large') return 'body_too_large';
+  if (error.status === 415) return 'unsupported_media_type';
+  if (error.name === 'URIError') return 'invalid_path';
+  return 'invalid_body';
 }

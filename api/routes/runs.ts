@@ -2,6 +2,7 @@
 import { type Router } from 'express';
 import { apiRouter } from './router.ts';
 import { z } from 'zod';
+import { UserError } from '../../core/errors.ts';
 import type { Platform } from '../../core/platform.ts';
 import type { AuthMiddleware } from '../middleware/authenticate.ts';
 import { parseBody, parseQuery } from '../middleware/validate.ts';
@@ -32,7 +33,7 @@ export function runRoutes(platform: Platform, guards: AuthMiddleware, events: Ru
     const body = parseBody(StartRunRequest, req.body);
     const key = req.get('Idempotency-Key');
     if (key !== undefined && (key.length === 0 || key.length > 200)) {
-      return void res.status(400).type('application/problem+json').json({ type: 'about:blank', title: 'Bad Request', status: 400, code: 'invalid_request', detail: 'Idempotency-Key must be 1–200 characters' });
+      throw new UserError('invalid_request', 'Idempotency-Key must be 1–200 characters', { problems: [{ path: 'Idempotency-Key', message: 'must be 1–200 characters' }] });
     }
     const started = await platform.runs.start(team(req), {
       workflowId: req.params.id as string, version: body.version, input: body.input, idempotencyKey: key,

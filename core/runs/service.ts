@@ -6,6 +6,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import type { Orm } from '../db/orm.ts';
 import { RunIdempotency, RunRecord, WorkflowVersion } from '../db/entities.ts';
 import { NotFoundError, UserError } from '../errors.ts';
+import { jsonDepth, MAX_JSON_DEPTH } from '../limits/json.ts';
 import { decodeCursor, encodeCursor } from '../pagination.ts';
 import type { UsageService } from '../usage/service.ts';
 import type { Admission } from '../usage/admission.ts';
@@ -94,6 +95,11 @@ export function createRunService(deps: { orm: Orm; temporal: Client; listCache?:
   }
 
   async function start(teamId: string, request: StartRequest): Promise<{ runId: string; existing: boolean }> {
+    // Every trigger (api, webhook, schedule, sub-workflow) comes through here: deeper input would
+    // overflow the stack when it is serialised below or by Temporal.
+    if (jsonDepth(request.input) > MAX_JSON_DEPTH) {
+      throw new UserError('input_too_deep', `The run input nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`, { problems: [{ path: 'input', message: `nests deeper than ${MAX_JSON_DEPTH} levels` }] });
+    }
     const workflow = await deps.workflows.find(teamId, request.workflowId);
     const versionNumber = request.version ?? workflow.latestVersion;
     const version = await orm.em.fork().findOne(WorkflowVersion, { workflowId: workflow.id, version: versionNumber });

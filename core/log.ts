@@ -19,11 +19,13 @@ export const REDACTED_PATHS = [
   'headers.cookie',
 ];
 
-export function createLogger(options: { level: string; service: string }): Logger {
-  return pino({
+/** `destination`: where the lines go (standard output by default; tests that read the logs pass a file). */
+export function createLogger(options: { level: string; service: string; destination?: pino.DestinationStream }): Logger {
+  const settings = {
     level: options.level,
     base: { service: options.service },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-  });
+  };
+  return options.destination ? pino(settings, options.destination) : pino(settings);
 }

@@ -9,7 +9,7 @@ import { createRedis } from '../../core/redis/client.ts';
 import type { CredentialStore } from '../../activities/index.ts';
 import { testEnv } from './env.ts';
 import type { UsageService } from '../../core/usage/service.ts';
-import { createLogger } from '../../core/log.ts';
+import { createLogger, type Logger } from '../../core/log.ts';
 import { ROOT } from '../../infra/scripts/services.ts';
 import { loadWorkflowBundle } from '../../worker/bundle.ts';
 import { createTrellisWorker } from '../../worker/worker.ts';
@@ -33,11 +33,13 @@ export interface TestWorkerOptions {
   credentials?: CredentialStore;
   usage?: UsageService;
   expressions?: Partial<ExpressionPoolOptions>;
+  /** The worker's logger (silent by default). */
+  logger?: Logger;
 }
 
 export async function startTestWorker(options: TestWorkerOptions) {
   const redis = createRedis(testEnv.redisUrl);
-  const logger = createLogger({ level: 'silent', service: 'test-worker' });
+  const logger = options.logger ?? createLogger({ level: 'silent', service: 'test-worker' });
   const taskQueue = options.taskQueue ?? `test-${randomUUID()}`;
   const connection = await NativeConnection.connect({ address: options.address });
   const expressions = createExpressionPool({ processes: 2, cpuMs: 1_000, memoryMb: 256, ...options.expressions });

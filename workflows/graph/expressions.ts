@@ -87,7 +87,8 @@ export function expressionProblem(expression: string): string | undefined {
   try {
     jsonata(expression);
   } catch (error) {
-    problem = messageOf(error);
+    // The parser recurses: deep nesting overflows the stack, and "Maximum call stack size exceeded" tells the author nothing.
+    problem = error instanceof RangeError ? 'the expression is nested too deeply to parse' : messageOf(error);
   }
   if (expression.length <= 2_000) {
     if (parsed.size >= PARSE_CACHE_SIZE) parsed.delete(parsed.keys().next().value as string);

@@ -281,3 +281,76 @@ describe('validate is total', () => {
     }
   });
 });
+
+/** Expressions an attacker would type: deep nesting, long chains, odd unicode, unclosed everything. */
+function hostileExpressions(r: Random): string[] {
+  const tokens = ['(', ')', '[', ']', '{', '}', '"', "'", '`', '$', '$$', '.', ',', ':', '?', '&', '|', '~>', '=', '!=', '+', '*', '/', '%', '..', 'steps', 'input', 'a', '1', '\\', '\u0000', '\ud800', '\u202e', '🙂', ' ', 'function($x){$x}', '/(a+)+$/'];
+  const deep = (open: string, middle: string, close: string, n: number) => open.repeat(n) + middle + close.repeat(n);
+  const fixed = [
+    deep('(', '1', ')', 10_000), '('.repeat(100_000), deep('[', '1', ']', 10_000), deep('{"a":', '1', '}', 10_000), deep('$string(', '1', ')', 5_000),
+    deep('function($x){', '$x', '}', 2_000), `${'1+'.repeat(50_000)}1`, `steps.${'a.'.repeat(20_000)}b`, `input${'[0]'.repeat(20_000)}`, `${'-'.repeat(50_000)}1`,
+    '"\u0000"', '"\ud800"', 'x\udfff', '\u202esteps.a.output', '`unclosed', '"unclosed', '/(a+)+$/', '$$$$', '$.$.$.$', 'input ~> $x ~> ', '($x := $x; $x)',
+    'x'.repeat(1_000_000),
+  ];
+  const random = Array.from({ length: 2_000 }, () => Array.from({ length: 1 + r.int(200) }, () => r.pick(tokens)).join(r.chance(0.5) ? '' : ' '));
+  return [...fixed, ...random];
+}
+
+/** A JSON value nested `depth` levels deep, built with a loop. */
+function nested(depth: number, leaf: Json, kind: 'array' | 'object' | 'mixed'): Json {
+  let value = leaf;
+  for (let i = 0; i < depth; i++) value = kind === 'array' || (kind === 'mixed' && i % 2 === 0) ? [value] : { k: value };
+  return value;
+}
+
+describe('validate and expressionProblem on hostile input', () => {
+  it('never throw on hostile expression strings, alone, in templates or in a graph', () => {
+    const r = prng(SEED + 2);
+    const expressions = hostileExpressions(r);
+    for (const [n, expression] of expressions.entries()) {
+      const where = `hostile expression ${n} (seed ${SEED + 2}): ${JSON.stringify(expression.slice(0, 120))}`;
+      try {
+        const problem = expressionProblem(expression);
+        check(problem === undefined || (typeof problem === 'string' && problem.length > 0 && !/call stack/i.test(problem)), `${where}: problem ${String(problem)}`);
+        templateExpressions(`a {{ ${expression} }} b {{`);
+        const problems = validate({
+          nodes: [
+            { id: 'ok', type: 'condition', config: { expression } },
+            { id: 'say', type: 'output', config: { value: `Hi {{ ${expression} }}` } },
+          ],
+          edges: [{ from: 'ok', port: 'true', to: 'say' }],
+        });
+        check(Array.isArray(problems) && problems.every((p) => !/call stack|could not be validated/i.test(p.message)), `${where}: ${JSON.stringify(problems).slice(0, 300)}`);
+      } catch (error) {
+        throw new Error(`${where} threw: ${String(error)}`, { cause: error });
+      }
+    }
+  });
+
+  it('never throws on structures nested 10,000 levels deep, anywhere in a graph', () => {
+    const output = (value: Json): Json => ({ nodes: [{ id: 'done', type: 'output', config: { value } }], edges: [] });
+    let mapInMap: Json = output('x');
+    for (let i = 0; i < 1_000; i++) mapInMap = { nodes: [{ id: 'm', type: 'map', config: { items: 'input.items', graph: mapInMap } }], edges: [] };
+    const candidates: [string, Json][] = [
+      ['deep output value (arrays)', output(nested(10_000, 'x', 'array'))],
+      ['deep output value (objects)', output(nested(10_000, '{{ input.x }}', 'object'))],
+      ['deep http body', { nodes: [{ id: 'h', type: 'http', config: { url: 'https://example.test', body: nested(10_000, 1, 'mixed') } }], edges: [] }],
+      ['deep nodes list', { nodes: nested(10_000, [], 'array'), edges: [] }],
+      ['deep edges', { nodes: [{ id: 'a', type: 'output', config: { value: 1 } }], edges: nested(10_000, { from: 'a', to: 'a' }, 'array') }],
+      ['map in map, 1,000 levels', mapInMap],
+      ['deep graph itself', nested(10_000, { nodes: [], edges: [] }, 'object')],
+      ['10,000 nodes in a chain', { nodes: Array.from({ length: 10_000 }, (_, i) => ({ id: `n${i}`, type: 'transform', config: { expression: 'input' } })), edges: Array.from({ length: 9_999 }, (_, i) => ({ from: `n${i}`, to: `n${i + 1}` })) }],
+    ];
+    for (const [name, candidate] of candidates) {
+      let problems;
+      try {
+        problems = validate(candidate);
+      } catch (error) {
+        throw new Error(`${name} threw: ${String(error)}`, { cause: error });
+      }
+      // Each is refused (by a limit or a rule) with a named problem, or accepted as runnable.
+      if (problems.length === 0) assertRunnable(candidate);
+      else for (const problem of problems) check(typeof problem.message === 'string' && problem.message.length > 0, `${name}: malformed problem`);
+    }
+  });
+});

@@ -11,7 +11,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sign } from '../../core/webhooks/service.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
-import { testConfig, testEnv } from '../support/env.ts';
+import { testConfig, testDatabases, testEnv } from '../support/env.ts';
 import { signUp, type SignedUp } from '../support/identity.ts';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.ts';
 import { startTestWorker } from '../support/worker.ts';
@@ -146,13 +146,13 @@ async function signedInToken(): Promise<string> {
   return me.token;
 }
 
-describe('api fuzzing', () => {
+describe.each(testDatabases)('api fuzzing (%s)', (_name, databaseUrl) => {
   let routes: Route[];
 
   beforeAll(async () => {
     smtp = await startTestSmtp();
     const taskQueue = `fuzz-${randomUUID()}`;
-    t = await createTestApp(testConfig({ SMTP_URL: smtp.url, TEMPORAL_TASK_QUEUE: taskQueue, TRELLIS_SECRET_KEY: randomBytes(32).toString('base64'), TRELLIS_DIAGNOSTICS: 'true' }));
+    t = await createTestApp(testConfig({ DATABASE_URL: await databaseUrl(), SMTP_URL: smtp.url, TEMPORAL_TASK_QUEUE: taskQueue, TRELLIS_SECRET_KEY: randomBytes(32).toString('base64'), TRELLIS_DIAGNOSTICS: 'true' }));
     worker = await startTestWorker({ address: testEnv.temporalAddress, orm: t.orm, taskQueue });
     server = t.app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
@@ -273,9 +273,9 @@ describe('api fuzzing', () => {
       group.count++;
       groups.set(kind, group);
     }
-    writeFileSync(join(testEnv.dir, `fuzz-faults-${SEED}.txt`), faults.join('\n'));
+    writeFileSync(join(testEnv.dir, `fuzz-faults-${_name}-${SEED}.txt`), faults.join('\n'));
     const summary = [...groups.values()].map((g) => `${g.count} × ${g.example.slice(0, 400)}`);
-    console.log(`api fuzzing (seed ${SEED}): ${sent} requests to ${routes.length} routes in ${Math.round((Date.now() - started) / 1000)} s; by status class ${JSON.stringify(byClass)}; ${faults.length} faults${faults.length ? `:\n${summary.join('\n')}` : ''}`);
+    console.log(`api fuzzing on ${_name} (seed ${SEED}): ${sent} requests to ${routes.length} routes in ${Math.round((Date.now() - started) / 1000)} s; by status class ${JSON.stringify(byClass)}; ${faults.length} faults${faults.length ? `:\n${summary.join('\n')}` : ''}`);
     expect(faults).toEqual([]);
     expect(sent).toBeGreaterThan(3_000);
     expect(byClass['4xx']).toBeGreaterThan(sent / 2);

@@ -140,7 +140,7 @@ export function bodyCases(r: Random, schema: JsonSchema | undefined, hints: Reco
 /** Values for a path parameter: each replaces one parameter, the others stay valid. Already URL-encoded. */
 export function pathValues(r: Random, full: boolean): string[] {
   // Bad percent-encoding, NUL and size always; a seeded draw of the others.
-  const core = ['%ZZ', '%00', '%ED%A0%80', 'a'.repeat(8_000)];
+  const core = ['%ZZ', '%00', '%ED%A0%80', 'a'.repeat(8_000), '99999999999999999999999', '-1'];
   return full ? [...core, ...Array.from({ length: 4 }, () => r.pick(PATH_VALUES))] : [r.pick([...core, ...PATH_VALUES])];
 }
 
@@ -155,7 +155,7 @@ export function queryCases(r: Random, names: readonly string[]): string[] {
   const values = ['', '-1', '0', 'abc', '1e309', '1.5', '9007199254740993', '%ZZ', '%00', '%ED%A0%80', 'x'.repeat(8_000), 'true', '[]'];
   const cases: string[] = [];
   for (const name of names) {
-    for (const value of ['%ZZ', '%00', ...Array.from({ length: 3 }, () => r.pick(values))]) cases.push(`${name}=${value}`);
+    for (const value of ['%ZZ', '%00', '9007199254740993', ...Array.from({ length: 3 }, () => r.pick(values))]) cases.push(`${name}=${value}`);
     cases.push(r.pick([`${name}=1&${name}=2`, `${name}[]=1`, `${name}[a]=b`]));
   }
   cases.push('%ZZ=1', '__proto__=1&constructor=2', 'a[b][c][d]=1', `${'k'.repeat(4_000)}=1`, Array.from({ length: 1_000 }, (_, i) => `p${i}=${r.int(9)}`).join('&'));

@@ -86,9 +86,7 @@ describe('validateJsonSchema on hostile schemas and values', () => {
   it('refuses the recursive anyOf schema with a named error instead of running it', () => {
     const before = compiledSchemaStats().compiled;
     const schema = { anyOf: [{ type: 'string' }, { type: 'array', items: { $ref: '#' } }, { type: 'object', additionalProperties: { $ref: '#' } }] };
-    const started = performance.now();
     const failure = schemaFailure(schema, JSON.parse(`${'['.repeat(30)}1${']'.repeat(30)}`));
-    expect(performance.now() - started).toBeLessThan(100);
     expect(failure).toMatchObject({ type: 'schema_limit', nonRetryable: true });
     expect(failure.message).toMatch(/^json schema at \/anyOf\/1\/items\/\$ref: \$ref "#" is recursive/);
     expect(compiledSchemaStats().compiled).toBe(before);
@@ -108,27 +106,21 @@ describe('validateJsonSchema on hostile schemas and values', () => {
     expect(schemaFailure({ nullable: true })).toMatchObject({ type: 'schema_limit', message: 'json schema at /nullable: unsupported keyword "nullable"' });
   });
 
-  it('validates a big value against a normal schema fast', () => {
+  it('validates a big value against a normal schema (a slow validator would hit the test time-out, not a timed assertion)', () => {
     const people = { type: 'array', items: { $ref: '#/$defs/person' }, $defs: { ...person.$defs, person } };
     // About 1.3 MB of JSON, more than an AI reply may hold (activities/ai-spend.ts).
     const value = Array.from({ length: 20_000 }, (_, i) => ({ name: `n${i}`, age: i, tags: ['a'], address: { city: 'c' } }));
-    validateJsonSchema(people, []); // compiled outside the timing
-    const started = performance.now();
     expect(validateJsonSchema(people, value)).toEqual([]);
     value[19_999]!.age = -1;
     value[19_998]!.age = -1;
     // Past a small value, only the first problem: listing all would cost in proportion to the work.
     expect(validateJsonSchema(people, value)).toEqual([{ path: '$[19998].age', message: 'must be ≥ 0' }]);
-    const took = performance.now() - started;
-    expect(took).toBeLessThan(1_000);
   });
 
   it('refuses, before running it, a validation whose work would explode (many branches times a long array)', () => {
     const branches = { type: 'array', items: { anyOf: [...Array.from({ length: 990 }, (_, i) => ({ const: `c${i}` })), { type: 'integer' }] } };
     const value = Array.from({ length: 100_000 }, (_, i) => i);
-    const started = performance.now();
-    const failure = schemaFailure(branches, value);
-    expect(performance.now() - started).toBeLessThan(500); // ajv would take about 40 s
+    const failure = schemaFailure(branches, value); // ajv itself would take about 40 s: the budget refuses first
     expect(failure).toMatchObject({ type: 'schema_limit', nonRetryable: true });
     expect(failure.message).toBe("json schema: validating this value exceeds the limit of 2000000 steps (the schema's branches times the value's size)");
     // The same schema over a short array is fine.
@@ -136,9 +128,7 @@ describe('validateJsonSchema on hostile schemas and values', () => {
   });
 
   it('runs patterns in linear time, with the JavaScript syntax people write', () => {
-    const started = performance.now();
     expect(validateJsonSchema({ pattern: '^(a+)+$' }, `${'a'.repeat(50_000)}!`)).toEqual([{ path: '$', message: 'must match the pattern "^(a+)+$"' }]);
-    expect(performance.now() - started).toBeLessThan(1_000);
     expect(validateJsonSchema({ pattern: '^(?<year>\\d{4})-\\d{2}$' }, '2026-11')).toEqual([]);
     expect(validateJsonSchema({ patternProperties: { '^\\p{L}+$': { type: 'number' } } }, { été: 1, 'x-1': 'y' })).toEqual([]);
     expect(validateJsonSchema({ patternProperties: { '^\\p{L}+$': { type: 'number' } } }, { été: 'no' })).toEqual([{ path: '$["été"]', message: 'expected number, got string "no"' }]);

@@ -37,6 +37,9 @@ export interface FaultResult {
   duplicated: number;
   /** Keys seen more than once for a node that was retried after an attempt cut short by the kill (at-least-once, expected). */
   retriedInFlight: number;
+  /** Runs the api created whose 202 never arrived (a start cut short by the kill), and how they ended. */
+  unanswered: number;
+  unansweredStatuses: string[];
   /** Completed http nodes whose call never reached the ledger. */
   missingEffects: number;
   /** 5xx answers and failed connections while the part was down, and after the recovery. */
@@ -290,7 +293,7 @@ export class Campaign {
     // The run list (the database's records): nothing of this workflow may stay "running", including
     // runs the api created but whose 202 was lost with a killed process.
     const stuckIds = new Set<string>();
-    const listDeadline = Date.now() + Math.max(30_000, deadline - Date.now());
+    const listDeadline = Date.now() + Math.max(90_000, deadline - Date.now());
     for (;;) {
       stuckIds.clear();
       const listed = await this.call('GET', `/api/v1/teams/${this.teamId}/runs?workflowId=${this.workflowId}&status=running&limit=100`);
@@ -300,14 +303,22 @@ export class Campaign {
       await pause(POLL_MS);
     }
     for (const id of stuckIds) notes.push(`run ${id}: its record still says running`);
-    const all = await this.call('GET', `/api/v1/teams/${this.teamId}/runs?workflowId=${this.workflowId}&limit=100`);
-    for (const item of (all.body.items as { runId: string; status: string }[] | undefined) ?? []) {
-      if (this.known.has(item.runId)) continue;
-      this.known.add(item.runId);
-      if (!accepted.has(item.runId)) notes.push(`run ${item.runId} (started, its 202 never arrived): ${item.status}`);
+    const unansweredStatuses: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 50; page++) {
+      const listed = await this.call('GET', `/api/v1/teams/${this.teamId}/runs?workflowId=${this.workflowId}&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      for (const item of (listed.body.items as { runId: string; status: string }[] | undefined) ?? []) {
+        if (this.known.has(item.runId)) continue;
+        this.known.add(item.runId);
+        if (accepted.has(item.runId)) continue;
+        unansweredStatuses.push(item.status);
+        notes.push(`run ${item.runId} (created, its 202 never arrived): ${item.status}`);
+      }
+      cursor = (listed.body.nextCursor as string | null | undefined) ?? undefined;
+      if (!cursor) break;
     }
     void part;
-    return { fault: part, accepted: accepted.size, succeeded, failed, lost, stuck: stuckIds.size, duplicated, retriedInFlight, missingEffects };
+    return { fault: part, accepted: accepted.size, succeeded, failed, lost, stuck: stuckIds.size, duplicated, retriedInFlight, missingEffects, unanswered: unansweredStatuses.length, unansweredStatuses };
   }
 
   /** Polls until the condition holds; on time-out notes it and goes on (the checks then show what is missing). */
@@ -328,10 +339,10 @@ export class Campaign {
 export function formatTable(results: FaultResult[]): string {
   const seconds = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : '—');
   const rows = [
-    ['fault (SIGKILL)', 'runs accepted', 'finished', 'lost', 'stuck running', 'duplicated side effects', 'retried in flight', '5xx during outage', '5xx after recovery', 'recovery time', 'first run done', 'web'],
+    ['fault (SIGKILL)', 'runs accepted', 'finished', 'lost', 'stuck running', 'duplicated side effects', 'retried in flight', 'starts cut short', '5xx during outage', '5xx after recovery', 'recovery time', 'first run done', 'web'],
     ...results.map((r) => [
       r.fault, String(r.accepted), `${r.succeeded + r.failed} (${r.failed} failed)`, String(r.lost), String(r.stuck), String(r.duplicated + r.missingEffects),
-      String(r.retriedInFlight), String(r.errorsDuringOutage), String(r.errorsAfterRecovery), seconds(r.recoveryMs), seconds(r.firstRunMs),
+      String(r.retriedInFlight), r.unanswered ? `${r.unanswered} (${[...new Set(r.unansweredStatuses)].join(', ')})` : '0', String(r.errorsDuringOutage), String(r.errorsAfterRecovery), seconds(r.recoveryMs), seconds(r.firstRunMs),
       r.webOk === undefined ? 'not built' : r.webOk ? '200' : 'FAILED',
     ]),
   ];

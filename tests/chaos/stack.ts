@@ -81,6 +81,11 @@ export async function startChaosStack(options: { smtpUrl: string; extraEnv?: Nod
     RATE_LIMIT_AUTH_PER_IP: '100000',
     RATE_LIMIT_ANONYMOUS_PER_MINUTE: '100000',
     RATE_LIMIT_PRINCIPAL_PER_MINUTE: '100000',
+    // A start cut short between writing the run's row and starting its workflow (the api killed)
+    // leaves a row with no execution; the reconciler closes it after its grace period, which the
+    // campaign shortens from 5 minutes so that each fault's checks can see it closed.
+    TRELLIS_RECONCILE_INTERVAL_SECONDS: '5',
+    TRELLIS_RECONCILE_GRACE_SECONDS: '30',
     ...options.extraEnv,
   };
 

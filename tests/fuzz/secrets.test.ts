@@ -140,6 +140,20 @@ describe('secrets in logs, histories, answers and streams', () => {
     return texts;
   }
 
+  /** Every row of every table, as JSON, once the mail worker has sent (and so emptied) every message. */
+  async function databaseRows(): Promise<string[]> {
+    const connection = orm.em.fork().getConnection();
+    for (let polls = 0; ; polls++) {
+      const [waiting] = await connection.execute<{ n: number }[]>(`select count(*) as n from mail_outbox where status = 'queued'`);
+      if (Number(waiting?.n) === 0) break;
+      if (polls > 600) throw new Error('mail still queued');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const tables = await connection.execute<{ name: string }[]>(`select name from sqlite_master where type = 'table'`);
+    expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['user_account', 'session', 'api_key', 'credential', 'mail_outbox']));
+    return Promise.all(tables.map(async ({ name }) => `${name} ${JSON.stringify(await connection.execute(`select * from "${name}"`))}`));
+  }
+
   it('leaves no password, token, key, credential or webhook secret in logs, histories, answers or streams', async () => {
     const secrets: Record<string, string> = {};
     const email = uniqueEmail('secrets');
@@ -226,12 +240,15 @@ describe('secrets in logs, histories, answers and streams', () => {
       'Temporal history': await histories(),
       'API answer': answers,
       'SSE stream': streams,
+      // At rest too: passwords and tokens are stored hashed, credentials encrypted, sent mail without its body.
+      database: await databaseRows(),
     };
     // The scan must see what happened: logs at debug level and every run's history.
     expect(places['api log']![0]!.split('\n').length).toBeGreaterThan(20);
     expect(places['worker log']![0]!.length).toBeGreaterThan(0);
     expect(places['Temporal history']!.length).toBeGreaterThanOrEqual(2);
     expect(places['Temporal history']!.join('\n')).toContain('Durable runs');
+    expect(places['Temporal history']!.filter((h) => h.includes('mailDelivery')).length).toBeGreaterThanOrEqual(2);
 
     const leaks: string[] = [];
     for (const [secret, value] of Object.entries(secrets)) {
@@ -247,7 +264,7 @@ describe('secrets in logs, histories, answers and streams', () => {
         }
       }
     }
-    console.log(`secrets scan: ${Object.keys(secrets).length} secrets × ${Object.values(places).flat().length} texts (${Math.round(Object.values(places).flat().join('').length / 1024)} KB); ${leaks.length} leaks${leaks.length ? `:\n${leaks.join('\n\n')}` : ''}`);
+    console.log(`secrets scan: ${Object.keys(secrets).length} secrets × ${Object.entries(places).map(([place, texts]) => `${texts.length} ${place}`).join(', ')} (${Math.round(Object.values(places).flat().join('').length / 1024)} KB); ${leaks.length} leaks${leaks.length ? `:\n${leaks.join('\n\n')}` : ''}`);
     expect(leaks).toEqual([]);
   });
 });

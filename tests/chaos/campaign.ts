@@ -37,7 +37,7 @@ export interface FaultResult {
   duplicated: number;
   /** Keys seen more than once for a node that was retried after an attempt cut short by the kill (at-least-once, expected). */
   retriedInFlight: number;
-  /** Runs the api created whose 202 never arrived (a start cut short by the kill), and how they ended. */
+  /** Run records the api created without answering 202 (killed mid-request, or Temporal down: the row is closed as failed), and how they ended. */
   unanswered: number;
   unansweredStatuses: string[];
   /** Completed http nodes whose call never reached the ledger. */
@@ -312,7 +312,7 @@ export class Campaign {
         this.known.add(item.runId);
         if (accepted.has(item.runId)) continue;
         unansweredStatuses.push(item.status);
-        notes.push(`run ${item.runId} (created, its 202 never arrived): ${item.status}`);
+        notes.push(`run ${item.runId} (created, answered without 202): ${item.status}`);
       }
       cursor = (listed.body.nextCursor as string | null | undefined) ?? undefined;
       if (!cursor) break;
@@ -339,7 +339,7 @@ export class Campaign {
 export function formatTable(results: FaultResult[]): string {
   const seconds = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : '—');
   const rows = [
-    ['fault (SIGKILL)', 'runs accepted', 'finished', 'lost', 'stuck running', 'duplicated side effects', 'retried in flight', 'starts cut short', '5xx during outage', '5xx after recovery', 'recovery time', 'first run done', 'web'],
+    ['fault (SIGKILL)', 'runs accepted', 'finished', 'lost', 'stuck running', 'duplicated side effects', 'retried in flight', 'starts without 202', '5xx during outage', '5xx after recovery', 'recovery time', 'first run done', 'web'],
     ...results.map((r) => [
       r.fault, String(r.accepted), `${r.succeeded + r.failed} (${r.failed} failed)`, String(r.lost), String(r.stuck), String(r.duplicated + r.missingEffects),
       String(r.retriedInFlight), r.unanswered ? `${r.unanswered} (${[...new Set(r.unansweredStatuses)].join(', ')})` : '0', String(r.errorsDuringOutage), String(r.errorsAfterRecovery), seconds(r.recoveryMs), seconds(r.firstRunMs),

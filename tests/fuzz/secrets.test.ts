@@ -144,12 +144,12 @@ describe('secrets in logs, histories, answers and streams', () => {
   async function databaseRows(): Promise<string[]> {
     const connection = orm.em.fork().getConnection();
     for (let polls = 0; ; polls++) {
-      const [waiting] = await connection.execute<{ n: number }[]>(`select count(*) as n from mail_outbox where status = 'queued'`);
+      const [waiting] = (await connection.execute(`select count(*) as n from mail_outbox where status = 'queued'`)) as { n: number }[];
       if (Number(waiting?.n) === 0) break;
       if (polls > 600) throw new Error('mail still queued');
       await new Promise((r) => setTimeout(r, 50));
     }
-    const tables = await connection.execute<{ name: string }[]>(`select name from sqlite_master where type = 'table'`);
+    const tables = (await connection.execute(`select name from sqlite_master where type = 'table'`)) as { name: string }[];
     expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['user_account', 'session', 'api_key', 'credential', 'mail_outbox']));
     return Promise.all(tables.map(async ({ name }) => `${name} ${JSON.stringify(await connection.execute(`select * from "${name}"`))}`));
   }

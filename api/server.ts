@@ -8,6 +8,7 @@ import { createRunListCache } from '../core/runs/list-cache.ts';
 import { createRunReconciler } from '../core/runs/reconciler.ts';
 import { createTemporalClient } from '../core/temporal.ts';
 import { createApp } from './app.ts';
+import { answerParserErrors } from './middleware/errors.ts';
 
 let config;
 try {
@@ -46,6 +47,7 @@ const stopReconciler = createRunReconciler({
 const server = app.listen(config.api.port, () => {
   logger.info({ port: config.api.port, docs: `http://127.0.0.1:${config.api.port}/api/docs` }, 'api listening');
 });
+answerParserErrors(server);
 server.on('error', (error) => {
   logger.fatal({ err: error }, 'api cannot listen');
   process.exit(1);

@@ -1,4 +1,6 @@
 // The one error middleware: every error becomes application/problem+json.
+import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { OperationalError, UserError, type Problem } from '../../core/errors.ts';
 
@@ -13,7 +15,7 @@ export interface ProblemBody {
 }
 
 const TITLES: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict',
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 408: 'Request Timeout', 409: 'Conflict', 431: 'Request Header Fields Too Large',
   413: 'Content Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Content', 429: 'Too Many Requests',
   500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable',
 };
@@ -73,4 +75,24 @@ function clientErrorCode(error: { status: number; type?: unknown; name?: string 
   if (error.status === 415) return 'unsupported_media_type';
   if (error.name === 'URIError') return 'invalid_path';
   return 'invalid_body';
+}
+
+/**
+ * Requests Node's HTTP parser refuses before Express sees them (request line and headers over
+ * 16 KB, a malformed header, a request that never finishes) answer problem+json too, instead of
+ * Node's bare status line.
+ */
+export function answerParserErrors(server: Server): void {
+  server.on('clientError', (error: Error & { code?: string }, socket: Duplex) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const [status, code, detail] =
+      error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'headers_too_large', 'The request line and headers are larger than the server accepts (16 KB)']
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'request_timeout', 'The request was not received in time']
+          : [400, 'malformed_request', 'The request is not valid HTTP/1.1'];
+    const body = JSON.stringify(problem(status, code, detail));
+    socket.end(`HTTP/1.1 ${status} ${TITLES[status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
 }

@@ -8,7 +8,8 @@ import { writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
+import { answerParserErrors } from '../../api/middleware/errors.ts';
 import { sign } from '../../core/webhooks/service.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { testConfig, testDatabases, testEnv } from '../support/env.ts';
@@ -75,6 +76,17 @@ function send(method: string, url: string, headers: Record<string, string>, body
     });
     req.on('error', (error) => finish({ status: 0, contentType: '', text: '', timedOut: false, error: error.message }));
     req.end(body);
+  });
+}
+
+/** Bytes in, bytes out, over a raw socket: for requests no HTTP client would send. */
+function rawExchange(request: string): Promise<string> {
+  return new Promise((resolve) => {
+    let answer = '';
+    const socket = connect(port, '127.0.0.1', () => socket.write(request));
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    socket.on('close', () => resolve(answer));
+    socket.setTimeout(REQUEST_TIMEOUT_MS, () => socket.destroy());
   });
 }
 
@@ -155,6 +167,7 @@ describe.each(testDatabases)('api fuzzing (%s)', (_name, databaseUrl) => {
     t = await createTestApp(testConfig({ DATABASE_URL: await databaseUrl(), SMTP_URL: smtp.url, TEMPORAL_TASK_QUEUE: taskQueue, TRELLIS_SECRET_KEY: randomBytes(32).toString('base64'), TRELLIS_DIAGNOSTICS: 'true' }));
     worker = await startTestWorker({ address: testEnv.temporalAddress, orm: t.orm, taskQueue });
     server = t.app.listen(0, '127.0.0.1');
+    answerParserErrors(server);
     await new Promise((r) => server.once('listening', r));
     port = (server.address() as AddressInfo).port;
     me = await signUp(t.app, smtp);
@@ -204,7 +217,7 @@ describe.each(testDatabases)('api fuzzing (%s)', (_name, databaseUrl) => {
     await smtp?.close();
   });
 
-  it('answers the inputs that once made 500s with named 4xx problems', async () => {
+  it('answers the inputs that once made 500s or bare status lines with named 4xx problems', async () => {
     const token = await signedInToken();
     const auth = { Authorization: `Bearer ${token}`, 'X-Forwarded-For': me.client.ip, 'Content-Type': 'application/json' };
     const team = `/api/v1/teams/${ids.teamId}`;
@@ -229,6 +242,16 @@ describe.each(testDatabases)('api fuzzing (%s)', (_name, databaseUrl) => {
     const deep = Buffer.from('['.repeat(100_000) + ']'.repeat(100_000));
     const ts = Math.floor(Date.now() / 1000);
     await expectProblem(send('post', `/hooks/${ids.webhookId}`, { 'Content-Type': 'application/json', 'X-Trellis-Signature': `t=${ts},v1=${sign(hookSecret, ts, deep)}`, 'X-Trellis-Delivery': randomUUID() }, deep), 400, 'input_too_deep');
+    // What Node's HTTP parser refuses (as api/server.ts serves it): problem+json, not a bare status line.
+    for (const [raw, status, code] of [
+      [`GET /api/v1/me?${'q'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 431, 'headers_too_large'],
+      ['GET /api/v1/me HTTP/1.1\r\nHost: x\r\nNot A Header\r\n\r\n', 400, 'malformed_request'],
+      ['POST /api/v1/teams HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n', 400, 'malformed_request'],
+    ] as const) {
+      const answer = await rawExchange(raw);
+      expect(answer).toMatch(new RegExp(`^HTTP/1.1 ${status} [^\r]*\r\nContent-Type: application/problem\\+json\r\n`));
+      expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ status, code });
+    }
     // Idempotency-Key out of bounds goes through the one error middleware too.
     await expectProblem(send('post', `${team}/workflows/${ids.id}/runs`, { ...auth, 'Idempotency-Key': 'k'.repeat(201) }, Buffer.from('{}')), 400, 'invalid_request');
   });

@@ -116,7 +116,13 @@ export function createRunService(deps: { orm: Orm; temporal: Client; listCache?:
         // A run admitted under this key is answered as is, never started again (not even after
         // Temporal's retention). Without its row, no run was admitted (refused by a quota, or the
         // request died first): this start is a new one and passes admission below.
-        if (await orm.em.fork().findOne(RunRecord, { id: runId, teamId }, { fields: ['id'] })) return { runId, existing: true };
+        const admitted = await orm.em.fork().findOne(RunRecord, { id: runId, teamId });
+        if (admitted) {
+          // The first request may have died between writing the row and starting the workflow
+          // (the api killed): the retry starts it, which is a no-op when it exists (start-run.ts).
+          if (admitted.status === 'running') await relaunch(teamId, admitted, request);
+          return { runId, existing: true };
+        }
       }
     }
 
@@ -151,6 +157,12 @@ export function createRunService(deps: { orm: Orm; temporal: Client; listCache?:
       throw error;
     }
     return { runId, existing: false };
+  }
+
+  async function relaunch(teamId: string, row: RunRecord, request: StartRequest) {
+    const version = await orm.em.fork().findOneOrFail(WorkflowVersion, { workflowId: row.workflowId, version: row.version });
+    const input = row.input ? (JSON.parse(row.input) as unknown) : {};
+    await launch(teamId, row.id, { ...request, input, trigger: row.trigger as StartRequest['trigger'] }, row.workflowId, row.version, version.graph);
   }
 
   async function launch(teamId: string, runId: string, request: StartRequest, workflowId: string, version: number, graph: unknown) {

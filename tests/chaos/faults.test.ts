@@ -1,7 +1,7 @@
 // The short fault campaign in `npm test`: one SIGKILL of each part of the stack under a small load
 // (the whole campaign is `npm run chaos`, tests/chaos/chaos.ts). Every accepted run ends, none is
 // lost or left running, no completed node's side effect is repeated, no 5xx after the recovery.
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.ts';
 import { Campaign, formatTable, violations, type FaultResult } from './campaign.ts';
@@ -29,6 +29,8 @@ describe('fault campaign (short)', () => {
     if (results.length) console.log(formatTable(results));
     await stack?.stop();
     await Promise.all([smtp?.close(), ledger?.close()]);
+    // The logs and databases are kept only when a fault broke something.
+    if (stack && results.length === PARTS.length && results.every((r) => violations(r).length === 0)) rmSync(stack.dir, { recursive: true, force: true });
   }, 120_000);
 
   it.each(PARTS.map((part) => [part]))('SIGKILL of %s: nothing lost, stuck or repeated, no 5xx after the recovery', async (part) => {

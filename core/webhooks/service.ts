@@ -6,12 +6,15 @@ import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.ts';
 import { WebhookDelivery, WebhookRecord, WebhookSignature } from '../db/entities.ts';
-import { NotFoundError, UnauthorizedError, UserError } from '../errors.ts';
+import { NotFoundError, OperationalError, UnauthorizedError, UserError } from '../errors.ts';
 import type { Vault } from '../credentials/vault.ts';
 import type { RunService } from '../runs/service.ts';
 import { newRunId } from '../runs/start-run.ts';
 import type { WorkflowService } from '../workflows/service.ts';
 
+
+/** A recorded signature or delivery id whose run is not started yet carries this before its run id. */
+const PENDING = 'pending:';
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
 export function sign(secret: string, timestamp: number, rawBody: Buffer | string): string {
@@ -81,38 +84,77 @@ export function createWebhookService(deps: { orm: Orm; vault: Vault; runs: RunSe
    * or a delivery id seen before (the sender's retry) answers with the run it started.
    */
   async function accept(verified: VerifiedDelivery, request: DeliveryRequest) {
+    // A twin may find the first request's record and learn that the first was refused after all:
+    // it then tries again from the start, as the first request is forgotten. Each round one twin
+    // goes first and gets its own answer, so a burst of twins settles in as many rounds.
+    for (let attempt = 1; ; attempt++) {
+      const accepted = await acceptOnce(verified, request);
+      if (accepted) return accepted;
+      if (attempt >= 20) throw inProgress();
+    }
+  }
+
+  function inProgress(): OperationalError {
+    return new OperationalError('webhook_delivery_in_progress', 'The same request is being accepted right now; send it again in a moment');
+  }
+
+  /**
+   * The run a recorded signature or delivery id stands for, once the request that recorded it has
+   * started it (its run id is marked pending until then); undefined when that request was refused
+   * and its record forgotten. Twins arriving together wait here, so none answers with a run that
+   * is never started.
+   */
+  async function startedRun(read: () => Promise<{ runId: string } | null>): Promise<string | undefined> {
+    for (let i = 0; i < 200; i++) {
+      const row = await read();
+      if (!row) return undefined;
+      if (!row.runId.startsWith(PENDING)) return row.runId;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw inProgress();
+  }
+
+  async function acceptOnce(verified: VerifiedDelivery, request: DeliveryRequest) {
     const { hook, signature } = verified;
     const webhookId = hook.id;
     if (request.deliveryId && request.deliveryId.length > 200) throw new UserError('invalid_request', 'X-Trellis-Delivery is longer than 200 characters');
     const input = parseBody(request.rawBody, request.contentType);
     let runId = request.runId ?? newRunId();
+    const pending = `${PENDING}${runId}`;
     const answer = (id: string, duplicate: boolean) => ({ runId: id, teamId: hook.teamId, workflowId: hook.workflowId, duplicate });
     // Expired signatures can no longer be replayed (verify refuses them): forget them, a minute
     // late so a request verified just before its expiry still finds its twin.
     await orm.em.fork().nativeDelete(WebhookSignature, { webhookId, expiresAt: { $lt: new Date(Date.now() - 60_000) } });
     try {
-      await orm.em.fork().insert(WebhookSignature, { webhookId, signature, runId, expiresAt: verified.expiresAt });
+      await orm.em.fork().insert(WebhookSignature, { webhookId, signature, runId: pending, expiresAt: verified.expiresAt });
     } catch (error) {
       if (!(error instanceof UniqueConstraintViolationException)) throw error;
-      const seen = await orm.em.fork().findOneOrFail(WebhookSignature, { webhookId, signature });
-      return answer(seen.runId, true);
+      const seen = await startedRun(() => orm.em.fork().findOne(WebhookSignature, { webhookId, signature }));
+      return seen === undefined ? undefined : answer(seen, true);
     }
     const forget = async () => {
       await orm.em.fork().nativeDelete(WebhookSignature, { webhookId, signature });
-      if (request.deliveryId) await orm.em.fork().nativeDelete(WebhookDelivery, { webhookId, deliveryId: request.deliveryId, runId });
+      if (request.deliveryId) await orm.em.fork().nativeDelete(WebhookDelivery, { webhookId, deliveryId: request.deliveryId, runId: pending });
     };
     if (request.deliveryId) {
       try {
-        await orm.em.fork().insert(WebhookDelivery, { webhookId, deliveryId: request.deliveryId, runId, createdAt: new Date() });
+        await orm.em.fork().insert(WebhookDelivery, { webhookId, deliveryId: request.deliveryId, runId: pending, createdAt: new Date() });
       } catch (error) {
         if (!(error instanceof UniqueConstraintViolationException)) {
           await forget();
           throw error;
         }
-        const seen = await orm.em.fork().findOneOrFail(WebhookDelivery, { webhookId, deliveryId: request.deliveryId });
+        const seen = await startedRun(() => orm.em.fork().findOne(WebhookDelivery, { webhookId, deliveryId: request.deliveryId as string })).catch(async (failure: unknown) => {
+          await forget();
+          throw failure;
+        });
+        if (seen === undefined) {
+          await forget();
+          return undefined;
+        }
         // A replay of this retry answers with the same run.
-        await orm.em.fork().nativeUpdate(WebhookSignature, { webhookId, signature }, { runId: seen.runId });
-        return answer(seen.runId, true);
+        await orm.em.fork().nativeUpdate(WebhookSignature, { webhookId, signature }, { runId: seen });
+        return answer(seen, true);
       }
     }
     try {
@@ -123,6 +165,8 @@ export function createWebhookService(deps: { orm: Orm; vault: Vault; runs: RunSe
       await forget();
       throw error;
     }
+    await orm.em.fork().nativeUpdate(WebhookSignature, { webhookId, signature }, { runId });
+    if (request.deliveryId) await orm.em.fork().nativeUpdate(WebhookDelivery, { webhookId, deliveryId: request.deliveryId }, { runId });
     return answer(runId, false);
   }
 

@@ -149,7 +149,8 @@ describe('http and ai nodes in a run', () => {
     const subscriber = new Redis(testEnv.redisUrl);
     const tokens: string[] = [];
     // The fake waits before answering, so the subscription below is in place before any token.
-    openai.script.push({ delayMs: 1_000, chunkDelayMs: 10 });
+    // Chunks come further apart than the worker's 50 ms token batches, so they arrive in pieces.
+    openai.script.push({ delayMs: 1_000, chunkDelayMs: 250 });
     const handle = await run({ nodes: [{ id: 'talk', type: 'ai', config: { prompt: 'stream these words please' } }], edges: [] }, {});
     await subscriber.subscribe(`run:${handle.workflowId}`);
     subscriber.on('message', (_channel: string, message: string) => {

@@ -1,4 +1,4 @@
-// The shapes the REST API answers with (../shared/API.md), for clients in this repository — the
+// The shapes the REST API answers with (docs/api.md), for clients in this repository — the
 // web app imports these types (never code) so it cannot drift from what the server sends. Each
 // type is the one the producing service or route declares.
 export type { Role, Scope } from '../core/permissions.ts';

@@ -31,7 +31,7 @@ export interface ReconcileOutcome {
 const LOCK_KEY = 'trellis:runs:reconciler';
 const DESCRIBE_CONCURRENCY = 8;
 
-/** The run status a closed execution maps to (the API's statuses: docs API.md). */
+/** The run status a closed execution maps to (the API's statuses: docs/api.md). */
 function finalStatusOf(name: WorkflowExecutionDescription['status']['name']): string | undefined {
   switch (name) {
     case 'COMPLETED':

@@ -1,4 +1,4 @@
-// Calls from loaders and actions to the REST API (../shared/API.md), on behalf of the browser
+// Calls from loaders and actions to the REST API (docs/api.md), on behalf of the browser
 // that made the request: its session cookie, origin and user agent go along, so the API
 // authorizes, rate-limits and records exactly as if the browser had called it.
 import { redirect } from 'react-router';

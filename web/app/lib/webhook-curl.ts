@@ -1,4 +1,4 @@
-// A copy-and-run example for calling a signed webhook (../shared/API.md, "Webhooks"): the
+// A copy-and-run example for calling a signed webhook (docs/api.md, "Webhooks"): the
 // signature must be computed when the request is sent (the API refuses timestamps older than
 // five minutes), so the snippet signs with openssl at run time rather than embedding a signature.
 // Pure string building: usable in the browser, the server and tests alike.

@@ -32,7 +32,7 @@ const LOCK_KEY = 'trellis:runs:reconciler';
 const DESCRIBE_CONCURRENCY = 8;
 
 /** The run status a closed execution maps to (the API's statuses: docs/api.md). */
-function finalStatusOf(name: WorkflowExecutionDescription['status']['name']): string | undefined {
+export function finalStatusOf(name: WorkflowExecutionDescription['status']['name']): string | undefined {
   switch (name) {
     case 'COMPLETED':
       return 'succeeded';

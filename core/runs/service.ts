@@ -12,6 +12,7 @@ import type { UsageService } from '../usage/service.ts';
 import type { Admission } from '../usage/admission.ts';
 import type { WorkflowService } from '../workflows/service.ts';
 import { newRunId, startRun, type EngineSettings } from './start-run.ts';
+import { finalStatusOf } from './reconciler.ts';
 import type { RunListCache } from './list-cache.ts';
 import type { RunDetailCache } from './detail-cache.ts';
 import { Graph } from '../../workflows/graph/schema.ts';
@@ -63,22 +64,11 @@ const summary = (row: RunRecord): RunSummary => ({
 
 /** Temporal's status is the truth; the query refines "running" into running or waiting. */
 function statusOf(description: WorkflowExecutionDescription, live?: RunState): PublicRunStatus {
-  switch (description.status.name) {
-    case 'RUNNING':
-    case 'CONTINUED_AS_NEW':
-      return live?.status === 'waiting' ? 'waiting' : 'running';
-    case 'COMPLETED':
-      return 'succeeded';
-    case 'FAILED':
-      return 'failed';
-    case 'TIMED_OUT':
-      return 'timed_out';
-    case 'CANCELLED':
-    case 'TERMINATED':
-      return 'cancelled';
-    default:
-      return live?.status ?? 'running';
-  }
+  const final = finalStatusOf(description.status.name) as PublicRunStatus | undefined;
+  if (final) return final;
+  const name = description.status.name;
+  if (name === 'RUNNING' || name === 'CONTINUED_AS_NEW') return live?.status === 'waiting' ? 'waiting' : 'running';
+  return live?.status ?? 'running';
 }
 
 export type RunService = ReturnType<typeof createRunService>;

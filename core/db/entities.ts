@@ -25,6 +25,15 @@ export const RunRecord = defineEntity({
     aiTokens: p.integer().default(0),
     costUsd: p.double().default(0),
     nodeExecutions: p.integer().default(0),
+    /** 1–5, 1 first: the order runs leave the team's queue in (ADR 028). */
+    priority: p.integer().default(3),
+    /** When the run left the queue for Temporal; null while status is "queued". */
+    dispatchedAt: p.datetime().nullable(),
+    /** The final RunState as JSON (nodes, output, error, usage), written once at the end (ADR 029). */
+    state: p.text().nullable().lazy(),
+    /** The node a failed run failed at, and the failure's code (the failures view groups by them). */
+    errorNodeId: p.string().nullable(),
+    errorCode: p.string().nullable(),
   },
 });
 export type RunRecord = InferEntity<typeof RunRecord>;

@@ -7,6 +7,7 @@ import { M004Triggers } from './m004-triggers.ts';
 import { M005MailOutbox } from './m005-mail-outbox.ts';
 import { M006CredentialHosts } from './m006-credential-hosts.ts';
 import { M007ApiKeyExpiry } from './m007-api-key-expiry.ts';
+import { M008RunQueue } from './m008-run-queue.ts';
 
 export const migrationsList = [
   { name: 'm001-run-summary', class: M001RunSummary },
@@ -16,4 +17,5 @@ export const migrationsList = [
   { name: 'm005-mail-outbox', class: M005MailOutbox },
   { name: 'm006-credential-hosts', class: M006CredentialHosts },
   { name: 'm007-api-key-expiry', class: M007ApiKeyExpiry },
+  { name: 'm008-run-queue', class: M008RunQueue },
 ];

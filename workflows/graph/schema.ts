@@ -47,7 +47,7 @@ export type NodeInput = z.input<typeof Node>;
 export const Edge = z.object({
   from: NodeId,
   /** Output port of `from`; omitted means the node's only port ("out") — or, for every type, "error" when onError is "route". */
-  port: z.string().optional(),
+  port: z.string().optional().describe('Output port of `from`; omitted: its only port ("out"), or "error" when onError is "route"'),
   to: NodeId,
 });
 export type Edge = z.infer<typeof Edge>;

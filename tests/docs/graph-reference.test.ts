@@ -1,0 +1,20 @@
+import { readFileSync } from 'node:fs';
+import { renderGraphReference } from '../../core/docs/graph-reference.ts';
+import { NODE_TYPES } from '../../workflows/graph/registry.ts';
+
+describe('docs/graph-reference.md', () => {
+  const committed = readFileSync(new URL('../../docs/graph-reference.md', import.meta.url), 'utf8');
+
+  it('is what the node registry renders (run `npm run docs` after changing a node type)', () => {
+    expect(committed).toBe(renderGraphReference());
+  });
+
+  it('has a section with a settings table for every registered node type', () => {
+    for (const type of NODE_TYPES) {
+      const section = committed.split(`\n### ${type}\n`)[1]?.split('\n### ')[0];
+      expect(section).toBeDefined();
+      expect(section).toMatch(/Output ports: /);
+      expect(section).toMatch(/\| field \| type \| required \| default \| notes \||_No settings\._/);
+    }
+  });
+});

@@ -8,7 +8,7 @@ const nodeBuiltins = builtinModules.flatMap((name) => [name, `node:${name}`]);
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', '.tools/', '.data/', 'web/build/', 'web/.react-router/', 'coverage/', 'tests/e2e/screenshots/'],
+    ignores: ['node_modules/', '.tools/', '.data/', 'web/build/', 'web/.react-router/', 'coverage/', 'tests/e2e/screenshots/', 'docs/examples/'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -1,5 +1,6 @@
 // JSONata expressions and "{{ }}" templates. Pure: runs in the workflow sandbox, the api and web.
 import jsonata from 'jsonata';
+import { INLINE_FUNCTIONS, WorkBudgetExceeded, WorkMeter } from './inline-budget.ts';
 
 /** What an expression sees. `item` exists inside the inline sub-graph of a `map` node only. */
 export interface ExpressionContext {
@@ -31,6 +32,12 @@ export interface EvaluationLimits {
   timeoutMs: number;
   sequenceLength: number;
   stringLength: number;
+  /**
+   * Work budget of an evaluation inside the workflow (inline-budget.ts WorkMeter), in size units:
+   * the values every step produces, plus the arguments of slow built-ins. Unset: no budget (the
+   * runner's CPU deadline applies).
+   */
+  work?: number;
 }
 
 /** Which limit an evaluation went over; the run view shows it as `expression_limit (<name>)`. */
@@ -193,13 +200,15 @@ function maskLiterals(expression: string): string {
 }
 
 export async function evaluate(expression: string, context: ExpressionContext, limits: Partial<EvaluationLimits> = {}): Promise<unknown> {
-  const { steps: maxSteps, depth, timeoutMs, sequenceLength, stringLength } = { ...EVALUATION_LIMITS, ...limits };
+  const { steps: maxSteps, depth, timeoutMs, sequenceLength, stringLength, work } = { ...EVALUATION_LIMITS, ...limits };
   let compiled;
   try {
     compiled = jsonata(expression, { stack: depth, timeout: timeoutMs });
   } catch (error) {
     throw new ExpressionError(expression, messageOf(error));
   }
+  const meter = work === undefined ? undefined : new WorkMeter(work);
+  await meter?.weigh(compiled);
   let steps = 0;
   // jsonata calls this hook before evaluating every node of the expression tree.
   compiled.assign(ENTRY_HOOK as unknown as string, () => {
@@ -211,6 +220,7 @@ export async function evaluate(expression: string, context: ExpressionContext, l
   // …and this one with every value a node produced: sizes are capped step by step.
   compiled.assign(EXIT_HOOK as unknown as string, (_expr: unknown, _input: unknown, _env: unknown, result: unknown) => {
     checkSize(result, sequenceLength, stringLength);
+    meter?.charge(result);
   });
   // A padding width is checked before the string is built: one call could otherwise allocate GBs.
   compiled.registerFunction('pad', (value: unknown, width: unknown, char?: unknown) => {
@@ -225,6 +235,7 @@ export async function evaluate(expression: string, context: ExpressionContext, l
     result = await compiled.evaluate(context);
   } catch (error) {
     if (error instanceof LimitSignal) throw new ExpressionLimitError(expression, error.limit, error.message);
+    if (error instanceof WorkBudgetExceeded) throw new ExpressionLimitError(expression, 'steps', error.message);
     const code = (error as { code?: unknown } | null)?.code;
     if (code === 'D1011') throw new ExpressionLimitError(expression, 'depth', `the evaluation nested deeper than ${depth} levels (a non-terminating recursion?)`);
     if (code === 'D1012') throw new ExpressionLimitError(expression, 'cpu_time', `the evaluation ran for more than ${timeoutMs} ms`);
@@ -310,6 +321,37 @@ function boundedTree(node: unknown): boolean {
   return Object.entries(node).every(([key, child]) => key === 'value' || boundedTree(child));
 }
 
+/** `$sum`, `$string` …: a variable naming an allowed built-in (inline-budget.ts). */
+function allowedFunction(node: unknown): boolean {
+  const { type, value } = (node ?? {}) as { type?: unknown; value?: unknown };
+  return type === 'variable' && typeof value === 'string' && INLINE_FUNCTIONS.has(value);
+}
+
+/**
+ * The bounded nodes plus calls of allowed built-ins (`$sum(x)`, `x ~> $sum`) and the context
+ * variables `$` and `$$`. Still no lambdas, bindings, other variables, ranges, sorts, regular
+ * expressions, descendants, parents or transforms: nothing can loop or keep a value across items.
+ */
+function inlineTree(node: unknown): boolean {
+  if (Array.isArray(node)) return node.every(inlineTree);
+  if (!node || typeof node !== 'object') return true;
+  const { type, value, procedure, rhs } = node as { type?: unknown; value?: unknown; procedure?: unknown; rhs?: unknown };
+  let skip: string | undefined;
+  if (type === 'function') {
+    if (!allowedFunction(procedure)) return false;
+    skip = 'procedure';
+  } else if (type === 'apply') {
+    if (!allowedFunction(rhs) && !((rhs as { type?: unknown } | undefined)?.type === 'function' && inlineTree(rhs))) return false;
+    skip = 'rhs';
+  } else if (type === 'variable') {
+    return value === '' || value === '$';
+  } else if (type !== undefined) {
+    if (typeof type !== 'string' || !BOUNDED_NODES.has(type)) return false;
+    if (type === 'binary' && value === '..') return false;
+  }
+  return Object.entries(node).every(([key, child]) => key === 'value' || key === skip || inlineTree(child));
+}
+
 /** True when an expression cannot run away: it only navigates and combines its input. */
 export function isBoundedExpression(expression: string): boolean {
   if (expression.length > BOUNDED_MAX_LENGTH) return false;
@@ -332,5 +374,41 @@ export function isBoundedValue(mode: 'expression' | 'template', value: unknown):
   if (typeof value === 'string') return templateExpressions(value).every(isBoundedExpression);
   if (Array.isArray(value)) return value.every((v) => isBoundedValue(mode, v));
   if (value && typeof value === 'object') return Object.values(value).every((v) => isBoundedValue(mode, v));
+  return true;
+}
+
+/**
+ * Limits of an expression that calls built-ins, evaluated inside the workflow: the bounded
+ * limits plus a work budget (inline-budget.ts) that keeps its CPU time to a few milliseconds.
+ */
+export const INLINE_COMPUTE_LIMITS: Partial<EvaluationLimits> = { ...INLINE_LIMITS, work: 500_000 };
+const inline = new Map<string, boolean>();
+
+/**
+ * True when an expression may be evaluated inside the workflow under INLINE_COMPUTE_LIMITS:
+ * paths, operators, literals, `$`, `$$` and calls of the built-ins in INLINE_FUNCTIONS
+ * (docs/decisions/030-inline-compute.md).
+ */
+export function isInlineExpression(expression: string): boolean {
+  if (expression.length > BOUNDED_MAX_LENGTH) return false;
+  const known = inline.get(expression);
+  if (known !== undefined) return known;
+  let result: boolean;
+  try {
+    result = inlineTree(jsonata(expression).ast());
+  } catch {
+    result = false;
+  }
+  if (inline.size >= PARSE_CACHE_SIZE) inline.delete(inline.keys().next().value as string);
+  inline.set(expression, result);
+  return result;
+}
+
+/** True when every expression of a value (an expression, or templates anywhere inside) may be evaluated inline. */
+export function isInlineValue(mode: 'expression' | 'template', value: unknown): boolean {
+  if (mode === 'expression') return isInlineExpression(String(value));
+  if (typeof value === 'string') return templateExpressions(value).every(isInlineExpression);
+  if (Array.isArray(value)) return value.every((v) => isInlineValue(mode, v));
+  if (value && typeof value === 'object') return Object.values(value).every((v) => isInlineValue(mode, v));
   return true;
 }

@@ -14,7 +14,7 @@ import {
   sleep,
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.ts';
-import { ExpressionError, ExpressionLimitError, INLINE_LIMITS, isBoundedValue, renderValue } from '../graph/expressions.ts';
+import { ExpressionError, ExpressionLimitError, INLINE_COMPUTE_LIMITS, INLINE_LIMITS, isBoundedValue, isInlineValue, renderValue, type EvaluationLimits } from '../graph/expressions.ts';
 import { MAX_DURATION_MS, MAX_RETRY_INTERVAL_MS, durationMs } from '../graph/nodes/common.ts';
 import type { NodeType } from '../graph/registry.ts';
 import { Graph, type Node } from '../graph/schema.ts';
@@ -128,6 +128,23 @@ const isolated = proxyLocalActivities<Activities>({
 });
 
 /**
+ * Runs started before this patch sent every expression calling a function to the pool. Since:
+ * calls of linear built-ins ($sum, $string …) are evaluated in the workflow too, and every inline
+ * evaluation has a work budget (docs/decisions/030-inline-compute.md).
+ */
+export const INLINE_COMPUTE_PATCH = 'inline-compute';
+
+/** A rendered setting travels in the history: past this size it goes to the pool, whose output_bytes limit names it. */
+const INLINE_SETTING_BYTES = 1_048_576;
+
+/** The limits to evaluate a value with inside the workflow, or undefined when it goes to the pool. */
+function inlineLimits(mode: 'expression' | 'template', value: unknown): Partial<EvaluationLimits> | undefined {
+  if (isBoundedValue(mode, value)) return patched(INLINE_COMPUTE_PATCH) ? INLINE_COMPUTE_LIMITS : INLINE_LIMITS;
+  if (isInlineValue(mode, value) && patched(INLINE_COMPUTE_PATCH)) return INLINE_COMPUTE_LIMITS;
+  return undefined;
+}
+
+/**
  * Evaluates an expression or renders a value's templates. `claim`: a large result is stored in
  * blob storage and referenced (for values that become a node's output).
  */
@@ -136,12 +153,14 @@ async function render(execution: GraphExecution, runtime: RunRuntime, mode: 'exp
   if (mode === 'template' && !hasTemplates(value)) return value;
   const owner = { teamId: runtime.args.teamId, runId: runtime.runId };
   if (patched(ISOLATED_EXPRESSIONS_PATCH)) {
-    // A bounded expression (paths, operators, literals: no calls, no loops) over values held in
-    // the workflow is evaluated right here under tight limits; it replays the same way. Anything
-    // else, or a bounded one that outgrows those limits, goes to the pool.
-    if (!hasRefs(execution) && isBoundedValue(mode, value)) {
+    // A bounded expression (paths, operators, literals, calls of linear built-ins: no loops) over
+    // values held in the workflow is evaluated right here under tight limits; it replays the same
+    // way. Anything else, or one that outgrows those limits, goes to the pool.
+    const limits = hasRefs(execution) ? undefined : inlineLimits(mode, value);
+    if (limits) {
       try {
-        return await renderValue(mode, value, execution.context, INLINE_LIMITS);
+        const result = await renderValue(mode, value, execution.context, limits);
+        if (limits.work === undefined || claim || JSON.stringify(result ?? null).length <= INLINE_SETTING_BYTES) return result;
       } catch (error) {
         if (!(error instanceof ExpressionLimitError)) throw error;
       }

@@ -75,8 +75,11 @@ export function hookRoutes(platform: Platform, hub: RunEventHub, limiter: RateLi
         }
         return undefined;
       };
-      // A duplicate delivery's run, or a run faster than the subscription: read its state once.
-      const current = await platform.runs.get(delivery.teamId, delivery.runId).catch(() => undefined);
+      // A duplicate delivery's run, or no subscription (Redis down): read its state once. A new run
+      // needs no read: we listened before it started, so none of its events is missed (reading
+      // a live run asks Temporal and the worker, the largest cost of a ?wait=true request).
+      const fresh = delivery.runId === runId && !delivery.duplicate && stop !== undefined;
+      const current = fresh ? undefined : await platform.runs.get(delivery.teamId, delivery.runId).catch(() => undefined);
       let answer: Answer | undefined;
       if (current && FINAL_RUN_STATUSES.has(current.status)) answer = current.status === 'succeeded' ? { output: current.output } : { status: current.status, error: current.error };
       const outputNode = current && Object.entries(current.nodes).find(([id, node]) => outputs.has(id) && node.status === 'succeeded');

@@ -31,9 +31,10 @@ import { keyRoutes } from './routes/keys.ts';
 import { meRoutes } from './routes/me.ts';
 import { teamRoutes } from './routes/teams.ts';
 import { usageRoutes } from './routes/usage.ts';
+import { adminRoutes } from './routes/admin.ts';
 
 export interface AppDeps {
-  config: Pick<Config, 'env' | 'temporal' | 'engine' | 'dataDir' | 'web' | 'smtp' | 'mail' | 'auth' | 'rateLimit' | 'secretKey' | 'previousSecretKeys' | 'redis' | 'trustProxy' | 'sse' | 'diagnostics' | 'metrics'>;
+  config: Pick<Config, 'env' | 'temporal' | 'engine' | 'dataDir' | 'web' | 'smtp' | 'mail' | 'auth' | 'rateLimit' | 'secretKey' | 'previousSecretKeys' | 'redis' | 'trustProxy' | 'sse' | 'diagnostics' | 'metrics' | 'admin'>;
   logger: Logger;
   orm: Orm;
   redis: Redis;
@@ -76,7 +77,7 @@ export function createApp(deps: AppDeps): express.Express {
   // routes. Team routes of other areas guard themselves with guards.requireTeamRole(action).
   const guards = createAuthMiddleware(identity);
   app.use(guards.authenticate, rateLimit({ limiter: identity.limiter, config: deps.config }), csrf({ allowedOrigins: deps.config.auth.allowedOrigins }));
-  app.use(authRoutes(identity), meRoutes(identity, deps), teamRoutes(identity, guards), keyRoutes(identity, guards), usageRoutes(identity, guards, deps.redis));
+  app.use(authRoutes(identity), meRoutes(identity, deps), teamRoutes(identity, guards), keyRoutes(identity, guards), usageRoutes(identity, guards, deps.redis), adminRoutes(identity.admins));
   const events = createRunEventStreams({ runs: platform.runs, hub, slots: createStreamSlots({ redis: deps.redis, logger: deps.logger }), limits: deps.config.sse, logger: deps.logger });
   app.use(workflowRoutes(platform, guards), runRoutes(platform, guards, events));
 

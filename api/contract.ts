@@ -13,6 +13,7 @@ export type { ScheduleView } from '../core/schedules/service.ts';
 export type { RunSummary, RunDetail } from '../core/runs/service.ts';
 export type { UsageReport } from '../core/usage/service.ts';
 export type { PlanLimits } from '../core/plans.ts';
+export type { AdminTeamView } from '../core/admin/service.ts';
 export type { SessionView } from './routes/me.ts';
 
 import type { UserView } from '../core/auth/service.ts';
@@ -22,6 +23,8 @@ import type { TeamView } from '../core/teams/service.ts';
 export interface Me {
   user: UserView;
   teams: TeamView[];
+  /** May use /api/v1/admin (docs/decisions/035-instance-admin.md). */
+  instanceAdmin: boolean;
 }
 
 /** Every list: `?limit=&cursor=` → `{items, nextCursor}`. */

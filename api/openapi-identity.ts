@@ -7,6 +7,7 @@ import { PLAN_NAMES } from '../core/plans.ts';
 import { EmailOnlyRequest, LoginRequest, PasswordResetConfirmRequest, RegisterRequest, VerifyEmailRequest } from './routes/auth.ts';
 import { CreateApiKeyRequest } from './routes/keys.ts';
 import { ChangePasswordRequest, UpdateProfileRequest } from './routes/me.ts';
+import { ChangePlanRequest } from '../core/admin/service.ts';
 import { ChangeRoleRequest, CreateTeamRequest, InviteRequest, UpdateTeamRequest } from './routes/teams.ts';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -66,6 +67,14 @@ export const identitySchemas = {
     properties: {
       ...Object.fromEntries(['workflows', 'runsPerMonth', 'concurrentRuns', 'nodesPerGraph', 'aiTokensPerMonth', 'requestsPerMinute', 'schedules', 'childRunsPerRun', 'runDepth'].map((k) => [k, { type: ['integer', 'null'] }])),
       aiBudgetUsdPerMonth: { type: ['number', 'null'] },
+    },
+  },
+  AdminTeam: {
+    type: 'object',
+    properties: {
+      id: { type: 'string' }, name: { type: 'string' }, personal: { type: 'boolean' }, plan: { type: 'string', enum: [...PLAN_NAMES] }, createdAt: iso, members: { type: 'integer' },
+      usage: { type: 'object', properties: { period: { type: 'object', properties: { start: iso, end: iso } }, runs: { type: 'integer' }, nodeExecutions: { type: 'integer' }, aiTokens: { type: 'integer' }, costUsd: { type: 'number' } } },
+      limits: ref('PlanLimits'),
     },
   },
   Usage: {
@@ -136,7 +145,7 @@ export function identityPaths(): Record<string, unknown> {
     },
     '/api/v1/me': {
       get: { summary: 'The signed-in user and their teams', tags: ['me'], security: USER,
-        responses: { 200: ok('me', { type: 'object', properties: { user: ref('User'), teams: { type: 'array', items: ref('Team') } } }), 403: problem('API keys have no "me"'), ...common } },
+        responses: { 200: ok('me', { type: 'object', properties: { user: ref('User'), teams: { type: 'array', items: ref('Team') }, instanceAdmin: { type: 'boolean', description: 'may use /api/v1/admin' } } }), 403: problem('API keys have no "me"'), ...common } },
       patch: { summary: 'Update the profile', tags: ['me'], security: USER, requestBody: body(UpdateProfileRequest), responses: { 200: ok('updated', { type: 'object', properties: { user: ref('User') } }), 400: problem('invalid input'), ...common } },
     },
     '/api/v1/me/password': {
@@ -189,6 +198,15 @@ export function identityPaths(): Record<string, unknown> {
     },
     '/api/v1/teams/{teamId}/api-keys/{keyId}': {
       delete: { summary: 'Revoke an API key (refused from the next request on)', tags: ['api keys'], security: USER, parameters: [teamId, path('keyId', 'API key id')], responses: { 204: ok('revoked'), ...teamCommon } },
+    },
+    '/api/v1/admin/teams': {
+      get: { summary: 'Every team with this month\'s usage and its plan (instance admin)', tags: ['admin'], security: USER,
+        parameters: [...pageParams, { name: 'q', in: 'query', schema: { type: 'string', maxLength: 100 }, description: 'part of the team name, any case' }],
+        responses: { 200: ok('page', page('AdminTeam')), 400: problem('invalid_query'), 403: problem('instance_admin_required'), ...common } },
+    },
+    '/api/v1/admin/teams/{teamId}': {
+      patch: { summary: 'Move a team to another plan (instance admin)', tags: ['admin'], security: USER, parameters: [path('teamId', 'any team')], requestBody: body(ChangePlanRequest),
+        responses: { 200: ok('changed', ref('AdminTeam')), 400: problem('invalid_request'), 403: problem('instance_admin_required'), 404: problem('no such team'), ...common } },
     },
     '/api/v1/teams/{teamId}/usage': {
       get: { summary: 'This month\'s usage (runs, node executions, AI tokens, cost) and the plan\'s limits', tags: ['usage'], security: USER, parameters: [teamId], responses: { 200: ok('usage', ref('Usage')), ...teamCommon } },

@@ -138,6 +138,12 @@ const EnvSchema = z.object({
   RATE_LIMIT_LOGIN_BACKOFF_MAX_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   // Deliveries per minute to one webhook (signed, so not counted as anonymous traffic).
   RATE_LIMIT_WEBHOOK_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  // Instance admins besides the first registered user (docs/decisions/035-instance-admin.md), comma-separated.
+  TRELLIS_ADMIN_EMAILS: z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((entry) => entry.trim().toLowerCase()).filter(Boolean))
+    .pipe(z.array(z.email('must be a comma-separated list of email addresses'))),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -191,6 +197,8 @@ export interface Config {
   };
   /** taskQueue: where mail deliveries run (their own queue, so runs and mail never wait for each other). */
   mail: { from: string; taskQueue: string };
+  /** Instance admins (api/routes/admin.ts): these verified addresses, plus the first registered user. */
+  admin: { emails: string[] };
   rateLimit: {
     enabled: boolean;
     /** Requests to the auth endpoints per client IP per window. */
@@ -313,6 +321,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       },
     },
     mail: { from: e.MAIL_FROM, taskQueue: e.TEMPORAL_MAIL_TASK_QUEUE ?? `${e.TEMPORAL_TASK_QUEUE}-mail` },
+    admin: { emails: e.TRELLIS_ADMIN_EMAILS },
     rateLimit: {
       enabled: e.RATE_LIMIT_ENABLED,
       authPerIp: e.RATE_LIMIT_AUTH_PER_IP,

@@ -5,6 +5,7 @@ import type { Config } from './config.ts';
 import type { Orm } from './db/orm.ts';
 import type { Logger } from './log.ts';
 import type { Redis } from './redis/client.ts';
+import { createInstanceAdmins } from './admin/service.ts';
 import { createOAuthService } from './auth/oauth.ts';
 import { createLoginThrottle } from './auth/login-throttle.ts';
 import { createAuthService } from './auth/service.ts';
@@ -15,7 +16,7 @@ import { createMailOutbox, type MailOutbox } from './mail/outbox.ts';
 import { createTeamService } from './teams/service.ts';
 import { createUsageService } from './usage/service.ts';
 
-export type IdentityConfig = Pick<Config, 'env' | 'dataDir' | 'web' | 'smtp' | 'mail' | 'auth' | 'rateLimit'>;
+export type IdentityConfig = Pick<Config, 'env' | 'dataDir' | 'web' | 'smtp' | 'mail' | 'auth' | 'rateLimit' | 'admin'>;
 
 export interface IdentityDeps {
   config: IdentityConfig;
@@ -47,6 +48,7 @@ export function createIdentity(deps: IdentityDeps) {
     teams,
     auth,
     keys: createKeyService({ orm }),
+    admins: createInstanceAdmins({ orm, emails: config.admin.emails, logger }),
     usage: createUsageService({ orm }),
     oauth: createOAuthService(config),
     limiter: createRateLimiter({ redis: deps.redis, logger }),

@@ -55,7 +55,7 @@ export function meRoutes(identity: Identity, deps: { orm: Orm }): Router {
 
   router.get('/api/v1/me', async (req, res) => {
     const { user } = userAuth(req.auth);
-    res.json({ user: userView(user), teams: await identity.teams.listForUser(user.id) });
+    res.json({ user: userView(user), teams: await identity.teams.listForUser(user.id), instanceAdmin: await identity.admins.isAdmin(user) });
   });
 
   router.patch('/api/v1/me', async (req, res) => {

@@ -17,6 +17,7 @@ export default [
   layout('layouts/app.tsx', [
     route('account', 'routes/account.tsx'),
     route('teams/new', 'routes/teams-new.tsx'),
+    route('admin', 'routes/admin.tsx'),
     ...prefix('t/:teamId', [
       index('routes/team/dashboard.tsx'),
       route('workflows', 'routes/team/workflows.tsx'),

@@ -78,6 +78,11 @@ export default function AppLayout({ loaderData }: Route.ComponentProps) {
           <NavLink to="/account" className={navClass}>
             Account
           </NavLink>
+          {me.instanceAdmin && (
+            <NavLink to="/admin" className={navClass}>
+              Instance admin
+            </NavLink>
+          )}
         </nav>
         <div className="flex items-center justify-between gap-2 border-t border-slate-200 px-4 py-2 md:absolute md:bottom-0 md:block md:w-60 md:space-y-2 md:border-t-0 md:py-4 dark:border-slate-800">
           <p className="hidden truncate text-xs text-slate-500 md:block" title={me.user.email}>

@@ -3,6 +3,7 @@
 import type { Role } from '../../../api/contract.ts';
 
 export type {
+  AdminTeamView,
   ApiKeyView,
   CredentialSummary,
   InvitationView,

@@ -82,12 +82,15 @@ export function estimatePromptTokens(messages: ChatCompletionMessageParam[], jso
 }
 
 /** Tokens and cost a call used: the provider's count, else an estimate from what came back. */
-export function usedBy(reply: Reply, promptTokens: number, prices: PriceTable): { tokens: number; costUsd: number } {
-  if (reply.usage) return { tokens: reply.usage.totalTokens, costUsd: costOf(reply.model, reply.usage, prices).costUsd };
+export function usedBy(reply: Reply, promptTokens: number, prices: PriceTable): { tokens: number; costUsd: number; promptTokens: number; completionTokens: number } {
+  if (reply.usage) {
+    const { promptTokens: prompt, completionTokens } = reply.usage;
+    return { tokens: reply.usage.totalTokens, costUsd: costOf(reply.model, reply.usage, prices).costUsd, promptTokens: prompt, completionTokens };
+  }
   // Nothing came back: the provider refused or was not reached, and charges nothing.
-  if (reply.bytes === 0) return { tokens: 0, costUsd: 0 };
+  if (reply.bytes === 0) return { tokens: 0, costUsd: 0, promptTokens: 0, completionTokens: 0 };
   const completionTokens = Math.ceil(reply.bytes / 3);
-  return { tokens: promptTokens + completionTokens, costUsd: costOf(reply.model, { promptTokens, completionTokens }, prices).costUsd };
+  return { tokens: promptTokens + completionTokens, costUsd: costOf(reply.model, { promptTokens, completionTokens }, prices).costUsd, promptTokens, completionTokens };
 }
 
 export function createSpendGuard(deps: { ledger: AiSpendLedger; logger: Logger; prices: PriceTable }) {

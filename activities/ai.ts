@@ -32,6 +32,7 @@ import type { CredentialStore, NodeCallContext } from './http.ts';
 import { compileJsonSchema, formatProblems, validateJsonSchema } from './json-schema.ts';
 import type { LookupAll } from './ssrf.ts';
 import { runChannel } from '../workflows/events.ts';
+import type { RunMetrics } from '../core/metrics/run-metrics.ts';
 
 export { CACHE_HITS_KEY, CACHE_MISSES_KEY, CACHE_PREFIX, DEFAULT_CACHE_TTL_SECONDS } from './ai-cache.ts';
 export type { TokenEvent, AiUsage } from './ai-stream.ts';
@@ -68,6 +69,8 @@ export interface AiDeps {
   /** Token batching to Redis: at most one publish per this many ms or bytes (defaults 50 ms, 2 KiB). */
   tokenFlushMs?: number;
   tokenFlushBytes?: number;
+  /** The worker's metrics (trellis_ai_tokens_total, trellis_ai_cost_usd_total). */
+  metrics?: Pick<RunMetrics, 'aiUsed'>;
 }
 
 export interface AiChatInput {
@@ -199,7 +202,9 @@ export function createAiActivities(deps: AiDeps) {
     } finally {
       stopHeartbeats();
       // Recorded right away, also for a failed call that the provider had begun to answer.
-      await spend.settle(reservation, usedBy(reply, promptTokens, prices), call);
+      const used = usedBy(reply, promptTokens, prices);
+      await spend.settle(reservation, used, call);
+      deps.metrics?.aiUsed({ ...used, teamId: call.teamId });
     }
 
     const { text, refusal, model, finishReason } = reply;

@@ -18,6 +18,7 @@ import { createAiActivities, type AiLimits } from './ai.ts';
 import { createAiSpendLedger } from '../core/usage/ai-spend.ts';
 import { createHttpActivities, type CredentialStore, type HttpRequestInput } from './http.ts';
 import { createHttpBufferBudget, type HttpBufferBudgetOptions } from './http-budget.ts';
+import type { RunMetrics } from '../core/metrics/run-metrics.ts';
 
 export type { CredentialStore };
 
@@ -41,6 +42,8 @@ export interface ActivityDeps {
   usage?: UsageService;
   /** Models, max_tokens and reply bytes of AI calls (config.ai); the defaults when absent. */
   ai?: AiLimits;
+  /** The worker's run, node and AI metrics (core/metrics/run-metrics.ts); absent: nothing counted. */
+  metrics?: RunMetrics;
 }
 
 export interface RunStarted {
@@ -129,7 +132,7 @@ export function createActivities(deps: ActivityDeps) {
   });
   const admission = createAdmissionActivities({ orm: deps.orm, redis: deps.redis, onRunsChanged: (teamId) => listCache.invalidate(teamId) });
   const ai = createAiActivities({
-    openai: deps.openai, redis: deps.redis, credentials: deps.credentials, logger: deps.logger, allowlist: deps.httpAllowlist, limits: deps.ai,
+    openai: deps.openai, redis: deps.redis, credentials: deps.credentials, logger: deps.logger, allowlist: deps.httpAllowlist, limits: deps.ai, metrics: deps.metrics,
     // Team quotas are kept where usage is; engine-only workers check the runs' own limits alone.
     spend: deps.usage ? createAiSpendLedger({ orm: deps.orm }) : undefined,
   });

@@ -46,6 +46,8 @@ const EnvSchema = z.object({
   WORKER_METRICS_HOST: z.string().regex(/^[\w.:-]+$/, 'must be an address such as 127.0.0.1 or 0.0.0.0').default('127.0.0.1'),
   // Lets a scraper that is not on loopback read the api's /metrics (Authorization: Bearer <token>).
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  // A `team` label on the run, AI and queue metrics: one series per team, so off unless asked for.
+  TRELLIS_METRICS_TEAM_LABEL: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
   PUBLIC_URL: url(['http:', 'https:']).default('http://localhost:3000'),
   TRUST_PROXY: trustProxy,
   // The unauthenticated diagnostics endpoints (docs/decisions/006-diagnostics-endpoint.md): off
@@ -156,7 +158,7 @@ export interface Config {
   api: { port: number };
   worker: { metricsPort: number; metricsHost: string };
   /** The api's /metrics and /readyz details: loopback callers, or the bearer of this token. */
-  metrics: { token: string | undefined };
+  metrics: { token: string | undefined; teamLabel: boolean };
   database: { url: string };
   redis: { url: string };
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
@@ -276,7 +278,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     api: { port: e.API_PORT },
     worker: { metricsPort: e.WORKER_METRICS_PORT, metricsHost: e.WORKER_METRICS_HOST },
-    metrics: { token: e.METRICS_TOKEN },
+    metrics: { token: e.METRICS_TOKEN, teamLabel: e.TRELLIS_METRICS_TEAM_LABEL },
     database: { url: e.DATABASE_URL ?? `sqlite:${defaultSqlitePath(e.TRELLIS_DATA_DIR)}` },
     redis: { url: e.REDIS_URL },
     temporal: {

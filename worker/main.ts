@@ -14,6 +14,7 @@ import { createExpressionPool } from '../activities/expressions/pool.ts';
 import { loadWorkflowBundle } from './bundle.ts';
 import { connectWithRetry, createTrellisWorker } from './worker.ts';
 import { startMailDelivery } from './mail.ts';
+import { createWorkerMetrics, freeLoopbackPort, serveWorkerMetrics } from './metrics.ts';
 
 let config;
 try {
@@ -28,6 +29,8 @@ try {
 const logger = createLogger({ level: config.logLevel, service: 'worker' });
 const { metricsHost, metricsPort } = config.worker;
 const metricsAddress = `${metricsHost.includes(':') ? `[${metricsHost}]` : metricsHost}:${metricsPort}`;
+// The SDK's exporter on a private loopback port; WORKER_METRICS_PORT serves it with ours (worker/metrics.ts).
+const sdkMetricsAddress = `127.0.0.1:${await freeLoopbackPort()}`;
 
 Runtime.install({
   logger: {
@@ -40,12 +43,15 @@ Runtime.install({
   },
   telemetryOptions: {
     logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
-    // Prometheus metrics of the worker (task slots, latencies, poll results) at /metrics, on
-    // loopback unless WORKER_METRICS_HOST opens it to a scraper elsewhere (it has no login).
-    metrics: { prometheus: { bindAddress: metricsAddress } },
+    // The SDK's metrics (task slots, latencies, poll results), served at WORKER_METRICS_PORT's
+    // /metrics together with Trellis's own, on loopback unless WORKER_METRICS_HOST opens it to a
+    // scraper elsewhere (it has no login).
+    metrics: { prometheus: { bindAddress: sdkMetricsAddress } },
   },
 });
 
+const metrics = createWorkerMetrics({ teamLabel: config.metrics.teamLabel });
+const metricsServer = await serveWorkerMetrics({ host: metricsHost, port: metricsPort, registry: metrics.registry, upstream: `http://${sdkMetricsAddress}/metrics`, logger });
 const orm = await createOrm(config.database.url, logger);
 const redis = createRedis(config.redis.url, logger);
 const connection = await connectWithRetry(config.temporal.address, 60_000);
@@ -70,6 +76,7 @@ const worker = await createTrellisWorker({
     ai: config.ai,
     credentials: createCredentialService({ orm, vault: vaultFromConfig(config, logger) }).store,
     usage: createUsageService({ orm }),
+    metrics: metrics.run,
   },
 });
 // Outgoing mail: its own worker on the mail task queue, and the sweeper (worker/mail.ts).
@@ -81,6 +88,7 @@ logger.info(
 // run() resolves once a shutdown signal has drained the worker.
 await Promise.all([worker.run(), mail.run()]);
 await connection.close();
+await metricsServer.close();
 await expressions.close();
 await orm.close();
 redis.disconnect();

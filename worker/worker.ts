@@ -18,7 +18,7 @@ export async function createTrellisWorker(options: TrellisWorkerOptions): Promis
     taskQueue: options.taskQueue,
     workflowBundle: options.workflowBundle,
     activities: createActivities(options.deps),
-    sinks: createRunEventSinks(options.deps.redis, options.deps.logger),
+    sinks: createRunEventSinks(options.deps.redis, options.deps.logger, options.deps.metrics),
   });
 }
 

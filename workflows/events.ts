@@ -5,7 +5,9 @@ import type { Sinks } from '@temporalio/workflow';
 import type { NodeState, RunState } from './interpreter/state.ts';
 
 export type RunEvent =
-  | { type: 'node'; runId: string; nodeId: string; state: NodeState; at: string }
+  | { type: 'node'; runId: string; nodeId: string; state: NodeState; at: string; nodeType?: string }
+  // For the worker's metrics (worker/sinks.ts); not relayed to live clients.
+  | { type: 'started'; runId: string; trigger: string; at: string }
   | { type: 'run'; runId: string; status: RunState['status']; output?: unknown; error?: RunState['error']; at: string }
   | { type: 'token'; runId?: string; nodeId: string; text: string };
 

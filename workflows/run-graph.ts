@@ -74,9 +74,11 @@ export async function runGraph(input: RunGraphInput): Promise<RunGraphResult> {
     nodes: {},
     usage: args.carried?.usage ?? { aiTokens: 0, costUsd: 0 },
   };
-  const onChange = (nodeId: string, node: NodeState) => {
-    runEvents.publish({ type: 'node', runId, nodeId, state: eventState(node), at: new Date().toISOString() });
+  const onChange = (nodeId: string, node: NodeState, def?: { type: string }) => {
+    runEvents.publish({ type: 'node', runId, nodeId, state: eventState(node), at: new Date().toISOString(), nodeType: def?.type });
   };
+  // For the worker's metrics: a sink call, no command (not repeated on replay, no patch needed).
+  if (!args.carried) runEvents.publish({ type: 'started', runId, trigger: args.trigger, at: startedAt });
   const runtime: RunRuntime = { args, runId, state, decisions: new Map(), onChange };
   const execution = new GraphExecution({
     graph: args.graph,

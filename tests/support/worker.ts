@@ -9,6 +9,7 @@ import { createRedis } from '../../core/redis/client.ts';
 import type { CredentialStore } from '../../activities/index.ts';
 import { testEnv } from './env.ts';
 import type { UsageService } from '../../core/usage/service.ts';
+import type { RunMetrics } from '../../core/metrics/run-metrics.ts';
 import { createLogger, type Logger } from '../../core/log.ts';
 import { ROOT } from '../../infra/scripts/services.ts';
 import { loadWorkflowBundle } from '../../worker/bundle.ts';
@@ -35,6 +36,8 @@ export interface TestWorkerOptions {
   expressions?: Partial<ExpressionPoolOptions>;
   /** The worker's logger (silent by default). */
   logger?: Logger;
+  /** Run, node and AI metrics (worker/metrics.ts); none counted when absent. */
+  metrics?: RunMetrics;
 }
 
 export async function startTestWorker(options: TestWorkerOptions) {
@@ -60,6 +63,7 @@ export async function startTestWorker(options: TestWorkerOptions) {
       credentials: options.credentials ?? emptyCredentialStore,
       usage: options.usage,
       expressions,
+      metrics: options.metrics,
     },
   });
   const running = worker.run();

@@ -35,7 +35,7 @@ export interface ExecutionOptions {
   /** Map item index (0 otherwise); part of the HTTP idempotency key. */
   iteration?: number;
   /** Told about every node state change (live events); executors call `reportChange` for theirs. */
-  onChange?: (nodeId: string, state: NodeState) => void;
+  onChange?: (nodeId: string, state: NodeState, node?: Node) => void;
 }
 
 export type ExecutionOutcome =
@@ -92,7 +92,7 @@ export class GraphExecution {
   /** Executors report in-flight changes (waiting for approval, map progress) through this. */
   reportChange(nodeId: string) {
     const state = this.nodes[nodeId];
-    if (state) this.options.onChange?.(this.pathOf(nodeId), state);
+    if (state) this.options.onChange?.(this.pathOf(nodeId), state, this.byId.get(nodeId));
   }
 
   node(id: string): Node | undefined {
@@ -203,7 +203,7 @@ export class GraphExecution {
     state.startedAt = new Date().toISOString();
     const scope = new CancellationScope();
     this.running.set(node.id, { scope, waiting });
-    this.options.onChange?.(this.pathOf(node.id), state);
+    this.options.onChange?.(this.pathOf(node.id), state, node);
     scope
       .run(() => this.options.execute(node, this))
       .then(
@@ -261,7 +261,7 @@ export class GraphExecution {
   private finish(id: string, state: NodeState, ports: string[]) {
     const taken = state.status === 'succeeded' || state.status === 'failed' ? ports : [];
     this.nodes[id] = { ...state, ports: taken };
-    this.options.onChange?.(this.pathOf(id), this.nodes[id] as NodeState);
+    this.options.onChange?.(this.pathOf(id), this.nodes[id] as NodeState, this.byId.get(id));
     if (state.status === 'succeeded' || (state.status === 'failed' && taken.length > 0)) {
       this.context.steps[id] = { output: state.outputRef ?? state.output, status: state.status };
     }

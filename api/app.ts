@@ -13,6 +13,7 @@ import { createPlatform } from '../core/platform.ts';
 import { createRunEventHub } from './events.ts';
 import { hookRoutes } from './routes/hooks.ts';
 import { runRoutes } from './routes/runs.ts';
+import { insightRoutes } from './routes/insights.ts';
 import { createRunEventStreams } from './routes/run-events.ts';
 import { createStreamSlots } from '../core/limits/streams.ts';
 import { workflowRoutes } from './routes/workflows.ts';
@@ -80,6 +81,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(authRoutes(identity), meRoutes(identity, deps), teamRoutes(identity, guards), keyRoutes(identity, guards), usageRoutes(identity, guards, deps.redis), adminRoutes(identity.admins));
   const events = createRunEventStreams({ runs: platform.runs, hub, slots: createStreamSlots({ redis: deps.redis, logger: deps.logger }), limits: deps.config.sse, logger: deps.logger });
   app.use(workflowRoutes(platform, guards), runRoutes(platform, guards, events));
+  app.use(insightRoutes(platform, guards));
 
   if (diagnostics) app.use(diagnosticsRoutes({ temporal: deps.temporal, engine: engineSettings(deps.config) }));
 

@@ -11,6 +11,8 @@ import { createVault, type Vault } from './credentials/vault.ts';
 import { createRunService } from './runs/service.ts';
 import { createRunDetailCache } from './runs/detail-cache.ts';
 import { createRunListCache } from './runs/list-cache.ts';
+import { createRunStats } from './runs/stats.ts';
+import { createFailureService } from './failures/service.ts';
 import { engineSettings } from './runs/start-run.ts';
 import { createScheduleService } from './schedules/service.ts';
 import { createAdmission } from './usage/admission.ts';
@@ -42,7 +44,10 @@ export function createPlatform(deps: { config: PlatformConfig; orm: Orm; redis: 
     await schedules.deleteForWorkflow(teamId, workflowId);
     await webhooks.deleteForWorkflow(teamId, workflowId);
   };
-  return { engine, vault, credentials, workflows, runs, schedules, webhooks };
+  // Aggregates for the dashboard, the lists and the failures view (SQL only, no Temporal).
+  const stats = createRunStats({ orm });
+  const failures = createFailureService({ orm });
+  return { engine, vault, credentials, workflows, runs, schedules, webhooks, stats, failures };
 }
 
 export type Platform = ReturnType<typeof createPlatform>;

@@ -21,6 +21,8 @@ const ListRunsQuery = z.object({
   status: z.enum(['running', 'waiting', 'succeeded', 'failed', 'cancelled', 'timed_out']).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: z.string().max(200).optional(),
+  /** Case-insensitive search in the run id, the error message and the workflow's name. */
+  q: z.string().trim().max(200).optional(),
 });
 
 export function runRoutes(platform: Platform, guards: AuthMiddleware, events: RunEventStreams): Router {

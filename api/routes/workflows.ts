@@ -24,7 +24,8 @@ export const CreateScheduleRequest = z.object({
   timezone: z.string().max(100).optional(),
   input: z.unknown().optional(),
 });
-const ListWorkflowsQuery = PageQuery.extend({ search: z.string().max(200).optional() });
+/** `q` (or its older name `search`): case-insensitive, in the name or the description. */
+const ListWorkflowsQuery = PageQuery.extend({ q: z.string().trim().max(200).optional(), search: z.string().trim().max(200).optional() });
 
 /** Who acts: the signed-in user's id, or the API key's id. */
 export function actorOf(req: Request): string {
@@ -46,7 +47,11 @@ export function workflowRoutes(platform: Platform, guards: AuthMiddleware): Rout
     res.status(201).location(`${req.baseUrl}${req.path}/${created.id}`).json(created);
   });
   router.get(base, requireTeamRole('workflows:read'), async (req, res) => {
-    res.json(await platform.workflows.list(param(req, 'teamId'), parseQuery(ListWorkflowsQuery, req.query)));
+    const { q, search, ...page } = parseQuery(ListWorkflowsQuery, req.query);
+    const listed = await platform.workflows.list(param(req, 'teamId'), { ...page, search: q || search });
+    // Each workflow's newest run, one indexed probe per listed workflow (core/runs/stats.ts).
+    const lastRuns = await platform.stats.lastRuns(param(req, 'teamId'), listed.items.map((w) => w.id));
+    res.json({ ...listed, items: listed.items.map((w) => ({ ...w, lastRun: lastRuns.get(w.id) ?? null })) });
   });
   router.get(`${base}/:id`, requireTeamRole('workflows:read'), async (req, res) => {
     res.json(await platform.workflows.get(param(req, 'teamId'), param(req, 'id')));

@@ -14,6 +14,7 @@ import type { WorkflowService } from '../workflows/service.ts';
 import { newRunId, startRun, type EngineSettings } from './start-run.ts';
 import { finalStatusOf } from './reconciler.ts';
 import type { RunListCache } from './list-cache.ts';
+import { createRunStats, runSearchFilter } from './stats.ts';
 import type { RunDetailCache } from './detail-cache.ts';
 import { Graph } from '../../workflows/graph/schema.ts';
 import { upstreamOf } from '../../workflows/graph/validate.ts';
@@ -33,6 +34,8 @@ export interface RunSummary {
   startedAt: string;
   endedAt: string | null;
   error: string | null;
+  /** In lists: the workflow's name (kept after the workflow is deleted; null if unknown). */
+  workflowName?: string | null;
 }
 
 export interface RunDetail extends Omit<RunSummary, 'endedAt' | 'error'> {
@@ -77,6 +80,7 @@ export function createRunService(deps: { orm: Orm; temporal: Client; listCache?:
   const { orm, temporal, usage, admission } = deps;
   // Only reads here (large outputs on demand); the worker's activities write blobs.
   const blobs = createBlobStore(orm, { maxBytes: Number.MAX_SAFE_INTEGER });
+  const stats = createRunStats({ orm });
 
   async function findRow(teamId: string, runId: string): Promise<RunRecord> {
     const row = await orm.em.fork().findOne(RunRecord, { id: runId, teamId });
@@ -164,11 +168,12 @@ export function createRunService(deps: { orm: Orm; temporal: Client; listCache?:
   const service = {
     start,
 
-    async list(teamId: string, query: { workflowId?: string; status?: string; limit: number; cursor?: string }) {
+    async list(teamId: string, query: { workflowId?: string; status?: string; q?: string; limit: number; cursor?: string }) {
       const load = async () => {
         const where: Record<string, unknown> = { teamId, trigger: { $nin: ['map', 'subworkflow'] } };
         if (query.workflowId) where.workflowId = query.workflowId;
         if (query.status) where.status = query.status;
+        if (query.q) where.$and = [runSearchFilter(query.q)];
         if (query.cursor) {
           const { createdAt: startedAt, id } = decodeCursor(query.cursor);
           where.$or = [{ startedAt: { $lt: startedAt } }, { startedAt, id: { $lt: id } }];
@@ -176,8 +181,9 @@ export function createRunService(deps: { orm: Orm; temporal: Client; listCache?:
         const rows = await orm.em.fork().find(RunRecord, where, { orderBy: { startedAt: 'desc', id: 'desc' }, limit: query.limit + 1 });
         const items = rows.slice(0, query.limit);
         const last = items.at(-1);
+        const names = await stats.workflowNames(teamId, items.map((row) => row.workflowId));
         return {
-          items: items.map(summary),
+          items: items.map((row) => ({ ...summary(row), workflowName: names.get(row.workflowId) ?? null })),
           nextCursor: rows.length > query.limit && last ? encodeCursor({ createdAt: last.startedAt, id: last.id }) : null,
         };
       };

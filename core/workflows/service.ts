@@ -1,9 +1,10 @@
 // Saved workflows: every save of a graph is a new immutable version; runs pin the version they
 // started with. Graphs are validated with the engine's own `validate` (422 with every problem).
 import { randomUUID } from 'node:crypto';
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { raw, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.ts';
 import { WorkflowDefinition, WorkflowVersion } from '../db/entities.ts';
+import { containsPattern } from '../db/sql.ts';
 import { NotFoundError, UserError } from '../errors.ts';
 import { afterCursor, encodeCursor, type Page, type PageQuery } from '../pagination.ts';
 import type { UsageService } from '../usage/service.ts';
@@ -22,6 +23,12 @@ export interface WorkflowSummary {
 
 export interface WorkflowDetail extends WorkflowSummary {
   graph: Graph;
+}
+
+/** `?q=`: case-insensitive, in the name or the description (on SQLite, ASCII letters only fold case). */
+function searchFilter(text: string): object {
+  const pattern = containsPattern(text);
+  return { [raw((a: string) => `(lower(${a}."name") like ? escape '\\' or lower(coalesce(${a}."description", '')) like ? escape '\\')`, [pattern, pattern])]: [] };
 }
 
 function summary(row: WorkflowDefinition): WorkflowSummary {
@@ -90,7 +97,7 @@ export function createWorkflowService(deps: { orm: Orm; usage: UsageService; onD
     },
 
     async list(teamId: string, page: PageQuery & { search?: string }): Promise<Page<WorkflowSummary>> {
-      const where = { teamId, deletedAt: null, ...(page.search ? { name: { $like: `%${page.search.replace(/[%_]/g, '')}%` } } : {}), ...afterCursor(page.cursor) };
+      const where = { teamId, deletedAt: null, ...(page.search ? { $and: [searchFilter(page.search)] } : {}), ...afterCursor(page.cursor) };
       const rows = await orm.em.fork().find(WorkflowDefinition, where, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: page.limit + 1 });
       const items = rows.slice(0, page.limit);
       return { items: items.map(summary), nextCursor: rows.length > page.limit ? encodeCursor(items.at(-1) as WorkflowDefinition) : null };

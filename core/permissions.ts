@@ -33,6 +33,9 @@ export const PERMISSIONS = {
   'credentials:write': { role: 'editor', scope: null },
   /** Changing where an existing credential may be sent: an editor could otherwise aim a colleague's secret at their own server. */
   'credentials:hosts': { role: 'admin', scope: null },
+  /** Notification channels (core/notifications): where the team's events go, and their delivery log. */
+  'notifications:read': { role: 'admin', scope: null },
+  'notifications:write': { role: 'admin', scope: null },
   // Workflows, their versions, webhooks and schedules.
   'workflows:read': { role: 'viewer', scope: 'workflows:read' },
   'workflows:write': { role: 'editor', scope: 'workflows:write' },

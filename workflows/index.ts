@@ -1,3 +1,4 @@
 // The single bundle entry: every workflow type the worker registers.
 export { runGraph } from './run-graph.ts';
 export { mailDelivery } from './mail.ts';
+export { notificationDelivery } from './notify.ts';

@@ -3,6 +3,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { identityEntities } from './identity-entities.ts';
 import { MailOutboxRecord } from '../mail/entities.ts';
+import { NotificationChannelRecord, NotificationDeliveryRecord } from '../notifications/entities.ts';
 
 /** The database mirror of a run's summary, written by activities at start and end. */
 export const RunRecord = defineEntity({
@@ -180,5 +181,5 @@ export type ScheduleRecord = InferEntity<typeof ScheduleRecord>;
 export const entities = [
   RunRecord, BlobRecord, WorkflowDefinition, WorkflowVersion,
   CredentialRecord, WebhookRecord, WebhookDelivery, WebhookSignature, RunIdempotency, ScheduleRecord,
-  ...identityEntities, MailOutboxRecord,
+  ...identityEntities, MailOutboxRecord, NotificationChannelRecord, NotificationDeliveryRecord,
 ];

@@ -11,7 +11,7 @@ import { newId } from '../auth/random.ts';
 import { MailOutboxRecord } from './entities.ts';
 import type { MailMessage } from './mailer.ts';
 
-export type MailKind = 'verification' | 'password_reset' | 'account_exists' | 'invitation';
+export type MailKind = 'verification' | 'password_reset' | 'account_exists' | 'invitation' | 'notification';
 
 /** The delivery workflow (workflows/mail.ts), by name: core/ never imports workflow code. */
 export const MAIL_WORKFLOW = 'mailDelivery';

@@ -39,3 +39,11 @@ export function accountExistsEmail(to: string, name: string, loginLink: string, 
     `Someone (hopefully you) tried to create a Trellis account with this email address, which already has one. Nothing was changed. To use your account, log in at ${loginLink}; if you do not know its password, choose a new one below. If it was not you, ignore this email.`,
   ], { label: 'Reset my password', link: resetLink });
 }
+
+/** A notification (docs/decisions/032-notifications.md): its lines, and a link to what it is about. */
+export function notificationEmail(to: string, subject: string, lines: string[], action?: { label: string; link: string }): MailMessage {
+  if (action) return message(to, subject, lines, action);
+  const text = `${lines.join('\n\n')}\n\n— Trellis\n`;
+  const html = `<!doctype html><html><body style="font:15px system-ui,sans-serif;color:#1f2937">${lines.map((line) => `<p>${escape(line)}</p>`).join('')}</body></html>`;
+  return { to, subject, text, html };
+}

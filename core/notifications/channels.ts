@@ -1,0 +1,156 @@
+// A team's notification channels, for the api (docs/api.md "Notifications"): create (a webhook's
+// signing secret is shown once), list (no secrets), delete, send a test, read the delivery log.
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { newId } from '../auth/random.ts';
+import type { Vault } from '../credentials/vault.ts';
+import { WorkflowDefinition } from '../db/entities.ts';
+import type { Orm } from '../db/orm.ts';
+import { NotFoundError, UserError } from '../errors.ts';
+import { afterCursor, NEWEST_FIRST, toPage, type Page, type PageQuery } from '../pagination.ts';
+import { NotificationChannelRecord, NotificationDeliveryRecord } from './entities.ts';
+import { CHANNEL_TYPES, NOTIFICATION_EVENTS, TEST_EVENT } from './events.ts';
+import type { Notifier } from './notifier.ts';
+
+/** Channels per team: each event fans out to every subscribed one. */
+export const MAX_CHANNELS_PER_TEAM = 20;
+export const MAX_URL_LENGTH = 2_000;
+export const MAX_EMAIL_RECIPIENTS = 20;
+export const MAX_CHANNEL_WORKFLOWS = 50;
+
+export const channelSecretContext = (row: { teamId: string; id: string }) => `notification:${row.teamId}:${row.id}`;
+
+const ChannelUrl = z
+  .string()
+  .max(MAX_URL_LENGTH, `at most ${MAX_URL_LENGTH} characters`)
+  .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }))
+  .refine((value) => !new URL(value).username && !new URL(value).password, 'must not carry a user name or password');
+
+export const CreateNotificationChannel = z.object({
+  name: z.string().trim().min(1).max(100),
+  type: z.enum(CHANNEL_TYPES),
+  config: z.object({
+    to: z.array(z.email().max(254)).min(1).max(MAX_EMAIL_RECIPIENTS).optional(),
+    url: ChannelUrl.optional(),
+  }).strict().default({}),
+  events: z.array(z.enum(NOTIFICATION_EVENTS)).min(1).max(NOTIFICATION_EVENTS.length),
+  /** Only these workflows' run and approval events; absent or empty: every workflow. */
+  workflowIds: z.array(z.string().min(1).max(100)).max(MAX_CHANNEL_WORKFLOWS).optional(),
+});
+export type CreateNotificationChannel = z.infer<typeof CreateNotificationChannel>;
+
+export interface NotificationChannelView {
+  id: string;
+  name: string;
+  type: string;
+  /** email: {to}; webhook: {url}; slack: {url} with only its origin (the URL is the secret). */
+  config: { to?: string[]; url?: string };
+  events: string[];
+  workflowIds: string[] | null;
+  createdAt: string;
+}
+
+export interface DeliveryView {
+  id: string;
+  event: string;
+  status: string;
+  attempts: number;
+  lastError?: string;
+  at: string;
+  sentAt?: string;
+}
+
+function view(row: NotificationChannelRecord): NotificationChannelView {
+  return { id: row.id, name: row.name, type: row.type, config: row.config, events: row.events, workflowIds: row.workflowIds ?? null, createdAt: row.createdAt.toISOString() };
+}
+
+function invalid(path: string, message: string): UserError {
+  return new UserError('invalid_request', `The channel is invalid: ${path} ${message}`, { problems: [{ path, message }] });
+}
+
+export type NotificationChannels = ReturnType<typeof createNotificationChannels>;
+
+export function createNotificationChannels(deps: { orm: Orm; vault: Vault; notifier: Pick<Notifier, 'emit'> }) {
+  const { orm, vault } = deps;
+
+  async function find(teamId: string, id: string): Promise<NotificationChannelRecord> {
+    const row = await orm.em.fork().findOne(NotificationChannelRecord, { id, teamId });
+    if (!row) throw new NotFoundError('Notification channel');
+    return row;
+  }
+
+  return {
+    async create(teamId: string, actor: string | null, input: CreateNotificationChannel): Promise<NotificationChannelView & { secret?: string }> {
+      const events = [...new Set(input.events)];
+      const { to, url } = input.config;
+      if (input.type === 'email') {
+        if (url !== undefined) throw invalid('config.url', 'is not used by email channels');
+        // approval.waiting goes to the people who may approve; every other event to `to`.
+        if (!to && events.some((e) => e !== 'approval.waiting')) throw invalid('config.to', 'is required: the addresses to send to');
+      } else {
+        if (to !== undefined) throw invalid('config.to', `is not used by ${input.type} channels`);
+        if (!url) throw invalid('config.url', `is required: the ${input.type === 'slack' ? 'incoming webhook' : 'receiver'} URL`);
+      }
+      const workflowIds = input.workflowIds?.length ? [...new Set(input.workflowIds)] : null;
+      const em = orm.em.fork();
+      if (workflowIds) {
+        const found = new Set((await em.find(WorkflowDefinition, { id: { $in: workflowIds }, teamId, deletedAt: null }, { fields: ['id'] })).map((w) => w.id));
+        const missing = workflowIds.filter((id) => !found.has(id));
+        if (missing.length) {
+          throw new UserError('invalid_request', `No workflow ${missing.map((id) => `"${id}"`).join(', ')} in this team`, {
+            problems: missing.map((id) => ({ path: `workflowIds.${workflowIds.indexOf(id)}`, message: 'no such workflow in this team' })),
+          });
+        }
+      }
+      if ((await em.count(NotificationChannelRecord, { teamId })) >= MAX_CHANNELS_PER_TEAM) {
+        throw new UserError('notification_channel_limit', `A team may have at most ${MAX_CHANNELS_PER_TEAM} notification channels: delete one first`, { status: 403 });
+      }
+      const id = newId('nch');
+      const secret = input.type === 'webhook' ? `whsec_${randomBytes(32).toString('base64url')}` : undefined;
+      // A Slack URL is itself the credential: sealed, and shown afterwards by its origin only.
+      const sealedValue = input.type === 'webhook' ? secret : input.type === 'slack' ? url : undefined;
+      const sealed = sealedValue === undefined ? undefined : vault.seal(sealedValue, channelSecretContext({ teamId, id }));
+      const config = input.type === 'email' ? (to ? { to: [...new Set(to.map((a) => a.toLowerCase()))] } : {}) : { url: input.type === 'slack' ? `${new URL(url as string).origin}/…` : url };
+      const row = em.create(NotificationChannelRecord, {
+        id, teamId, name: input.name, type: input.type, config, events, workflowIds,
+        keyId: sealed?.keyId ?? null, secret: sealed?.secret ?? null, createdAt: new Date(), createdBy: actor,
+      });
+      await em.flush();
+      return secret ? { ...view(row), secret } : view(row);
+    },
+
+    async list(teamId: string): Promise<NotificationChannelView[]> {
+      const rows = await orm.em.fork().find(NotificationChannelRecord, { teamId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+      return rows.map(view);
+    },
+
+    async delete(teamId: string, id: string): Promise<void> {
+      const em = orm.em.fork();
+      const deleted = await em.nativeDelete(NotificationChannelRecord, { id, teamId });
+      if (deleted === 0) throw new NotFoundError('Notification channel');
+      await em.nativeDelete(NotificationDeliveryRecord, { channelId: id });
+    },
+
+    /** Records a test delivery to this one channel and starts it; its outcome shows in the log. */
+    async test(teamId: string, id: string): Promise<{ deliveryId: string }> {
+      await find(teamId, id);
+      const [deliveryId] = await deps.notifier.emit({ event: TEST_EVENT, teamId, channelId: id, dedupeKey: newId('test'), payload: {} });
+      return { deliveryId: deliveryId as string };
+    },
+
+    async deliveries(teamId: string, id: string, page: PageQuery): Promise<Page<DeliveryView>> {
+      await find(teamId, id);
+      const rows = await orm.em.fork().find(
+        NotificationDeliveryRecord,
+        { $and: [{ channelId: id, teamId }, afterCursor(page.cursor)] },
+        { orderBy: NEWEST_FIRST, limit: page.limit + 1 },
+      );
+      return toPage(rows, page.limit, (row) => ({
+        id: row.id, event: row.event, status: row.status, attempts: row.attempts,
+        ...(row.lastError ? { lastError: row.lastError } : {}),
+        at: row.createdAt.toISOString(),
+        ...(row.sentAt ? { sentAt: row.sentAt.toISOString() } : {}),
+      }));
+    },
+  };
+}

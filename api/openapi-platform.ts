@@ -59,7 +59,7 @@ export const platformSchemas = {
   },
   RunSummary: {
     type: 'object',
-    properties: { runId: { type: 'string' }, workflowId: { type: 'string' }, version: { type: 'integer' }, status: { type: 'string' }, trigger: { type: 'string' }, startedAt: iso, endedAt: { anyOf: [iso, { type: 'null' }] }, error: { type: ['string', 'null'] } },
+    properties: { runId: { type: 'string' }, workflowId: { type: 'string' }, version: { type: 'integer' }, status: { type: 'string' }, trigger: { type: 'string' }, startedAt: iso, endedAt: { anyOf: [iso, { type: 'null' }] }, error: { type: ['string', 'null'] }, workflowName: { type: ['string', 'null'], description: 'the workflow\'s name (kept after it is deleted)' } },
   },
   Run: {
     type: 'object',
@@ -87,7 +87,7 @@ export function platformPaths(): Record<string, unknown> {
     },
     [wf]: {
       post: op('workflows', 'Create a workflow (version 1)', { parameters: [teamId], requestBody: body(CreateWorkflowRequest), responses: { 201: ok('created', ref('Workflow')), 422: problem('invalid graph: problems lists each {path, message}'), ...common } }),
-      get: op('workflows', 'List workflows', { parameters: [teamId, { name: 'search', in: 'query', schema: { type: 'string' } }, { name: 'limit', in: 'query', schema: { type: 'integer' } }, { name: 'cursor', in: 'query', schema: { type: 'string' } }], responses: { 200: ok('a page', page('Workflow')), ...common } }),
+      get: op('workflows', 'List workflows, each with its last run (lastRun: {runId, status, startedAt, endedAt} or null); q: case-insensitive search in names and descriptions', { parameters: [teamId, { name: 'q', in: 'query', schema: { type: 'string', maxLength: 200 } }, { name: 'search', in: 'query', description: 'older name of q', schema: { type: 'string' } }, { name: 'limit', in: 'query', schema: { type: 'integer' } }, { name: 'cursor', in: 'query', schema: { type: 'string' } }], responses: { 200: ok('a page', page('Workflow')), ...common } }),
     },
     [`${wf}/{id}`]: {
       get: op('workflows', 'The latest version of a workflow', { parameters: [teamId, workflowId], responses: { 200: ok('workflow', ref('Workflow')), ...common } }),
@@ -117,7 +117,7 @@ export function platformPaths(): Record<string, unknown> {
     },
     '/api/v1/teams/{teamId}/runs': {
       get: op('runs', 'List runs, newest first', {
-        parameters: [teamId, { name: 'workflowId', in: 'query', schema: { type: 'string' } }, { name: 'status', in: 'query', schema: { type: 'string' } }, { name: 'limit', in: 'query', schema: { type: 'integer' } }, { name: 'cursor', in: 'query', schema: { type: 'string' } }],
+        parameters: [teamId, { name: 'workflowId', in: 'query', schema: { type: 'string' } }, { name: 'status', in: 'query', schema: { type: 'string' } }, { name: 'q', in: 'query', description: 'case-insensitive search in the run id, the error message and the workflow\'s name', schema: { type: 'string', maxLength: 200 } }, { name: 'limit', in: 'query', schema: { type: 'integer' } }, { name: 'cursor', in: 'query', schema: { type: 'string' } }],
         responses: { 200: ok('a page', page('RunSummary')), ...common },
       }),
     },

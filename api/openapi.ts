@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { HelloRunRequest } from './routes/diagnostics.ts';
 import { identityPaths, identitySchemas, securitySchemes } from './openapi-identity.ts';
 import { platformPaths, platformSchemas } from './openapi-platform.ts';
+import { insightPaths, insightSchemas } from './openapi-insights.ts';
 
 const Problem = {
   type: 'object',
@@ -44,6 +45,7 @@ export function openApiDocument(options: { diagnostics: boolean }) {
     '/metrics': { get: { summary: 'Prometheus metrics', tags: ['health'], responses: { 200: { description: 'text exposition format' } } } },
     ...identityPaths(),
     ...platformPaths(),
+    ...insightPaths(),
   };
   if (options.diagnostics) {
     paths['/api/v1/diagnostics/hello-runs'] = {
@@ -68,7 +70,7 @@ export function openApiDocument(options: { diagnostics: boolean }) {
     info: { title: 'Trellis API', version: '1.0.0', description: 'REST API of Trellis. Errors are application/problem+json.' },
     servers: [{ url: '/' }],
     paths,
-    components: { schemas: { Problem, ...identitySchemas, ...platformSchemas }, securitySchemes },
+    components: { schemas: { Problem, ...identitySchemas, ...platformSchemas, ...insightSchemas }, securitySchemes },
   };
 }
 

@@ -49,7 +49,7 @@ export function createApp(deps: AppDeps): express.Express {
   // Paths match only as written: the checks below compare req.path with lower-case prefixes, so an
   // odd-case path must never reach a handler (routers: api/routes/router.ts).
   app.set('case sensitive routing', true);
-  const metrics = createMetrics();
+  const metrics = createMetrics({ orm: deps.orm, logger: deps.logger, teamLabel: deps.config.metrics.teamLabel });
   app.use(securityHeaders);
   app.use(requestLog(deps.logger));
   app.use(metrics.measure);

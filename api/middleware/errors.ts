@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { OperationalError, UserError, type Problem } from '../../core/errors.ts';
+import { markProblemCode } from '../metrics.ts';
 
 export interface ProblemBody {
   type: string;
@@ -54,6 +55,7 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, next
     body = problem(500, 'internal', 'Something went wrong on our side; it has been logged.');
   }
   body.requestId = String(req.id);
+  markProblemCode(res, body.code);
   res.status(body.status).type('application/problem+json').json(body);
 };
 

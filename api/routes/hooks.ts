@@ -15,6 +15,7 @@ import { newRunId } from '../../core/runs/start-run.ts';
 import type { RunEvent } from '../../workflows/events.ts';
 import type { RunEventHub } from '../events.ts';
 import { applyDecision } from '../middleware/rate-limit.ts';
+import { markWebhookOutcome } from '../metrics.ts';
 import { FINAL_RUN_STATUSES } from '../../workflows/messages.ts';
 
 export const WEBHOOK_BODY_LIMIT = '1mb';
@@ -59,6 +60,7 @@ export function hookRoutes(platform: Platform, hub: RunEventHub, limiter: RateLi
           ? async () => applyDecision(res, await limiter.consume(rule, webhookId), 'rate_limited_webhook', `This webhook accepts ${rule.limit} deliveries per minute`)
           : undefined,
       });
+      markWebhookOutcome(res, delivery.duplicate ? 'duplicate' : 'accepted');
       if (!wait) return void res.status(202).json({ runId: delivery.runId, duplicate: delivery.duplicate });
       if (delivery.runId !== runId) {
         // A replay or duplicate: follow the first request's run (listening before its state is read below).

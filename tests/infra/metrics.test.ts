@@ -1,17 +1,25 @@
 // Prometheus metrics on the real test stack: runs executed by a real worker move the run and node
 // series on the worker's /metrics (served with the Temporal SDK's own), and the api's /metrics
 // counts webhook deliveries, rate-limited requests and the queue.
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
+import request from 'supertest';
+import { createMetrics } from '../../api/metrics.ts';
+import { RunRecord } from '../../core/db/entities.ts';
 import { createOrm, migrate, type Orm } from '../../core/db/orm.ts';
 import { createLogger } from '../../core/log.ts';
 import { startRun } from '../../core/runs/start-run.ts';
 import { createTemporalClient } from '../../core/temporal.ts';
 import { Graph } from '../../workflows/graph/schema.ts';
+import { sign } from '../../core/webhooks/service.ts';
 import { createWorkerMetrics, serveWorkerMetrics } from '../../worker/metrics.ts';
-import { tempDir, testEnv } from '../support/env.ts';
+import { createTestApp, type TestApp } from '../support/app.ts';
+import { tempDir, testConfig, testEnv } from '../support/env.ts';
+import { randomIp, signUp } from '../support/identity.ts';
+import { startTestSmtp, type TestSmtp } from '../support/smtp.ts';
 import { startTestWorker } from '../support/worker.ts';
 
 /** The value of one series in Prometheus text, 0 when absent. */
@@ -104,5 +112,102 @@ describe('worker metrics', () => {
   it('answers only GET /metrics', async () => {
     const res = await fetch(`http://127.0.0.1:${endpoint.port}/`);
     expect(res.status).toBe(404);
+  });
+});
+
+describe('api metrics', () => {
+  let smtp: TestSmtp;
+  let t: TestApp;
+  const scrape = async () => {
+    const res = await request(t.app).get('/metrics');
+    expect(res.status).toBe(200);
+    return res.text;
+  };
+
+  beforeAll(async () => {
+    smtp = await startTestSmtp();
+    t = await createTestApp(testConfig({ SMTP_URL: smtp.url, TRELLIS_SECRET_KEY: randomBytes(32).toString('base64'), RATE_LIMIT_WEBHOOK_PER_MINUTE: '2' }));
+  });
+
+  afterAll(async () => {
+    await t.close();
+    await smtp.close();
+  });
+
+  it('counts webhook deliveries by outcome and rate-limited requests by the limit that refused them', async () => {
+    const me = await signUp(t.app, smtp);
+    const team = me.personalTeamId;
+    const wf = await me.client.post(`/api/v1/teams/${team}/workflows`, { name: 'echo', graph: { nodes: [{ id: 'o', type: 'output', config: { value: '{{ input }}' } }] } });
+    expect(wf.status).toBe(201);
+    const hook = await me.client.post(`/api/v1/teams/${team}/workflows/${wf.body.id}/webhooks`);
+    expect(hook.status).toBe(201);
+    const body = '{"n":1}';
+    const ts = Math.floor(Date.now() / 1000);
+    const post = (id: string, ip: string) =>
+      request(t.app).post(`/hooks/${id}`).set('Content-Type', 'application/json').set('X-Forwarded-For', ip).set('X-Trellis-Signature', `t=${ts},v1=${sign(hook.body.secret as string, ts, body)}`).send(body);
+
+    const before = await scrape();
+    const count = (text: string, series: string) => sample(text, series) - sample(before, series);
+    expect((await post(hook.body.id as string, randomIp())).status).toBe(202);
+    expect((await post(hook.body.id as string, randomIp())).body.duplicate).toBe(true);
+    // Requests for an unknown webhook are charged to the caller's network: the third is refused with 429.
+    const ip = randomIp();
+    expect((await post('wh_unknown', ip)).status).toBe(404);
+    expect((await post('wh_unknown', ip)).status).toBe(404);
+    const limited = await post('wh_unknown', ip);
+    expect(limited.status).toBe(429);
+    expect(limited.body.code).toBe('rate_limited_webhook_refused');
+
+    const text = await scrape();
+    expect(count(text, 'trellis_webhook_deliveries_total{outcome="accepted"}')).toBe(1);
+    expect(count(text, 'trellis_webhook_deliveries_total{outcome="duplicate"}')).toBe(1);
+    expect(count(text, 'trellis_webhook_deliveries_total{outcome="refused"}')).toBe(2);
+    expect(count(text, 'trellis_webhook_deliveries_total{outcome="rate_limited"}')).toBe(1);
+    expect(count(text, 'trellis_rate_limited_total{rule="rate_limited_webhook_refused"}')).toBe(1);
+    // Neither webhook ids nor team ids become labels.
+    expect(text).not.toContain(hook.body.id as string);
+    expect(text).not.toContain(team);
+  });
+
+  it('is refused to a caller that is not on loopback and has no token', async () => {
+    const res = await request(t.app).get('/metrics').set('X-Forwarded-For', randomIp());
+    expect(res.status).toBe(403);
+  });
+});
+
+describe('queue gauges', () => {
+  it('show queued runs per priority and the age of the oldest, and zeros once the queue is empty', async () => {
+    const orm = await createOrm(`sqlite:${join(tempDir('db'), 'queue.sqlite')}`);
+    await migrate(orm);
+    try {
+      const metrics = createMetrics({ orm, processMetrics: false });
+      const empty = await metrics.registry.metrics();
+      expect(sample(empty, 'trellis_runs_queued{priority="1"}')).toBe(0);
+      expect(empty).toContain('trellis_queue_oldest_seconds 0');
+
+      const em = orm.em.fork();
+      const row = (id: string, priority: number, agoSeconds: number, status = 'queued') =>
+        em.create(RunRecord, { id, teamId: 'team_q', workflowId: 'wf_q', version: 1, trigger: 'api', status, priority, startedAt: new Date(Date.now() - agoSeconds * 1000) });
+      row('run_q1', 1, 120);
+      row('run_q2', 1, 10);
+      row('run_q3', 4, 30);
+      row('run_r1', 1, 600, 'running');
+      await em.flush();
+
+      const text = await metrics.registry.metrics();
+      expect(sample(text, 'trellis_runs_queued{priority="1"}')).toBe(2);
+      expect(sample(text, 'trellis_runs_queued{priority="4"}')).toBe(1);
+      expect(sample(text, 'trellis_runs_queued{priority="3"}')).toBe(0);
+      const oldest = sample(text, 'trellis_queue_oldest_seconds');
+      expect(oldest).toBeGreaterThanOrEqual(120);
+      expect(oldest).toBeLessThan(600);
+
+      await em.nativeUpdate(RunRecord, { status: 'queued' }, { status: 'running' });
+      const after = await metrics.registry.metrics();
+      expect(sample(after, 'trellis_runs_queued{priority="1"}')).toBe(0);
+      expect(after).toContain('trellis_queue_oldest_seconds 0');
+    } finally {
+      await orm.close();
+    }
   });
 });

@@ -4,7 +4,8 @@
 #   2. npm dependencies (npm ci) when package-lock.json changed since the last install
 #   3. the Temporal CLI (dev server), built once from its Go module
 #   4. Redis and PostgreSQL (Debian packages; needs root or sudo) when absent
-#   5. with --for-tests: Chromium (browser tests) and docker-compose (validates the compose file)
+#   5. with --for-tests: Chromium (browser tests) and docker-compose (validates the compose file),
+#      and promtool (checks and unit-tests infra/monitoring) from Debian's prometheus package
 # Safe to run again: a second run takes a few seconds.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -100,6 +101,30 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 else
   step "Redis $(redis-server --version | grep -o 'v=[0-9.]*' | cut -c3-) and PostgreSQL $("$pg_bindir/postgres" --version | awk '{print $3}') are installed"
+fi
+
+# 5. promtool (tests only) -------------------------------------------------------------------------
+# Debian ships promtool inside the prometheus package; installing that package would also set up
+# (and on a systemd machine start) a Prometheus server. Only the promtool binary is taken from it.
+if [ "$FOR_TESTS" = 1 ] && ! command -v promtool >/dev/null; then
+  if command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null; then
+    step "Extracting promtool from Debian's prometheus package into .tools/bin"
+    tmp=$(mktemp -d)
+    if ! (cd "$tmp" && apt-get download -qq prometheus >/dev/null 2>&1); then
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+      (cd "$tmp" && apt-get download -qq prometheus >/dev/null 2>&1) || die "apt-get download prometheus failed"
+    fi
+    dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/root"
+    cp "$tmp/root/usr/bin/promtool" "$TOOLS/bin/promtool"
+    rm -rf "$tmp"
+    done_step "$("$TOOLS/bin/promtool" --version 2>&1 | head -1)"
+  elif command -v brew >/dev/null; then
+    step "Installing prometheus (for promtool) with Homebrew"
+    brew install prometheus
+    done_step "installed promtool"
+  else
+    die "please install promtool (Debian/Ubuntu: the prometheus package)"
+  fi
 fi
 
 printf '\033[1;32mBootstrap complete in %ss.\033[0m\n' "$(( $(date +%s) - started ))"

@@ -5,8 +5,8 @@
 // limit's code (`quota_child_runs`, `run_depth_exceeded`, `quota_runs_per_month` …).
 import { ApplicationFailure } from '@temporalio/common';
 import type { Orm } from '../core/db/orm.ts';
-import { RunRecord } from '../core/db/entities.ts';
 import type { Redis } from '../core/redis/client.ts';
+import type { RunRecords } from '../core/runs/records.ts';
 import { createAdmission } from '../core/usage/admission.ts';
 import { QuotaExceededError } from '../core/usage/service.ts';
 
@@ -39,7 +39,7 @@ function refused(error: unknown): never {
   throw error;
 }
 
-export function createAdmissionActivities(deps: { orm: Orm; redis: Redis; onRunsChanged?: (teamId: string) => Promise<void> }) {
+export function createAdmissionActivities(deps: { orm: Orm; redis: Redis; records: RunRecords }) {
   const admission = createAdmission({ orm: deps.orm, redis: deps.redis });
   return {
     /**
@@ -49,21 +49,16 @@ export function createAdmissionActivities(deps: { orm: Orm; redis: Redis; onRuns
      */
     async admitWorkerStart(run: WorkerStart): Promise<void> {
       if (run.trigger !== 'schedule') return; // child runs were admitted by their parent
-      const em = deps.orm.em.fork();
-      await em.upsert(RunRecord, {
-        id: run.runId, teamId: run.teamId, workflowId: run.workflowId, version: run.version, trigger: run.trigger,
-        status: 'running', startedAt: new Date(run.startedAt), endedAt: null, error: null,
-      });
+      await deps.records.reserve(run);
       try {
         await admission.admitRun(run.teamId, { trigger: 'schedule', reserved: true });
       } catch (error) {
         if (error instanceof QuotaExceededError) {
-          await em.nativeUpdate(RunRecord, { id: run.runId }, { status: 'failed', endedAt: new Date(), error: `not started: ${error.message}` });
+          await deps.records.failStart(run.teamId, run.runId, `not started: ${error.message}`);
         } else {
           // Transient: take the reservation back so that the retried activity admits afresh.
-          await em.nativeDelete(RunRecord, { id: run.runId });
+          await deps.records.remove(run.teamId, run.runId);
         }
-        await deps.onRunsChanged?.(run.teamId);
         refused(error);
       }
     },

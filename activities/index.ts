@@ -1,9 +1,8 @@
 // Every side effect a run performs lives here, with its dependencies injected.
-import { raw } from '@mikro-orm/core';
 import type { Logger } from '../core/log.ts';
 import type { Orm } from '../core/db/orm.ts';
 import type { BlobStore } from '../core/blobs/store.ts';
-import { RunRecord, WorkflowDefinition, WorkflowVersion } from '../core/db/entities.ts';
+import { WorkflowDefinition, WorkflowVersion } from '../core/db/entities.ts';
 import { UserError } from '../core/errors.ts';
 import { ExpressionError, ExpressionLimitError, type ExpressionContext } from '../workflows/graph/expressions.ts';
 import type { ExpressionPool } from './expressions/pool.ts';
@@ -13,6 +12,7 @@ import { Context } from '@temporalio/activity';
 import type { Redis } from '../core/redis/client.ts';
 import { CHILD_RUN_TRIGGERS, type UsageService } from '../core/usage/service.ts';
 import { createRunListCache } from '../core/runs/list-cache.ts';
+import { createRunRecords, type RunEnd, type RunStart } from '../core/runs/records.ts';
 import { createAdmissionActivities } from './admission.ts';
 import { createAiActivities, type AiLimits } from './ai.ts';
 import { createAiSpendLedger } from '../core/usage/ai-spend.ts';
@@ -46,24 +46,8 @@ export interface ActivityDeps {
   metrics?: RunMetrics;
 }
 
-export interface RunStarted {
-  runId: string;
-  teamId: string;
-  workflowId: string;
-  version: number;
-  trigger: string;
-  startedAt: string;
-}
-
-export interface RunFinished {
-  runId: string;
-  teamId?: string;
-  status: string;
-  endedAt: string;
-  error?: string;
-  usage?: { aiTokens: number; costUsd: number };
-  nodeExecutions?: number;
-}
+export type RunStarted = RunStart;
+export type RunFinished = RunEnd;
 
 export interface Owner {
   teamId: string;
@@ -130,7 +114,17 @@ export function createActivities(deps: ActivityDeps) {
   const http = createHttpActivities({
     allowlist: deps.httpAllowlist, ports: deps.httpPorts, credentials: deps.credentials, logger: deps.logger, bufferBudget: createHttpBufferBudget(deps.httpBuffer),
   });
-  const admission = createAdmissionActivities({ orm: deps.orm, redis: deps.redis, onRunsChanged: (teamId) => listCache.invalidate(teamId) });
+  const records = createRunRecords({ orm: deps.orm, onChange: (teamId) => listCache.invalidate(teamId) });
+  const admission = createAdmissionActivities({ orm: deps.orm, redis: deps.redis, records });
+
+  /**
+   * Everything that follows a run's end, once per run (its row was written by this call): usage,
+   * the freed slot, the log. What else reacts to a run's end (metrics, notifications) goes here.
+   */
+  async function runEnded(run: RunFinished, unrecorded: { aiTokens: number; costUsd: number }): Promise<void> {
+    if (run.teamId) await recordUsage(run.teamId, { nodeExecutions: run.nodeExecutions, ...unrecorded });
+    deps.logger.info({ runId: run.runId, status: run.status }, 'run finished');
+  }
   const ai = createAiActivities({
     openai: deps.openai, redis: deps.redis, credentials: deps.credentials, logger: deps.logger, allowlist: deps.httpAllowlist, limits: deps.ai, metrics: deps.metrics,
     // Team quotas are kept where usage is; engine-only workers check the runs' own limits alone.
@@ -173,50 +167,26 @@ export function createActivities(deps: ActivityDeps) {
     /** The ai node (usage and cost travel with the output, so it is not claim-checked here). */
     aiChat: ai.aiChat,
 
-    /** Mirrors a run's start into the database; idempotent, since activities may be retried. */
+    /**
+     * The row of a run that no start path wrote: a child run (admitted by its parent) or a run
+     * fired by a Temporal schedule (admitted here, its first step). Written once, idempotent
+     * under retries; a row that exists (the start path wrote it) is left as it is.
+     */
     async recordRunStarted(run: RunStarted): Promise<void> {
-      const em = deps.orm.em.fork();
-      // Runs started through the api were admitted and counted there. Schedules start runs on
-      // their own: admitted here, their first step. Child runs were admitted by their parent.
-      if ((run.trigger === 'schedule' || CHILD_RUN_TRIGGERS.includes(run.trigger)) && !(await em.findOne(RunRecord, { id: run.runId }))) {
-        await admission.admitWorkerStart(run);
-        await recordUsage(run.teamId, { runs: 1 });
-      }
-      await em.upsert(RunRecord, {
-        id: run.runId,
-        teamId: run.teamId,
-        workflowId: run.workflowId,
-        version: run.version,
-        trigger: run.trigger,
-        status: 'running',
-        startedAt: new Date(run.startedAt),
-        endedAt: null,
-        error: null,
-      });
-      await listCache.invalidate(run.teamId);
+      if (await records.exists(run.runId)) return;
+      if (run.trigger === 'schedule') await admission.admitWorkerStart(run);
+      else await records.reserve(run);
+      if (run.trigger === 'schedule' || CHILD_RUN_TRIGGERS.includes(run.trigger)) await recordUsage(run.teamId, { runs: 1 });
     },
 
-    /** Mirrors a run's end; the row exists because recordRunStarted completed first. */
+    /**
+     * A run's end and final state, written once (core/runs/records.ts); the workflow calls it as
+     * a local activity, so the state (which may be large) never enters the history.
+     */
     async recordRunFinished(run: RunFinished): Promise<void> {
-      const em = deps.orm.em.fork();
-      // AI calls record their spend on the row and the month as they finish (./ai-spend.ts); the
-      // workflow's own sum adds only what they did not record (calls made before that existed).
-      const row = await em.findOne(RunRecord, { id: run.runId }, { fields: ['aiTokens', 'costUsd'] });
-      const aiTokens = Math.max(0, (run.usage?.aiTokens ?? 0) - (row?.aiTokens ?? 0));
-      const costUsd = Math.max(0, (run.usage?.costUsd ?? 0) - Number(row?.costUsd ?? 0));
-      const unrecorded = { aiTokens, costUsd: costUsd < 1e-9 ? 0 : costUsd };
-      const updated = await em.nativeUpdate(
-        RunRecord,
-        { id: run.runId, endedAt: null },
-        {
-          status: run.status, endedAt: new Date(run.endedAt), error: run.error ?? null,
-          aiTokens: raw('ai_tokens + ?', [unrecorded.aiTokens]), costUsd: raw('cost_usd + ?', [unrecorded.costUsd]), nodeExecutions: run.nodeExecutions ?? 0,
-        },
-      );
-      if (run.teamId) await listCache.invalidate(run.teamId);
+      const { written, unrecorded } = await records.finish(run);
       // Counted once: a retried activity finds the row already ended.
-      if (updated > 0 && run.teamId) await recordUsage(run.teamId, { nodeExecutions: run.nodeExecutions, ...unrecorded });
-      deps.logger.info({ runId: run.runId, status: run.status }, 'run finished');
+      if (written) await runEnded(run, unrecorded);
     },
 
     /** Stores a large value computed inside the workflow, returning its reference. */

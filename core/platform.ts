@@ -9,7 +9,6 @@ import type { Redis } from './redis/client.ts';
 import { createCredentialService } from './credentials/service.ts';
 import { createVault, type Vault } from './credentials/vault.ts';
 import { createRunService } from './runs/service.ts';
-import { createRunDetailCache } from './runs/detail-cache.ts';
 import { createRunListCache } from './runs/list-cache.ts';
 import { createRunStats } from './runs/stats.ts';
 import { createFailureService } from './failures/service.ts';
@@ -37,7 +36,7 @@ export function createPlatform(deps: { config: PlatformConfig; orm: Orm; redis: 
   // Late-bound: deleting a workflow removes its schedules and webhooks.
   let onDelete = async (_teamId: string, _workflowId: string) => undefined as void;
   const workflows = createWorkflowService({ orm, usage, onDelete: (t, w) => onDelete(t, w) });
-  const runs = createRunService({ orm, temporal, engine, usage, admission: createAdmission({ orm, redis: deps.redis }), workflows, listCache: createRunListCache(deps.redis), detailCache: createRunDetailCache(deps.redis) });
+  const runs = createRunService({ orm, temporal, engine, usage, admission: createAdmission({ orm, redis: deps.redis }), workflows, listCache: createRunListCache(deps.redis) });
   const schedules = createScheduleService({ orm, temporal, engine, workflows, usage });
   const webhooks = createWebhookService({ orm, vault, runs, workflows, publicUrl: config.web.publicUrl });
   onDelete = async (teamId, workflowId) => {

@@ -6,7 +6,9 @@ import {
   ApplicationFailure,
   continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   proxySinks,
   setHandler,
   workflowInfo,
@@ -46,6 +48,8 @@ export interface RunGraphInput {
   maxConcurrency: number;
   /** Continue as new once history has this many events (Temporal's own suggestion otherwise). */
   historyEventLimit?: number;
+  /** The start path wrote the run's row and marked it running (ADR 029): the run does not record its start. */
+  recorded?: boolean;
 }
 
 export interface RunGraphResult {
@@ -59,6 +63,29 @@ const { recordRunStarted, recordRunFinished } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 10 },
 });
+
+/**
+ * Runs started before this patch recorded their start and end as activities. Since then a run the
+ * start path recorded skips its start, and its end (with the final state, which may be large) is
+ * a local activity: no round trip through the server, and the state never enters the history.
+ */
+export const LEAN_RUN_PATH_PATCH = 'lean-run-path';
+
+const local = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 10 },
+});
+
+/** The run's end, written once (activities/index.ts recordRunFinished). */
+function recordEnd(end: Parameters<Activities['recordRunFinished']>[0]): Promise<void> {
+  return patched(LEAN_RUN_PATH_PATCH) ? local.recordRunFinished(end) : recordRunFinished(omitState(end));
+}
+
+/** What runs before the patch sent (the activity's input is part of the recorded history). */
+function omitState<T extends { state?: unknown }>(end: T): Omit<T, 'state'> {
+  const { state: _state, ...rest } = end;
+  return rest;
+}
 
 // For runs started before these settings existed (the replay fixtures hold such runs).
 const DEFAULTS = { blobThresholdBytes: 65_536, maxConcurrency: 10 };
@@ -117,7 +144,9 @@ export async function runGraph(input: RunGraphInput): Promise<RunGraphResult> {
     execution.cancelNode(nodeId);
   });
 
-  if (!args.carried) {
+  // Child runs carry their parent's arguments: only a root run is written by the start path.
+  const recorded = args.recorded === true && args.parentRunId === undefined && patched(LEAN_RUN_PATH_PATCH);
+  if (!args.carried && !recorded) {
     // Not cancellable: a run cancelled before its first step still gets its mirror row, which the
     // cancellation path below then closes (otherwise the row would stay "running" for good).
     await CancellationScope.nonCancellable(() =>
@@ -154,7 +183,7 @@ export async function runGraph(input: RunGraphInput): Promise<RunGraphResult> {
     state.status = 'cancelled';
     state.endedAt = new Date().toISOString();
     runEvents.publish({ type: 'run', runId, status: 'cancelled', at: state.endedAt });
-    await CancellationScope.nonCancellable(() => recordRunFinished({ runId, teamId: args.teamId, status: 'cancelled', endedAt: state.endedAt as string, usage: state.usage, nodeExecutions: executedNodes(state) }));
+    await CancellationScope.nonCancellable(() => recordEnd({ runId, teamId: args.teamId, status: 'cancelled', endedAt: state.endedAt as string, usage: state.usage, nodeExecutions: executedNodes(state), state }));
     throw error;
   }
 
@@ -163,7 +192,7 @@ export async function runGraph(input: RunGraphInput): Promise<RunGraphResult> {
   state.outputRef = result.outputRef;
   state.error = result.error;
   state.endedAt = new Date().toISOString();
-  await recordRunFinished({ runId, teamId: args.teamId, status: result.status, endedAt: state.endedAt, error: result.error?.message, usage: state.usage, nodeExecutions: executedNodes(state) });
+  await recordEnd({ runId, teamId: args.teamId, status: result.status, endedAt: state.endedAt, error: result.error?.message, usage: state.usage, nodeExecutions: executedNodes(state), state });
   runEvents.publish({ type: 'run', runId, status: result.status, output: result.outputRef ?? result.output, error: result.error, at: state.endedAt });
   if (result.status === 'failed') {
     // The run's status is Temporal's own: a failed graph is a failed workflow execution.

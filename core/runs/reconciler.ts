@@ -13,6 +13,7 @@ import type { Logger } from '../log.ts';
 import type { Redis } from '../redis/client.ts';
 import { ACTIVE_RUN_STATUSES } from '../usage/service.ts';
 import type { RunListCache } from './list-cache.ts';
+import { createRunRecords } from './records.ts';
 
 export interface ReconcilerSettings {
   /** Time between passes; also how long one replica holds the pass for itself. */
@@ -54,6 +55,7 @@ export type RunReconciler = ReturnType<typeof createRunReconciler>;
 export function createRunReconciler(deps: { orm: Orm; temporal: Client; redis: Redis; listCache?: RunListCache; logger?: Logger; settings: ReconcilerSettings }) {
   const { orm, temporal, settings } = deps;
   const batchSize = settings.batchSize ?? 200;
+  const records = createRunRecords({ orm });
   let cursor = '';
 
   /** What a row's execution says, or undefined while it is still open (or Temporal did not answer). */
@@ -97,12 +99,7 @@ export function createRunReconciler(deps: { orm: Orm; temporal: Client; redis: R
           });
           if (!closing) return;
           // Only a row still active: the run's own recordRunFinished (or another pass) wins a race.
-          const updated = await orm.em.fork().nativeUpdate(
-            RunRecord,
-            { id: row.id, status: { $in: ACTIVE_RUN_STATUSES }, endedAt: null },
-            { status: closing.status, endedAt: closing.endedAt, error: closing.error },
-          );
-          if (updated === 0) return;
+          if (!(await records.close(row.teamId, row.id, closing))) return;
           outcome.closed.push({ runId: row.id, teamId: row.teamId, status: closing.status });
           deps.logger?.warn({ runId: row.id, teamId: row.teamId, status: closing.status }, closing.error ?? 'run reconciler: closed a run whose end was not recorded');
         }),

@@ -15,7 +15,7 @@ import { newRunId, startRun, type EngineSettings } from './start-run.ts';
 import { finalStatusOf } from './reconciler.ts';
 import type { RunListCache } from './list-cache.ts';
 import { createRunStats, runSearchFilter } from './stats.ts';
-import type { RunDetailCache } from './detail-cache.ts';
+import { createRunRecords } from './records.ts';
 import { Graph } from '../../workflows/graph/schema.ts';
 import { upstreamOf } from '../../workflows/graph/validate.ts';
 import { isBlobRef, type NodeState, type RunState } from '../../workflows/interpreter/state.ts';
@@ -76,8 +76,9 @@ function statusOf(description: WorkflowExecutionDescription, live?: RunState): P
 
 export type RunService = ReturnType<typeof createRunService>;
 
-export function createRunService(deps: { orm: Orm; temporal: Client; listCache?: RunListCache; detailCache?: RunDetailCache; engine: EngineSettings; usage: UsageService; admission: Admission; workflows: WorkflowService }) {
+export function createRunService(deps: { orm: Orm; temporal: Client; listCache?: RunListCache; engine: EngineSettings; usage: UsageService; admission: Admission; workflows: WorkflowService }) {
   const { orm, temporal, usage, admission } = deps;
+  const records = createRunRecords({ orm, onChange: async (teamId) => deps.listCache?.invalidate(teamId) });
   // Only reads here (large outputs on demand); the worker's activities write blobs.
   const blobs = createBlobStore(orm, { maxBytes: Number.MAX_SAFE_INTEGER });
   const stats = createRunStats({ orm });
@@ -137,8 +138,7 @@ export function createRunService(deps: { orm: Orm; temporal: Client; listCache?:
     try {
       await admission.admitRun(teamId, { trigger: request.trigger, reserved: true });
     } catch (error) {
-      await orm.em.fork().nativeDelete(RunRecord, { id: runId });
-      await deps.listCache?.invalidate(teamId);
+      await records.remove(teamId, runId);
       throw error;
     }
     await deps.listCache?.invalidate(teamId);
@@ -146,8 +146,7 @@ export function createRunService(deps: { orm: Orm; temporal: Client; listCache?:
     try {
       await launch(teamId, runId, request, workflow.id, versionNumber, version.graph);
     } catch (error) {
-      await orm.em.fork().nativeUpdate(RunRecord, { id: runId }, { status: 'failed', endedAt: new Date(), error: `could not start: ${(error as Error).message}` });
-      await deps.listCache?.invalidate(teamId);
+      await records.failStart(teamId, runId, `could not start: ${(error as Error).message}`);
       throw error;
     }
     return { runId, existing: false };
@@ -162,7 +161,25 @@ export function createRunService(deps: { orm: Orm; temporal: Client; listCache?:
   async function launch(teamId: string, runId: string, request: StartRequest, workflowId: string, version: number, graph: unknown) {
     await startRun(temporal, deps.engine, {
       runId, graph: Graph.parse(graph), version, input: request.input ?? {}, teamId, workflowId, trigger: request.trigger, seed: request.seed,
+      // Its row is written and marked running: the workflow does not record its start (ADR 029).
+      recorded: true,
     });
+  }
+
+  /** The detail of a finished run from its stored final state. */
+  function finishedDetail(row: RunRecord, state: RunState): RunDetail {
+    const { endedAt: _mirrorEnd, error: _mirrorError, ...base } = summary(row);
+    const error = state.error ?? (row.error ? { message: row.error } : undefined);
+    return {
+      ...base,
+      endedAt: (row.endedAt as Date).toISOString(),
+      input: row.input ? (JSON.parse(row.input) as unknown) : {},
+      ...(state.output !== undefined ? { output: state.output } : {}),
+      ...(state.outputRef ? { outputRef: state.outputRef } : {}),
+      ...(error ? { error } : {}),
+      nodes: state.nodes,
+      usage: state.usage,
+    };
   }
 
   const service = {
@@ -190,11 +207,15 @@ export function createRunService(deps: { orm: Orm; temporal: Client; listCache?:
       return deps.listCache ? deps.listCache.read(teamId, query, load) : load();
     },
 
-    /** The mirror merged with the workflow's own state; Temporal's status wins. */
+    /**
+     * A finished run with its final state stored is read from the database alone (no Temporal,
+     * no worker replay: ADR 029). A live one is the mirror merged with the workflow's own state
+     * (Temporal's status wins).
+     */
     async get(teamId: string, runId: string): Promise<RunDetail> {
-      const kept = await deps.detailCache?.read(teamId, runId);
-      if (kept) return kept;
-      const row = await findRow(teamId, runId);
+      const row = await orm.em.fork().findOne(RunRecord, { id: runId, teamId }, { populate: ['state'] });
+      if (!row) throw new NotFoundError('Run');
+      if (row.endedAt && row.state) return finishedDetail(row, JSON.parse(row.state) as RunState);
       const handle = temporal.workflow.getHandle(runId);
       let description: WorkflowExecutionDescription | undefined;
       let live: RunState | undefined;
@@ -219,8 +240,11 @@ export function createRunService(deps: { orm: Orm; temporal: Client; listCache?:
         nodes: live?.nodes ?? {},
         usage: live?.usage ?? { aiTokens: row.aiTokens, costUsd: Number(row.costUsd) },
       };
-      // Final, and complete (the worker answered): it will never change again.
-      if (live && description && FINAL_RUN_STATUSES.has(status)) await deps.detailCache?.keep(teamId, detail);
+      // Ended without storing its state (closed outside Trellis, or before states were stored):
+      // what the worker answered is final and complete, kept so that no later read replays it.
+      if (live && description && FINAL_RUN_STATUSES.has(status) && row.endedAt) {
+        await records.keepState(runId, { ...live, status, ...(endedAt ? { endedAt } : {}) });
+      }
       return detail;
     },
 
@@ -271,7 +295,7 @@ export function createRunService(deps: { orm: Orm; temporal: Client; listCache?:
         if (!graph.nodes.some((n) => n.id === fromNode)) {
           throw new UserError('invalid_request', `The run's graph has no node "${fromNode}"`, { problems: [{ path: 'fromNode', message: 'unknown node' }] });
         }
-        const original = await temporal.workflow.getHandle(runId).query(getRunState);
+        const original = await service.get(teamId, runId);
         seed = {};
         for (const id of upstreamOf(graph, fromNode)) {
           const state = original.nodes[id];

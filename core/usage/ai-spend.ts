@@ -15,6 +15,7 @@ import { newId } from '../auth/random.ts';
 import { Team } from '../teams/entities.ts';
 import { UsageCounter } from './entities.ts';
 import { periodOf } from './service.ts';
+import { createRunRecords } from '../runs/records.ts';
 
 export type AiSpendCode = 'quota_ai_tokens' | 'budget_exceeded';
 
@@ -143,6 +144,7 @@ const RETRIES = 8;
 
 export function createAiSpendLedger(deps: { orm: Orm }): AiSpendLedger {
   const { orm } = deps;
+  const records = createRunRecords({ orm });
 
   async function planOf(teamId: string): Promise<string | undefined> {
     const team = await orm.em.fork().findOne(Team, { id: teamId }, { fields: ['plan'] });
@@ -199,11 +201,10 @@ export function createAiSpendLedger(deps: { orm: Orm }): AiSpendLedger {
           if (reserved === 0) continue;
         }
         if (run) {
-          const where: Record<string, unknown> = { id: request.runId };
-          if (request.run.maxAiTokens !== undefined) where.aiTokens = { $lte: request.run.maxAiTokens - extraTokens - tokens };
-          if (request.run.maxCostUsd !== undefined && microUsd > 0) where.costUsd = { $lte: request.run.maxCostUsd - extraUsd - microUsd / 1e6 };
-          const reserved = await em.nativeUpdate(RunRecord, where, { aiTokens: raw('ai_tokens + ?', [tokens]), costUsd: raw('cost_usd + ?', [microUsd / 1e6]) });
-          if (reserved === 0) {
+          const within: Parameters<typeof records.reserveSpend>[1] = {};
+          if (request.run.maxAiTokens !== undefined) within.aiTokens = { $lte: request.run.maxAiTokens - extraTokens - tokens };
+          if (request.run.maxCostUsd !== undefined && microUsd > 0) within.costUsd = { $lte: request.run.maxCostUsd - extraUsd - microUsd / 1e6 };
+          if (!(await records.reserveSpend(request.runId, within, tokens, microUsd / 1e6))) {
             if (month) await em.nativeUpdate(UsageCounter, { team: request.teamId, period }, { aiTokens: raw('ai_tokens - ?', [tokens]), costMicroUsd: raw('cost_micro_usd - ?', [microUsd]) });
             continue;
           }
@@ -224,13 +225,7 @@ export function createAiSpendLedger(deps: { orm: Orm }): AiSpendLedger {
           { aiTokens: raw('ai_tokens + ?', [tokens]), costMicroUsd: raw('cost_micro_usd + ?', [microUsd]) },
         );
       }
-      if (reservation.onRun) {
-        await em.nativeUpdate(
-          RunRecord,
-          { id: reservation.runId },
-          { aiTokens: raw('ai_tokens + ?', [tokens]), costUsd: raw('cost_usd + ?', [used.costUsd - reservation.microUsd / 1e6]) },
-        );
-      }
+      if (reservation.onRun) await records.settleSpend(reservation.runId, tokens, used.costUsd - reservation.microUsd / 1e6);
     },
   };
 }

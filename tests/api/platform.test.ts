@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createCredentialService } from '../../core/credentials/service.ts';
 import { createVault } from '../../core/credentials/vault.ts';
+import { RunRecord } from '../../core/db/entities.ts';
 import { createUsageService } from '../../core/usage/service.ts';
 import { sign } from '../../core/webhooks/service.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
@@ -354,10 +355,9 @@ describe.each(testDatabases)('workflows, runs and triggers over HTTP (%s)', (_na
       run = (await me.client.get(`/api/v1/teams/${team}/runs/${runId}`)).body;
     }
     expect(run.status).toBe('succeeded');
-    // A finished run's detail is kept in Redis: later reads need no worker replay.
-    const kept = await t.redis.get(`runs:detail:${team}:${runId}`);
-    expect(kept).not.toBeNull();
-    expect(JSON.parse(kept!)).toEqual(run);
+    // A finished run's final state is on its row: later reads need no worker replay (ADR 029).
+    const kept = await t.orm.em.fork().findOneOrFail(RunRecord, { id: runId }, { populate: ['state'] });
+    expect(JSON.parse(kept.state!)).toMatchObject({ status: 'succeeded', output: run.output, nodes: run.nodes });
     expect((await me.client.get(`/api/v1/teams/${team}/runs/${runId}`)).body).toEqual(run);
     expect(run.nodes.big.output).toBeUndefined();
     expect(run.nodes.big.outputRef).toMatchObject({ $trellisRef: 'blob' });

@@ -77,6 +77,16 @@ describe('npm start (infra/scripts/start.ts)', () => {
       if (run.status !== 'succeeded') await new Promise((r) => setTimeout(r, 200));
     }
     expect(run).toMatchObject({ status: 'succeeded', output: { greeting: 'Hello, start!' } });
+    // The worker's /metrics: the run just counted (Trellis's series) beside the Temporal SDK's own.
+    let scraped = '';
+    for (let i = 0; i < 100 && !(/^trellis_runs_finished_total\{status="succeeded"\} [1-9]/m.test(scraped) && /^temporal_/m.test(scraped)); i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 200));
+      scraped = await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text();
+    }
+    expect(scraped).toMatch(/^trellis_runs_started_total\{trigger="system"\} [1-9]/m);
+    expect(scraped).toMatch(/^trellis_runs_finished_total\{status="succeeded"\} [1-9]/m);
+    expect(scraped).toMatch(/^trellis_node_executions_total\{type="transform",status="succeeded"\} [1-9]/m);
+    expect(scraped).toMatch(/^temporal_worker_task_slots_available\{/m);
 
     first.child.kill('SIGINT');
     expect(await first.exited).toBe(0);

@@ -18,6 +18,7 @@ import { createAiActivities, type AiLimits } from './ai.ts';
 import { createAiSpendLedger } from '../core/usage/ai-spend.ts';
 import { createHttpActivities, type CredentialStore, type HttpRequestInput } from './http.ts';
 import { createHttpBufferBudget, type HttpBufferBudgetOptions } from './http-budget.ts';
+import type { Notifier } from '../core/notifications/notifier.ts';
 import type { RunMetrics } from '../core/metrics/run-metrics.ts';
 
 export type { CredentialStore };
@@ -44,6 +45,8 @@ export interface ActivityDeps {
   ai?: AiLimits;
   /** The worker's run, node and AI metrics (core/metrics/run-metrics.ts); absent: nothing counted. */
   metrics?: RunMetrics;
+  /** Records run, approval and quota notifications (core/notifications); absent: none are sent. */
+  notifications?: Pick<Notifier, 'runEnded' | 'approvalWaiting'>;
 }
 
 export type RunStarted = RunStart;
@@ -202,6 +205,17 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     admitChildRuns: admission.admitChildRuns,
+
+    /** approval.waiting for a node that just started waiting (recorded once per run and node). */
+    async notifyApprovalWaiting(input: { teamId: string; workflowId: string; runId: string; nodeId: string; message?: string }): Promise<void> {
+      try {
+        await deps.notifications?.approvalWaiting(input);
+      } catch (error) {
+        // The approval waits either way; the workflow retries this activity a few times.
+        deps.logger.warn({ runId: input.runId, nodeId: input.nodeId, err: (error as Error).message }, 'approval notification not recorded');
+        throw error;
+      }
+    },
 
     /** The graph of a saved workflow version (the latest when no version is given). */
     async loadWorkflowVersion(input: { teamId: string; workflowId: string; version?: number }): Promise<{ graph: unknown; version: number }> {

@@ -16,6 +16,9 @@ import { runRoutes } from './routes/runs.ts';
 import { insightRoutes } from './routes/insights.ts';
 import { createRunEventStreams } from './routes/run-events.ts';
 import { createStreamSlots } from '../core/limits/streams.ts';
+import { notificationRoutes } from './routes/notifications.ts';
+import { createNotificationChannels } from '../core/notifications/channels.ts';
+import { createNotifier } from '../core/notifications/notifier.ts';
 import { workflowRoutes } from './routes/workflows.ts';
 import { createAuthMiddleware } from './middleware/authenticate.ts';
 import { csrf } from './middleware/csrf.ts';
@@ -82,6 +85,10 @@ export function createApp(deps: AppDeps): express.Express {
   const events = createRunEventStreams({ runs: platform.runs, hub, slots: createStreamSlots({ redis: deps.redis, logger: deps.logger }), limits: deps.config.sse, logger: deps.logger });
   app.use(workflowRoutes(platform, guards), runRoutes(platform, guards, events));
   app.use(insightRoutes(platform, guards));
+
+  // Notification channels; deliveries run on the outgoing-messages queue (worker/mail.ts).
+  const notifier = createNotifier({ orm: deps.orm, temporal: deps.temporal, taskQueue: deps.config.mail.taskQueue, publicUrl: deps.config.web.publicUrl, logger: deps.logger });
+  app.use(notificationRoutes(createNotificationChannels({ orm: deps.orm, vault: platform.vault, notifier }), guards));
 
   if (diagnostics) app.use(diagnosticsRoutes({ temporal: deps.temporal, engine: engineSettings(deps.config) }));
 

@@ -14,6 +14,8 @@ import { createExpressionPool } from '../activities/expressions/pool.ts';
 import { loadWorkflowBundle } from './bundle.ts';
 import { connectWithRetry, createTrellisWorker } from './worker.ts';
 import { startMailDelivery } from './mail.ts';
+import { Client } from '@temporalio/client';
+import { createNotifier } from '../core/notifications/notifier.ts';
 import { createWorkerMetrics, freeLoopbackPort, serveWorkerMetrics } from './metrics.ts';
 
 let config;
@@ -57,6 +59,8 @@ const redis = createRedis(config.redis.url, logger);
 const connection = await connectWithRetry(config.temporal.address, 60_000);
 const workflowBundle = await loadWorkflowBundle(join(config.dataDir, 'cache'), logger);
 const expressions = createExpressionPool({ ...config.engine.expressions, logger });
+// Run, approval and quota notifications are recorded by run activities and delivered on the mail queue.
+const notifications = createNotifier({ orm, temporal: new Client({ connection, namespace: config.temporal.namespace }), taskQueue: config.mail.taskQueue, publicUrl: config.web.publicUrl, logger });
 const worker = await createTrellisWorker({
   connection,
   namespace: config.temporal.namespace,
@@ -76,6 +80,7 @@ const worker = await createTrellisWorker({
     ai: config.ai,
     credentials: createCredentialService({ orm, vault: vaultFromConfig(config, logger) }).store,
     usage: createUsageService({ orm }),
+    notifications,
     metrics: metrics.run,
   },
 });

@@ -6,7 +6,7 @@ import type { Orm } from '../../core/db/orm.ts';
 import { createBlobStore } from '../../core/blobs/store.ts';
 import { emptyCredentialStore } from '../../core/credentials/store.ts';
 import { createRedis } from '../../core/redis/client.ts';
-import type { CredentialStore } from '../../activities/index.ts';
+import type { ActivityDeps, CredentialStore } from '../../activities/index.ts';
 import { testEnv } from './env.ts';
 import type { UsageService } from '../../core/usage/service.ts';
 import type { RunMetrics } from '../../core/metrics/run-metrics.ts';
@@ -36,6 +36,8 @@ export interface TestWorkerOptions {
   expressions?: Partial<ExpressionPoolOptions>;
   /** The worker's logger (silent by default). */
   logger?: Logger;
+  /** Records run and approval notifications (core/notifications/notifier.ts); none when absent. */
+  notifications?: ActivityDeps['notifications'];
   /** Run, node and AI metrics (worker/metrics.ts); none counted when absent. */
   metrics?: RunMetrics;
 }
@@ -62,6 +64,7 @@ export async function startTestWorker(options: TestWorkerOptions) {
       openai: { baseUrl: options.openaiBaseUrl ?? 'http://127.0.0.1:9/v1', apiKey: 'sk-test' },
       credentials: options.credentials ?? emptyCredentialStore,
       usage: options.usage,
+      notifications: options.notifications,
       expressions,
       metrics: options.metrics,
     },

@@ -64,6 +64,10 @@ function activities(node: Node, defaults: { timeout: string; heartbeat?: string 
 
 const internal = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } });
 
+/** Runs started before this patch sent no approval.waiting notification (docs/decisions/032-notifications.md). */
+export const APPROVAL_NOTIFY_PATCH = 'approval-notify';
+const notify = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 5 } });
+
 function applicationCause(error: unknown): ApplicationFailure | undefined {
   if (error instanceof ApplicationFailure) return error;
   if ((error instanceof ActivityFailure || error instanceof ChildWorkflowFailure) && error.cause instanceof ApplicationFailure) return error.cause;
@@ -317,6 +321,11 @@ export const executors = {
       deadline: timeoutMs === undefined ? undefined : new Date(Date.now() + timeoutMs).toISOString(),
     };
     execution.reportChange(node.id);
+    if (patched(APPROVAL_NOTIFY_PATCH)) {
+      // Started, not awaited: the approval waits (and may be answered) whatever becomes of the notification.
+      const notice = { teamId: runtime.args.teamId, workflowId: runtime.args.workflowId, runId: runtime.runId, nodeId: key, message: message.slice(0, 2_000) };
+      notify.notifyApprovalWaiting(notice).catch(() => undefined);
+    }
     const decided = timeoutMs === undefined
       ? (await condition(() => runtime.decisions.has(key)), true)
       : await condition(() => runtime.decisions.has(key), timeoutMs);

@@ -126,6 +126,7 @@ export function createActivities(deps: ActivityDeps) {
    */
   async function runEnded(run: RunFinished, unrecorded: { aiTokens: number; costUsd: number }): Promise<void> {
     if (run.teamId) await recordUsage(run.teamId, { nodeExecutions: run.nodeExecutions, ...unrecorded });
+    await deps.notifications?.runEnded(run.runId, run.teamId);
     deps.logger.info({ runId: run.runId, status: run.status }, 'run finished');
   }
   const ai = createAiActivities({

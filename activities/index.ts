@@ -14,6 +14,7 @@ import { CHILD_RUN_TRIGGERS, type UsageService } from '../core/usage/service.ts'
 import { createRunListCache } from '../core/runs/list-cache.ts';
 import { createRunRecords, type RunEnd, type RunStart } from '../core/runs/records.ts';
 import { createAdmissionActivities } from './admission.ts';
+import { createScheduledRunActivities } from './scheduled-runs.ts';
 import { createAiActivities, type AiLimits } from './ai.ts';
 import { createAiSpendLedger } from '../core/usage/ai-spend.ts';
 import { createHttpActivities, type CredentialStore, type HttpRequestInput } from './http.ts';
@@ -161,6 +162,9 @@ export function createActivities(deps: ActivityDeps) {
   }
 
   return {
+    // A schedule's firing queues its run through the one start path (workflows/scheduled-run.ts).
+    ...createScheduledRunActivities({ orm: deps.orm, redis: deps.redis, usage: deps.usage, logger: deps.logger, onRunsChanged: (teamId) => listCache.invalidate(teamId) }),
+
     /** The http node; large response bodies go to blob storage (claim check). */
     async httpRequest(input: HttpRequestInput) {
       const response = await http.httpRequest(input);

@@ -13,6 +13,7 @@ import { createPlatform } from '../core/platform.ts';
 import { createRunEventHub } from './events.ts';
 import { hookRoutes } from './routes/hooks.ts';
 import { runRoutes } from './routes/runs.ts';
+import { queueRoutes } from './routes/queue.ts';
 import { insightRoutes } from './routes/insights.ts';
 import { createRunEventStreams } from './routes/run-events.ts';
 import { createStreamSlots } from '../core/limits/streams.ts';
@@ -38,7 +39,7 @@ import { usageRoutes } from './routes/usage.ts';
 import { adminRoutes } from './routes/admin.ts';
 
 export interface AppDeps {
-  config: Pick<Config, 'env' | 'temporal' | 'engine' | 'dataDir' | 'web' | 'smtp' | 'mail' | 'auth' | 'rateLimit' | 'secretKey' | 'previousSecretKeys' | 'redis' | 'trustProxy' | 'sse' | 'diagnostics' | 'metrics' | 'admin'>;
+  config: Pick<Config, 'env' | 'temporal' | 'engine' | 'dataDir' | 'web' | 'smtp' | 'mail' | 'auth' | 'rateLimit' | 'secretKey' | 'previousSecretKeys' | 'redis' | 'trustProxy' | 'sse' | 'diagnostics' | 'metrics' | 'dispatch' | 'admin'>;
   logger: Logger;
   orm: Orm;
   redis: Redis;
@@ -61,7 +62,17 @@ export function createApp(deps: AppDeps): express.Express {
   const platform = createPlatform({ config: deps.config, orm: deps.orm, redis: deps.redis, temporal: deps.temporal, logger: deps.logger, usage: identity.usage });
   // Live run events come from Redis pub/sub.
   const hub = createRunEventHub(deps.config.redis.url, deps.logger);
-  app.locals.close = () => hub.close();
+  // Queued runs leave for Temporal through this process's dispatcher too (core/runs/dispatcher.ts).
+  const stopDispatcher = platform.dispatcher.start();
+  // Schedules made before they queued runs (their action copies a graph) are upgraded once.
+  void platform.schedules.upgradeAll().then(
+    (upgraded) => upgraded > 0 && deps.logger.info({ upgraded }, 'schedules upgraded to queue their runs'),
+    (error: unknown) => deps.logger.warn({ err: (error as Error).message }, 'upgrading schedules failed'),
+  );
+  app.locals.close = () => {
+    stopDispatcher();
+    hub.close();
+  };
   app.use(refuseNulInUrl);
   // Signed webhooks need the raw body: mounted before the JSON parser.
   app.use(hookRoutes(platform, hub, deps.config.rateLimit.enabled ? identity.limiter : undefined, deps.config.rateLimit.webhookPerMinute, deps.config.web.publicUrl));
@@ -83,7 +94,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(guards.authenticate, rateLimit({ limiter: identity.limiter, config: deps.config }), csrf({ allowedOrigins: deps.config.auth.allowedOrigins }));
   app.use(authRoutes(identity), meRoutes(identity, deps), teamRoutes(identity, guards), keyRoutes(identity, guards), usageRoutes(identity, guards, deps.redis), adminRoutes(identity.admins));
   const events = createRunEventStreams({ runs: platform.runs, hub, slots: createStreamSlots({ redis: deps.redis, logger: deps.logger }), limits: deps.config.sse, logger: deps.logger });
-  app.use(workflowRoutes(platform, guards), runRoutes(platform, guards, events));
+  app.use(workflowRoutes(platform, guards), runRoutes(platform, guards, events), queueRoutes(platform, guards));
   app.use(insightRoutes(platform, guards));
 
   // Notification channels; deliveries run on the outgoing-messages queue (worker/mail.ts).

@@ -6,6 +6,7 @@ import { createLogger } from '../core/log.ts';
 import { createRedis } from '../core/redis/client.ts';
 import { createRunListCache } from '../core/runs/list-cache.ts';
 import { createRunReconciler } from '../core/runs/reconciler.ts';
+import { engineSettings } from '../core/runs/start-run.ts';
 import { createTemporalClient } from '../core/temporal.ts';
 import { createApp } from './app.ts';
 import { answerParserErrors } from './middleware/errors.ts';
@@ -38,10 +39,10 @@ const sweeper = setInterval(() => void sweep(), 60 * 60 * 1000);
 sweeper.unref();
 void sweep();
 
-// Run records whose execution ended outside Trellis (or never started) are closed; one replica
-// per interval does the pass (core/runs/reconciler.ts).
+// Run records whose execution ended outside Trellis are closed, claimed runs whose start was lost
+// are started again; one replica per interval does the pass (core/runs/reconciler.ts).
 const stopReconciler = createRunReconciler({
-  orm, temporal, redis, logger, listCache: createRunListCache(redis), settings: config.reconciler,
+  orm, temporal, redis, logger, listCache: createRunListCache(redis), settings: config.reconciler, engine: engineSettings(config),
 }).start();
 
 const server = app.listen(config.api.port, () => {

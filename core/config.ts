@@ -110,6 +110,10 @@ const EnvSchema = z.object({
   // with no workflow execution must be before it is closed as failed.
   TRELLIS_RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   TRELLIS_RECONCILE_GRACE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
+  // The run dispatcher (core/runs/dispatcher.ts): milliseconds between scans of the teams with
+  // queued runs (kicks after each start and each run end come sooner), and runs claimed per batch.
+  TRELLIS_DISPATCH_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(1_000),
+  TRELLIS_DISPATCH_BATCH: z.coerce.number().int().min(1).max(1_000).default(100),
   // Tooling: the Temporal CLI `npm start` runs as the dev server (bootstrap finds or builds one).
   TEMPORAL_CLI: z.string().optional(),
   // Identity (docs/decisions/010-sessions.md, 011-rate-limits.md).
@@ -185,6 +189,8 @@ export interface Config {
   };
   /** The run reconciler (core/runs/reconciler.ts): time between passes; age before a row without an execution is closed. */
   reconciler: { intervalMs: number; graceMs: number };
+  /** The run dispatcher (core/runs/dispatcher.ts): time between scans of queued teams; runs claimed at once. */
+  dispatch: { intervalMs: number; batchSize: number };
   tools: { temporalCli: string | undefined };
   /** Express "trust proxy": which peers' X-Forwarded-For/-Proto/-Host are believed. */
   trustProxy: boolean | number | string;
@@ -310,6 +316,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       expressions: { processes: e.TRELLIS_EXPRESSION_PROCESSES, cpuMs: e.TRELLIS_EXPRESSION_CPU_MS, memoryMb: e.TRELLIS_EXPRESSION_MEMORY_MB },
     },
     reconciler: { intervalMs: e.TRELLIS_RECONCILE_INTERVAL_SECONDS * 1000, graceMs: e.TRELLIS_RECONCILE_GRACE_SECONDS * 1000 },
+    dispatch: { intervalMs: e.TRELLIS_DISPATCH_INTERVAL_MS, batchSize: e.TRELLIS_DISPATCH_BATCH },
     tools: { temporalCli: e.TEMPORAL_CLI },
     trustProxy: e.TRUST_PROXY,
     diagnostics: e.TRELLIS_DIAGNOSTICS,

@@ -9,6 +9,9 @@ import type { Redis } from './redis/client.ts';
 import { createCredentialService } from './credentials/service.ts';
 import { createVault, type Vault } from './credentials/vault.ts';
 import { createRunService } from './runs/service.ts';
+import { createDispatcher } from './runs/dispatcher.ts';
+import { createRunIntake } from './runs/intake.ts';
+import { createRunQueue } from './runs/queue.ts';
 import { createRunListCache } from './runs/list-cache.ts';
 import { createRunStats } from './runs/stats.ts';
 import { createFailureService } from './failures/service.ts';
@@ -19,7 +22,7 @@ import type { UsageService } from './usage/service.ts';
 import { createWebhookService } from './webhooks/service.ts';
 import { createWorkflowService } from './workflows/service.ts';
 
-export type PlatformConfig = Pick<Config, 'env' | 'temporal' | 'engine' | 'web' | 'secretKey' | 'previousSecretKeys'>;
+export type PlatformConfig = Pick<Config, 'env' | 'temporal' | 'engine' | 'web' | 'secretKey' | 'previousSecretKeys' | 'dispatch'>;
 
 /** The vault of the configured key; without one (development, tests) an ephemeral key, with a warning. */
 export function vaultFromConfig(config: Pick<Config, 'secretKey' | 'previousSecretKeys'>, logger: Logger): Vault {
@@ -36,8 +39,15 @@ export function createPlatform(deps: { config: PlatformConfig; orm: Orm; redis: 
   // Late-bound: deleting a workflow removes its schedules and webhooks.
   let onDelete = async (_teamId: string, _workflowId: string) => undefined as void;
   const workflows = createWorkflowService({ orm, usage, onDelete: (t, w) => onDelete(t, w) });
-  const runs = createRunService({ orm, temporal, engine, usage, admission: createAdmission({ orm, redis: deps.redis }), workflows, listCache: createRunListCache(deps.redis) });
-  const schedules = createScheduleService({ orm, temporal, engine, workflows, usage });
+  const admission = createAdmission({ orm, redis: deps.redis });
+  // Runs queue (core/runs/queue.ts) and leave the queue through this process's dispatcher
+  // (started by whoever runs it: api/app.ts, worker/main.ts).
+  const listCache = createRunListCache(deps.redis);
+  const queue = createRunQueue({ orm, onChange: (teamId) => listCache.invalidate(teamId) });
+  const dispatcher = createDispatcher({ orm, redis: deps.redis, temporal, engine, queue, logger: deps.logger, settings: config.dispatch });
+  const intake = createRunIntake({ orm, usage, admission, workflows, queue, kick: (teamId) => void dispatcher.kick(teamId) });
+  const runs = createRunService({ orm, temporal, engine, intake, queue, usage, admission: createAdmission({ orm, redis: deps.redis }), workflows, listCache });
+  const schedules = createScheduleService({ orm, temporal, engine, workflows, usage, logger: deps.logger });
   const webhooks = createWebhookService({ orm, vault, runs, workflows, publicUrl: config.web.publicUrl });
   onDelete = async (teamId, workflowId) => {
     await schedules.deleteForWorkflow(teamId, workflowId);
@@ -46,7 +56,7 @@ export function createPlatform(deps: { config: PlatformConfig; orm: Orm; redis: 
   // Aggregates for the dashboard, the lists and the failures view (SQL only, no Temporal).
   const stats = createRunStats({ orm });
   const failures = createFailureService({ orm });
-  return { engine, vault, credentials, workflows, runs, schedules, webhooks, stats, failures };
+  return { engine, vault, credentials, workflows, runs, schedules, webhooks, queue, dispatcher, intake, stats, failures };
 }
 
 export type Platform = ReturnType<typeof createPlatform>;

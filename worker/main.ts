@@ -14,6 +14,11 @@ import { createExpressionPool } from '../activities/expressions/pool.ts';
 import { loadWorkflowBundle } from './bundle.ts';
 import { connectWithRetry, createTrellisWorker } from './worker.ts';
 import { startMailDelivery } from './mail.ts';
+import { Client as TemporalClient } from '@temporalio/client';
+import { createDispatcher } from '../core/runs/dispatcher.ts';
+import { createRunListCache } from '../core/runs/list-cache.ts';
+import { createRunQueue } from '../core/runs/queue.ts';
+import { engineSettings } from '../core/runs/start-run.ts';
 import { Client } from '@temporalio/client';
 import { createNotifier } from '../core/notifications/notifier.ts';
 import { createWorkerMetrics, freeLoopbackPort, serveWorkerMetrics } from './metrics.ts';
@@ -90,8 +95,15 @@ logger.info(
   { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, metrics: `${metricsAddress}/metrics` },
   'worker ready',
 );
+// Queued runs leave for Temporal through every api and worker process's dispatcher (core/runs/dispatcher.ts).
+const listCache = createRunListCache(redis);
+const stopDispatcher = createDispatcher({
+  orm, redis, temporal: new TemporalClient({ connection, namespace: config.temporal.namespace }), engine: engineSettings(config),
+  queue: createRunQueue({ orm, onChange: (teamId) => listCache.invalidate(teamId) }), logger, settings: config.dispatch,
+}).start();
 // run() resolves once a shutdown signal has drained the worker.
 await Promise.all([worker.run(), mail.run()]);
+stopDispatcher();
 await connection.close();
 await metricsServer.close();
 await expressions.close();

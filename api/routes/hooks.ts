@@ -43,6 +43,10 @@ export function hookRoutes(platform: Platform, hub: RunEventHub, limiter: RateLi
       throw error;
     }
     const wait = req.query.wait === 'true';
+    const priorityHeader = req.get('X-Trellis-Priority');
+    if (priorityHeader !== undefined && !/^[1-5]$/.test(priorityHeader.trim())) {
+      throw new UserError('invalid_priority', 'X-Trellis-Priority must be an integer from 1 (first) to 5', { problems: [{ path: 'X-Trellis-Priority', message: 'must be an integer from 1 to 5' }] });
+    }
     // ?wait=true listens before the run starts, so an early output is not missed. Waiting holds
     // this request only (a Redis subscription), never a worker.
     const runId = newRunId();
@@ -56,11 +60,13 @@ export function hookRoutes(platform: Platform, hub: RunEventHub, limiter: RateLi
         rawBody,
         contentType: req.get('Content-Type'),
         runId,
+        priority: priorityHeader === undefined ? undefined : Number(priorityHeader.trim()),
         admit: limiter
           ? async () => applyDecision(res, await limiter.consume(rule, webhookId), 'rate_limited_webhook', `This webhook accepts ${rule.limit} deliveries per minute`)
           : undefined,
       });
       markWebhookOutcome(res, delivery.duplicate ? 'duplicate' : 'accepted');
+      // Recorded and queued: the answer does not wait for the run to start (ADR 028).
       if (!wait) return void res.status(202).json({ runId: delivery.runId, duplicate: delivery.duplicate });
       if (delivery.runId !== runId) {
         // A replay or duplicate: follow the first request's run (listening before its state is read below).

@@ -9,7 +9,7 @@ import { parseBody, parseQuery } from '../middleware/validate.ts';
 import { actorOf } from './workflows.ts';
 import type { RunEventStreams } from './run-events.ts';
 
-export const StartRunRequest = z.object({ input: z.unknown().optional(), version: z.number().int().min(1).optional() });
+export const StartRunRequest = z.object({ input: z.unknown().optional(), version: z.number().int().min(1).optional(), priority: z.number().int().min(1).max(5).optional() });
 export const DecisionRequest = z.object({
   decision: z.enum(['approve', 'reject']),
   comment: z.string().max(5_000).optional(),
@@ -18,7 +18,7 @@ export const DecisionRequest = z.object({
 export const RerunRequest = z.object({ fromNode: z.string().max(200).optional() });
 const ListRunsQuery = z.object({
   workflowId: z.string().max(100).optional(),
-  status: z.enum(['running', 'waiting', 'succeeded', 'failed', 'cancelled', 'timed_out']).optional(),
+  status: z.enum(['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled', 'timed_out']).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: z.string().max(200).optional(),
   /** Case-insensitive search in the run id, the error message and the workflow's name. */
@@ -38,10 +38,11 @@ export function runRoutes(platform: Platform, guards: AuthMiddleware, events: Ru
       throw new UserError('invalid_request', 'Idempotency-Key must be 1–200 characters', { problems: [{ path: 'Idempotency-Key', message: 'must be 1–200 characters' }] });
     }
     const started = await platform.runs.start(team(req), {
-      workflowId: req.params.id as string, version: body.version, input: body.input, idempotencyKey: key,
+      workflowId: req.params.id as string, version: body.version, input: body.input, idempotencyKey: key, priority: body.priority,
       trigger: 'api', triggeredBy: actorOf(req),
     });
-    res.status(202).location(`/api/v1/teams/${team(req)}/runs/${started.runId}`).json({ runId: started.runId, status: 'running' });
+    // Queued until the team has a free slot (core/runs/dispatcher.ts): the answer never waits for Temporal.
+    res.status(202).location(`/api/v1/teams/${team(req)}/runs/${started.runId}`).json({ runId: started.runId, status: started.status === 'queued' ? 'queued' : 'running' });
   });
 
   router.get('/api/v1/teams/:teamId/runs', requireTeamRole('runs:read'), async (req, res) => {
@@ -70,14 +71,15 @@ export function runRoutes(platform: Platform, guards: AuthMiddleware, events: Ru
   });
 
   router.post('/api/v1/teams/:teamId/runs/:runId/cancel', requireTeamRole('runs:write'), async (req, res) => {
-    await platform.runs.cancel(team(req), runId(req));
-    res.status(202).json({ runId: runId(req), status: 'cancelling' });
+    // A queued run is cancelled at once; a running one is asked to stop.
+    const status = await platform.runs.cancel(team(req), runId(req));
+    res.status(202).json({ runId: runId(req), status });
   });
 
   router.post('/api/v1/teams/:teamId/runs/:runId/rerun', requireTeamRole('runs:write'), async (req, res) => {
     const body = parseBody(RerunRequest, req.body);
     const started = await platform.runs.rerun(team(req), runId(req), actorOf(req), body.fromNode);
-    res.status(202).json({ runId: started.runId, status: 'running' });
+    res.status(202).json({ runId: started.runId, status: started.status === 'queued' ? 'queued' : 'running' });
   });
 
   return router;

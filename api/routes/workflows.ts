@@ -19,11 +19,19 @@ export const UpdateWorkflowRequest = z.object({
   description: z.string().max(5_000).optional(),
   graph: z.unknown().optional(),
 });
+const Priority = z.number().int().min(1).max(5);
 export const CreateScheduleRequest = z.object({
   cron: z.string().min(1).max(200),
   timezone: z.string().max(100).optional(),
   input: z.unknown().optional(),
+  /** The priority of the runs it starts (1 first, default 3). */
+  priority: Priority.optional(),
+  /** A pinned version; absent: the workflow's latest when it fires. */
+  version: z.number().int().min(1).optional(),
 });
+export const UpdateScheduleRequest = z.object({ priority: Priority.optional(), version: z.number().int().min(1).nullable().optional() });
+/** The priority of the runs a webhook starts (a request may name its own with X-Trellis-Priority). */
+export const WebhookRequest = z.object({ priority: Priority.optional() });
 /** `q` (or its older name `search`): case-insensitive, in the name or the description. */
 const ListWorkflowsQuery = PageQuery.extend({ q: z.string().trim().max(200).optional(), search: z.string().trim().max(200).optional() });
 
@@ -76,8 +84,13 @@ export function workflowRoutes(platform: Platform, guards: AuthMiddleware): Rout
 
   // Webhooks of a workflow (the secret is shown once, at creation).
   router.post(`${base}/:id/webhooks`, requireTeamRole('workflows:write'), async (req, res) => {
-    const hook = await platform.webhooks.create(param(req, 'teamId'), param(req, 'id'), actorOf(req));
+    const body = parseBody(WebhookRequest, req.body ?? {});
+    const hook = await platform.webhooks.create(param(req, 'teamId'), param(req, 'id'), actorOf(req), body);
     res.status(201).set('Cache-Control', 'no-store').json(hook);
+  });
+  router.patch(`${base}/:id/webhooks/:webhookId`, requireTeamRole('workflows:write'), async (req, res) => {
+    const body = parseBody(WebhookRequest, req.body ?? {});
+    res.json(await platform.webhooks.update(param(req, 'teamId'), param(req, 'id'), param(req, 'webhookId'), body));
   });
   router.get(`${base}/:id/webhooks`, requireTeamRole('workflows:read'), async (req, res) => {
     res.json({ items: await platform.webhooks.list(param(req, 'teamId'), param(req, 'id')) });
@@ -94,6 +107,10 @@ export function workflowRoutes(platform: Platform, guards: AuthMiddleware): Rout
   });
   router.get(`${base}/:id/schedules`, requireTeamRole('workflows:read'), async (req, res) => {
     res.json({ items: await platform.schedules.list(param(req, 'teamId'), param(req, 'id')) });
+  });
+  router.patch(`${base}/:id/schedules/:scheduleId`, requireTeamRole('workflows:write'), async (req, res) => {
+    const body = parseBody(UpdateScheduleRequest, req.body ?? {});
+    res.json(await platform.schedules.update(param(req, 'teamId'), param(req, 'id'), param(req, 'scheduleId'), body));
   });
   router.delete(`${base}/:id/schedules/:scheduleId`, requireTeamRole('workflows:write'), async (req, res) => {
     await platform.schedules.delete(param(req, 'teamId'), param(req, 'id'), param(req, 'scheduleId'));

@@ -35,6 +35,8 @@ export const RunRecord = defineEntity({
     /** The node a failed run failed at, and the failure's code (the failures view groups by them). */
     errorNodeId: p.string().nullable(),
     errorCode: p.string().nullable(),
+    /** Node states a rerun from a node reuses, kept while the run is queued (JSON). */
+    seed: p.text().nullable().lazy(),
   },
 });
 export type RunRecord = InferEntity<typeof RunRecord>;
@@ -118,6 +120,8 @@ export const WebhookRecord = defineEntity({
     secret: p.text(),
     createdAt: p.datetime(),
     createdBy: p.string().nullable(),
+    /** 1–5: the priority of the runs it starts, unless a request names its own (X-Trellis-Priority). */
+    priority: p.integer().default(3),
   },
 });
 export type WebhookRecord = InferEntity<typeof WebhookRecord>;
@@ -174,6 +178,10 @@ export const ScheduleRecord = defineEntity({
     input: p.text().nullable(),
     createdAt: p.datetime(),
     createdBy: p.string().nullable(),
+    /** 1–5: the priority of the runs it starts. */
+    priority: p.integer().default(3),
+    /** A pinned workflow version; null: the latest when it fires. */
+    version: p.integer().nullable(),
   },
 });
 export type ScheduleRecord = InferEntity<typeof ScheduleRecord>;

@@ -3,8 +3,10 @@
 // the Temporal UI or CLI, timed out, or failed before that activity ran — never does, and a
 // start that died between writing the row and starting the workflow leaves a row with no
 // execution at all. Either row would stay "running" and hold one of its team's concurrency slots
-// for good. A pass describes active rows in Temporal and closes those whose execution is closed
-// or, past a grace period, missing.
+// for good. A pass describes active rows in Temporal and closes those whose execution is closed.
+// A root run claimed by the dispatcher whose execution is missing past a grace period (the
+// process died between the claim and the start) is started again, never failed: the start is a
+// no-op if it exists by then (ADR 028). Other rows missing their execution are closed as failed.
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Orm } from '../db/orm.ts';
@@ -13,6 +15,9 @@ import type { Logger } from '../log.ts';
 import type { Redis } from '../redis/client.ts';
 import { ACTIVE_RUN_STATUSES } from '../usage/service.ts';
 import type { RunListCache } from './list-cache.ts';
+import { kickDispatch, launchRun } from './dispatcher.ts';
+import type { EngineSettings } from './start-run.ts';
+import { CHILD_RUN_TRIGGERS } from '../usage/service.ts';
 import { createRunRecords } from './records.ts';
 
 export interface ReconcilerSettings {
@@ -27,7 +32,12 @@ export interface ReconcilerSettings {
 export interface ReconcileOutcome {
   checked: number;
   closed: { runId: string; teamId: string; status: string }[];
+  /** Claimed runs whose start was lost, started again. */
+  relaunched: string[];
 }
+
+/** Past this, a claimed row without an execution is not started again (its history may be past retention). */
+const RELAUNCH_WITHIN_MS = 24 * 3600 * 1000;
 
 const LOCK_KEY = 'trellis:runs:reconciler';
 const DESCRIBE_CONCURRENCY = 8;
@@ -52,20 +62,22 @@ export function finalStatusOf(name: WorkflowExecutionDescription['status']['name
 
 export type RunReconciler = ReturnType<typeof createRunReconciler>;
 
-export function createRunReconciler(deps: { orm: Orm; temporal: Client; redis: Redis; listCache?: RunListCache; logger?: Logger; settings: ReconcilerSettings }) {
+export function createRunReconciler(deps: { orm: Orm; temporal: Client; redis: Redis; listCache?: RunListCache; logger?: Logger; settings: ReconcilerSettings; engine?: EngineSettings }) {
   const { orm, temporal, settings } = deps;
   const batchSize = settings.batchSize ?? 200;
   const records = createRunRecords({ orm });
   let cursor = '';
 
   /** What a row's execution says, or undefined while it is still open (or Temporal did not answer). */
-  async function verdict(row: Pick<RunRecord, 'id' | 'startedAt'>, now: number): Promise<{ status: string; error: string | null; endedAt: Date } | undefined> {
+  async function verdict(row: Pick<RunRecord, 'id' | 'startedAt' | 'dispatchedAt' | 'trigger'>, now: number): Promise<{ status: string; error: string | null; endedAt: Date } | 'relaunch' | undefined> {
     let description: WorkflowExecutionDescription;
     try {
       description = await temporal.workflow.getHandle(row.id).describe();
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) throw error;
-      if (now - row.startedAt.getTime() < settings.graceMs) return undefined;
+      const since = (row.dispatchedAt ?? row.startedAt).getTime();
+      if (now - since < settings.graceMs) return undefined;
+      if (deps.engine && row.dispatchedAt && !CHILD_RUN_TRIGGERS.includes(row.trigger) && now - since < RELAUNCH_WITHIN_MS) return 'relaunch';
       return {
         status: 'failed', endedAt: new Date(now),
         error: 'The run ended outside Trellis: its workflow execution does not exist in Temporal (the start never completed, or the history is past retention)',
@@ -79,17 +91,34 @@ export function createRunReconciler(deps: { orm: Orm; temporal: Client; redis: R
     return { status, error, endedAt: description.closeTime ?? new Date(now) };
   }
 
+  /** Starts a claimed run again (its whole row is read only now: inputs may be large). */
+  async function relaunch(runId: string): Promise<boolean> {
+    const row = await orm.em.fork().findOne(RunRecord, { id: runId, status: 'running', endedAt: null }, { populate: ['seed'] });
+    if (!row || !deps.engine) return false;
+    try {
+      await launchRun({ orm, temporal, engine: deps.engine }, {
+        id: row.id, teamId: row.teamId, workflowId: row.workflowId, version: row.version, trigger: row.trigger, priority: row.priority,
+        input: row.input ?? null, seed: (row.seed as string | null | undefined) ?? null,
+      });
+    } catch (error) {
+      deps.logger?.warn({ runId, err: (error as Error).message }, 'run reconciler: relaunch failed (the next pass tries again)');
+      return false;
+    }
+    deps.logger?.warn({ runId, teamId: row.teamId }, 'run reconciler: a claimed run had no workflow execution; started it again');
+    return true;
+  }
+
   /** One pass over (at most batchSize) active rows; idempotent, so overlapping passes do no harm. */
   async function reconcileOnce(now = Date.now()): Promise<ReconcileOutcome> {
     const em = orm.em.fork();
     const rows = await em.find(
       RunRecord,
       { status: { $in: ACTIVE_RUN_STATUSES }, endedAt: null, id: { $gt: cursor } },
-      { fields: ['id', 'teamId', 'startedAt'], orderBy: { id: 'asc' }, limit: batchSize },
+      { fields: ['id', 'teamId', 'startedAt', 'dispatchedAt', 'trigger'], orderBy: { id: 'asc' }, limit: batchSize },
     );
     // A short page means the walk reached the end: the next pass starts again from the beginning.
     cursor = rows.length < batchSize ? '' : rows.at(-1)!.id;
-    const outcome: ReconcileOutcome = { checked: rows.length, closed: [] };
+    const outcome: ReconcileOutcome = { checked: rows.length, closed: [], relaunched: [] };
     for (let i = 0; i < rows.length; i += DESCRIBE_CONCURRENCY) {
       await Promise.all(
         rows.slice(i, i + DESCRIBE_CONCURRENCY).map(async (row) => {
@@ -98,6 +127,10 @@ export function createRunReconciler(deps: { orm: Orm; temporal: Client; redis: R
             return undefined;
           });
           if (!closing) return;
+          if (closing === 'relaunch') {
+            if (await relaunch(row.id)) outcome.relaunched.push(row.id);
+            return;
+          }
           // Only a row still active: the run's own recordRunFinished (or another pass) wins a race.
           if (!(await records.close(row.teamId, row.id, closing))) return;
           outcome.closed.push({ runId: row.id, teamId: row.teamId, status: closing.status });
@@ -105,7 +138,11 @@ export function createRunReconciler(deps: { orm: Orm; temporal: Client; redis: R
         }),
       );
     }
-    for (const teamId of new Set(outcome.closed.map((c) => c.teamId))) await deps.listCache?.invalidate(teamId);
+    for (const teamId of new Set(outcome.closed.map((c) => c.teamId))) {
+      await deps.listCache?.invalidate(teamId);
+      // Each closed run freed a slot a queued run of its team may take.
+      await kickDispatch(deps.redis, teamId);
+    }
     return outcome;
   }
 

@@ -1,17 +1,17 @@
-// Runs over the API: start (pinned version, idempotency key, plan quotas), list from the database
-// mirror, read the live state from Temporal, approve, cancel, rerun.
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
+// Runs over the API: start (core/runs/intake.ts: a queued row the dispatcher starts), list from the
+// database mirror, read the live state from Temporal, approve, cancel, rerun.
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Orm } from '../db/orm.ts';
-import { RunIdempotency, RunRecord, WorkflowVersion } from '../db/entities.ts';
+import { RunRecord, WorkflowVersion } from '../db/entities.ts';
 import { NotFoundError, UserError } from '../errors.ts';
-import { jsonDepth, MAX_JSON_DEPTH } from '../limits/json.ts';
 import { decodeCursor, encodeCursor } from '../pagination.ts';
 import type { UsageService } from '../usage/service.ts';
 import type { Admission } from '../usage/admission.ts';
 import type { WorkflowService } from '../workflows/service.ts';
-import { newRunId, startRun, type EngineSettings } from './start-run.ts';
+import type { EngineSettings } from './start-run.ts';
+import type { RunIntake, StartRequest } from './intake.ts';
+import type { QueuePosition, RunQueue } from './queue.ts';
 import { finalStatusOf } from './reconciler.ts';
 import type { RunListCache } from './list-cache.ts';
 import { createRunStats, runSearchFilter } from './stats.ts';
@@ -21,9 +21,9 @@ import { upstreamOf } from '../../workflows/graph/validate.ts';
 import { isBlobRef, type NodeState, type RunState } from '../../workflows/interpreter/state.ts';
 import { createBlobStore } from '../blobs/store.ts';
 import { decide, getRunState, FINAL_RUN_STATUSES } from '../../workflows/messages.ts';
-import type { TriggerType } from '../../workflows/run-graph.ts';
 
-export type PublicRunStatus = RunState['status'];
+export type PublicRunStatus = RunState['status'] | 'queued';
+export type { StartRequest } from './intake.ts';
 
 export interface RunSummary {
   runId: string;
@@ -34,6 +34,12 @@ export interface RunSummary {
   startedAt: string;
   endedAt: string | null;
   error: string | null;
+  /** 1–5, 1 first. */
+  priority: number;
+  /** How long it waited in the queue (so far, while queued). */
+  waitedMs: number;
+  /** Where a queued run stands in its team's queue. */
+  queue?: QueuePosition;
   /** In lists: the workflow's name (kept after the workflow is deleted; null if unknown). */
   workflowName?: string | null;
 }
@@ -48,21 +54,10 @@ export interface RunDetail extends Omit<RunSummary, 'endedAt' | 'error'> {
   usage: { aiTokens: number; costUsd: number };
 }
 
-export interface StartRequest {
-  workflowId: string;
-  version?: number;
-  input?: unknown;
-  idempotencyKey?: string;
-  trigger: TriggerType;
-  triggeredBy: string;
-  /** A known run id (webhook deliveries pick theirs before starting). */
-  runId?: string;
-  seed?: Record<string, NodeState>;
-}
-
 const summary = (row: RunRecord): RunSummary => ({
   runId: row.id, workflowId: row.workflowId, version: row.version, status: row.status, trigger: row.trigger,
   startedAt: row.startedAt.toISOString(), endedAt: row.endedAt?.toISOString() ?? null, error: row.error ?? null,
+  priority: row.priority, waitedMs: Math.max(0, (row.dispatchedAt ?? (row.status === 'queued' ? new Date() : row.startedAt)).getTime() - row.startedAt.getTime()),
 });
 
 /** Temporal's status is the truth; the query refines "running" into running or waiting. */
@@ -76,8 +71,8 @@ function statusOf(description: WorkflowExecutionDescription, live?: RunState): P
 
 export type RunService = ReturnType<typeof createRunService>;
 
-export function createRunService(deps: { orm: Orm; temporal: Client; listCache?: RunListCache; engine: EngineSettings; usage: UsageService; admission: Admission; workflows: WorkflowService }) {
-  const { orm, temporal, usage, admission } = deps;
+export function createRunService(deps: { orm: Orm; temporal: Client; intake: RunIntake; queue: RunQueue; listCache?: RunListCache; engine: EngineSettings; usage: UsageService; admission: Admission; workflows: WorkflowService }) {
+  const { orm, temporal, queue } = deps;
   const records = createRunRecords({ orm, onChange: async (teamId) => deps.listCache?.invalidate(teamId) });
   // Only reads here (large outputs on demand); the worker's activities write blobs.
   const blobs = createBlobStore(orm, { maxBytes: Number.MAX_SAFE_INTEGER });
@@ -89,101 +84,16 @@ export function createRunService(deps: { orm: Orm; temporal: Client; listCache?:
     return row;
   }
 
-  async function start(teamId: string, request: StartRequest): Promise<{ runId: string; existing: boolean }> {
-    // Every trigger (api, webhook, schedule, sub-workflow) comes through here: deeper input would
-    // overflow the stack when it is serialised below or by Temporal.
-    if (jsonDepth(request.input) > MAX_JSON_DEPTH) {
-      throw new UserError('input_too_deep', `The run input nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`, { problems: [{ path: 'input', message: `nests deeper than ${MAX_JSON_DEPTH} levels` }] });
-    }
-    const workflow = await deps.workflows.find(teamId, request.workflowId);
-    const versionNumber = request.version ?? workflow.latestVersion;
-    const version = await orm.em.fork().findOne(WorkflowVersion, { workflowId: workflow.id, version: versionNumber });
-    if (!version) throw new UserError('invalid_request', `Workflow ${workflow.id} has no version ${versionNumber}`, { status: 404 });
-    let runId = request.runId ?? newRunId();
-
-    if (request.idempotencyKey) {
-      // The key is claimed in the database: a unique constraint decides which request of a burst wins.
-      try {
-        await orm.em.fork().insert(RunIdempotency, { teamId, key: request.idempotencyKey, runId, createdAt: new Date() });
-      } catch (error) {
-        if (!(error instanceof UniqueConstraintViolationException)) throw error;
-        runId = (await orm.em.fork().findOneOrFail(RunIdempotency, { teamId, key: request.idempotencyKey })).runId;
-        // A run admitted under this key is answered as is, never started again (not even after
-        // Temporal's retention). Without its row, no run was admitted (refused by a quota, or the
-        // request died first): this start is a new one and passes admission below.
-        const admitted = await orm.em.fork().findOne(RunRecord, { id: runId, teamId });
-        if (admitted) {
-          // The first request may have died between writing the row and starting the workflow
-          // (the api killed): the retry starts it, which is a no-op when it exists (start-run.ts).
-          if (admitted.status === 'running') await relaunch(teamId, admitted, request);
-          return { runId, existing: true };
-        }
-      }
-    }
-
-    // Reserve, then admit: the mirror row counts as active at once, and a start that finds the
-    // team over a limit after reserving takes its row back. Parallel starts can only
-    // under-admit (each sees the others), never overshoot, and need no lock.
-    try {
-      await orm.em.fork().insert(RunRecord, {
-        id: runId, teamId, workflowId: workflow.id, version: versionNumber, trigger: request.trigger, status: 'running',
-        startedAt: new Date(), endedAt: null, error: null, input: JSON.stringify(request.input ?? {}), triggeredBy: request.triggeredBy,
-        aiTokens: 0, costUsd: 0, nodeExecutions: 0,
-      });
-    } catch (error) {
-      // Another request with the same idempotency key reserved the run first: that one starts it.
-      if (request.idempotencyKey && error instanceof UniqueConstraintViolationException) return { runId, existing: true };
-      throw error;
-    }
-    try {
-      await admission.admitRun(teamId, { trigger: request.trigger, reserved: true });
-    } catch (error) {
-      await records.remove(teamId, runId);
-      throw error;
-    }
-    await deps.listCache?.invalidate(teamId);
-    await usage.record(teamId, { runs: 1 });
-    try {
-      await launch(teamId, runId, request, workflow.id, versionNumber, version.graph);
-    } catch (error) {
-      await records.failStart(teamId, runId, `could not start: ${(error as Error).message}`);
-      throw error;
-    }
-    return { runId, existing: false };
-  }
-
-  async function relaunch(teamId: string, row: RunRecord, request: StartRequest) {
-    const version = await orm.em.fork().findOneOrFail(WorkflowVersion, { workflowId: row.workflowId, version: row.version });
-    const input = row.input ? (JSON.parse(row.input) as unknown) : {};
-    await launch(teamId, row.id, { ...request, input, trigger: row.trigger as StartRequest['trigger'] }, row.workflowId, row.version, version.graph);
-  }
-
-  async function launch(teamId: string, runId: string, request: StartRequest, workflowId: string, version: number, graph: unknown) {
-    await startRun(temporal, deps.engine, {
-      runId, graph: Graph.parse(graph), version, input: request.input ?? {}, teamId, workflowId, trigger: request.trigger, seed: request.seed,
-      // Its row is written and marked running: the workflow does not record its start (ADR 029).
-      recorded: true,
-    });
-  }
-
-  /** The detail of a finished run from its stored final state. */
-  function finishedDetail(row: RunRecord, state: RunState): RunDetail {
-    const { endedAt: _mirrorEnd, error: _mirrorError, ...base } = summary(row);
-    const error = state.error ?? (row.error ? { message: row.error } : undefined);
-    return {
-      ...base,
-      endedAt: (row.endedAt as Date).toISOString(),
-      input: row.input ? (JSON.parse(row.input) as unknown) : {},
-      ...(state.output !== undefined ? { output: state.output } : {}),
-      ...(state.outputRef ? { outputRef: state.outputRef } : {}),
-      ...(error ? { error } : {}),
-      nodes: state.nodes,
-      usage: state.usage,
-    };
+  /** The queue position of each queued run among `rows`. */
+  async function withQueue<T extends { runId: string; status: string; queue?: QueuePosition }>(teamId: string, items: T[], rows: RunRecord[]): Promise<T[]> {
+    const queued = rows.filter((row) => row.status === 'queued');
+    if (queued.length === 0) return items;
+    const positions = new Map(await Promise.all(queued.map(async (row) => [row.id, await queue.position({ ...row, teamId })] as const)));
+    return items.map((item) => (positions.has(item.runId) ? { ...item, queue: positions.get(item.runId) } : item));
   }
 
   const service = {
-    start,
+    start: (teamId: string, request: StartRequest) => deps.intake.start(teamId, request),
 
     async list(teamId: string, query: { workflowId?: string; status?: string; q?: string; limit: number; cursor?: string }) {
       const load = async () => {
@@ -199,10 +109,12 @@ export function createRunService(deps: { orm: Orm; temporal: Client; listCache?:
         const items = rows.slice(0, query.limit);
         const last = items.at(-1);
         const names = await stats.workflowNames(teamId, items.map((row) => row.workflowId));
-        return {
+        const page = {
           items: items.map((row) => ({ ...summary(row), workflowName: names.get(row.workflowId) ?? null })),
           nextCursor: rows.length > query.limit && last ? encodeCursor({ createdAt: last.startedAt, id: last.id }) : null,
         };
+        page.items = await withQueue(teamId, page.items, items);
+        return page;
       };
       return deps.listCache ? deps.listCache.read(teamId, query, load) : load();
     },
@@ -265,9 +177,20 @@ export function createRunService(deps: { orm: Orm; temporal: Client; listCache?:
       return isBlobRef(value) ? blobs.get(value, teamId) : (value ?? null);
     },
 
-    async cancel(teamId: string, runId: string): Promise<void> {
-      await findRow(teamId, runId);
-      await temporal.workflow.getHandle(runId).cancel();
+    /** A queued run is cancelled in its row; a dispatched one through its workflow. */
+    async cancel(teamId: string, runId: string): Promise<'cancelled' | 'cancelling'> {
+      const row = await findRow(teamId, runId);
+      if (row.status === 'queued' && (await queue.cancelQueued(teamId, runId))) return 'cancelled';
+      // Claimed meanwhile: its workflow may take a moment to exist.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await temporal.workflow.getHandle(runId).cancel();
+          return 'cancelling';
+        } catch (error) {
+          if (!(error instanceof WorkflowNotFoundError) || row.endedAt || attempt >= 20) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
     },
 
     async decide(teamId: string, runId: string, input: { nodeId: string; decision: 'approve' | 'reject'; comment?: string; data?: Record<string, unknown>; actor: string }) {
@@ -288,6 +211,12 @@ export function createRunService(deps: { orm: Orm; temporal: Client; listCache?:
     /** A new run of the same version and input; from a node, reusing the outputs upstream of it. */
     async rerun(teamId: string, runId: string, actor: string, fromNode?: string) {
       const row = await findRow(teamId, runId);
+      if (row.status === 'queued') {
+        // Not in Temporal yet: its row says all there is.
+        const { endedAt: _end, error: _error, ...base } = summary(row);
+        const [detail] = await withQueue(teamId, [{ ...base, input: row.input ? (JSON.parse(row.input) as unknown) : {}, nodes: {}, usage: { aiTokens: 0, costUsd: 0 } } as RunDetail], [row]);
+        return detail as RunDetail;
+      }
       let seed: Record<string, NodeState> | undefined;
       if (fromNode) {
         const version = await orm.em.fork().findOneOrFail(WorkflowVersion, { workflowId: row.workflowId, version: row.version });
@@ -302,7 +231,7 @@ export function createRunService(deps: { orm: Orm; temporal: Client; listCache?:
           if (state && (state.status === 'succeeded' || state.status === 'skipped')) seed[id] = state;
         }
       }
-      return start(teamId, {
+      return deps.intake.start(teamId, {
         workflowId: row.workflowId, version: row.version, input: row.input ? (JSON.parse(row.input) as unknown) : {},
         trigger: 'rerun', triggeredBy: actor, seed,
       });

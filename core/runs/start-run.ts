@@ -10,7 +10,8 @@ export function newRunId(): string {
   return `run_${randomUUID().replaceAll('-', '')}`;
 }
 
-export type RunRequest = Omit<RunGraphInput, 'blobThresholdBytes' | 'maxConcurrency'> & { runId?: string };
+/** `priority` 1–5 (1 first) goes to Temporal with the team as fairness key (ADR 028). */
+export type RunRequest = Omit<RunGraphInput, 'blobThresholdBytes' | 'maxConcurrency'> & { runId?: string; priority?: number };
 
 /** Engine settings every run carries, from the configuration. */
 export interface EngineSettings {
@@ -29,7 +30,7 @@ export function engineSettings(config: Pick<Config, 'temporal' | 'engine'>): Eng
  * all call this with the same id and one execution results.
  */
 export async function startRun(client: Client, settings: EngineSettings, run: RunRequest): Promise<{ runId: string }> {
-  const { runId = newRunId(), ...rest } = run;
+  const { runId = newRunId(), priority, ...rest } = run;
   const args: RunGraphInput = { ...rest, blobThresholdBytes: settings.blobThresholdBytes, maxConcurrency: settings.maxConcurrency };
   await client.workflow
     .start<(input: RunGraphInput) => Promise<RunGraphResult>>('runGraph', {
@@ -39,6 +40,9 @@ export async function startRun(client: Client, settings: EngineSettings, run: Ru
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       typedSearchAttributes: runSearchAttributes(args),
+      // Task queue order: by priority, and fair shares across teams (servers that support it;
+      // others ignore these fields).
+      ...(priority === undefined ? {} : { priority: { priorityKey: priority, fairnessKey: run.teamId } }),
     })
     .catch((error: unknown) => {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;

@@ -1,16 +1,15 @@
 // Admission: the one gate every run start passes, whatever started it — the API, a rerun, a
-// webhook delivery (core/runs/service.ts `start`), a schedule firing (the run's first activity,
-// recordRunStarted) and child runs of map and subworkflow nodes (activities/child-runs.ts). It
-// checks the team's plan: runs this month, runs in flight (root runs only: children take no slot,
-// ADR 020), and for child runs their nesting depth and how many runs one root run's tree started.
-// A durable admission queue will replace this function later; its callers stay as they are.
+// webhook delivery or a schedule firing (core/runs/intake.ts) and child runs of map and
+// subworkflow nodes (activities/child-runs.ts). It checks the team's plan: runs this month, and
+// for child runs their nesting depth and how many runs one root run's tree started.
+// Root runs are no longer refused for concurrency: they queue (core/runs/dispatcher.ts, ADR 028).
 import type { Orm } from '../db/orm.ts';
 import { DEFAULT_PLAN, planLimits } from '../plans.ts';
 import type { Redis } from '../redis/client.ts';
 import { Team } from '../teams/entities.ts';
 import type { TriggerType } from '../../workflows/run-graph.ts';
 import { UsageCounter } from './entities.ts';
-import { assertWithinQuota, countActiveRootRuns, periodOf, QuotaExceededError } from './service.ts';
+import { assertWithinQuota, periodOf, QuotaExceededError } from './service.ts';
 
 export interface ChildPlacement {
   /** The run at the top of the tree: its children, grandchildren … share one budget. */
@@ -25,7 +24,7 @@ export interface AdmissionRequest {
   trigger: TriggerType;
   /** Runs admitted at once: a map admits all its child runs before starting the first. Default 1. */
   runs?: number;
-  /** The run's mirror row is already written as running (a reserved slot): not counted twice. */
+  /** The run's row is already written (kept for callers of the earlier reserve-then-admit path). */
   reserved?: boolean;
   /** Set for child runs. */
   child?: ChildPlacement;
@@ -78,10 +77,9 @@ export function createAdmission(deps: { orm: Orm; redis: Redis }) {
       }
       const counter = await em.findOne(UsageCounter, { team: teamId, period: periodOf(at) });
       assertWithinQuota(plan, 'runsPerMonth', counter?.runs ?? 0, runs, at);
-      if (!child) {
-        assertWithinQuota(plan, 'concurrentRuns', await countActiveRootRuns(em, teamId), request.reserved ? 0 : runs, at);
-        return;
-      }
+      // A root run is never refused for concurrency: it queues until a slot is free (the
+      // dispatcher, core/runs/dispatcher.ts; ADR 028).
+      if (!child) return;
       const limit = limits.childRunsPerRun ?? -1;
       const [outcome, total] = await redis.trellisChildRuns(counterKey(child.rootRunId), child.key, runs, limit, CHILD_COUNTER_TTL_SECONDS);
       if (outcome === 0) {

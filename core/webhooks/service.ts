@@ -9,6 +9,7 @@ import { WebhookDelivery, WebhookRecord, WebhookSignature } from '../db/entities
 import { NotFoundError, OperationalError, UnauthorizedError, UserError } from '../errors.ts';
 import type { Vault } from '../credentials/vault.ts';
 import type { RunService } from '../runs/service.ts';
+import { DEFAULT_PRIORITY } from '../runs/intake.ts';
 import { newRunId } from '../runs/start-run.ts';
 import type { WorkflowService } from '../workflows/service.ts';
 
@@ -47,6 +48,8 @@ export interface WebhookView {
   id: string;
   url: string;
   workflowId: string;
+  /** 1–5: the priority of the runs it starts (a request may name its own). */
+  priority: number;
   createdAt: string;
 }
 
@@ -62,6 +65,8 @@ export interface DeliveryRequest {
   rawBody: Buffer;
   contentType?: string;
   runId?: string;
+  /** From X-Trellis-Priority; absent: the webhook's own priority. */
+  priority?: number;
   /** Called once the request is known to be new (not a replay, not a duplicate delivery), before the run starts; a throw refuses it and forgets it. */
   admit?: () => Promise<void>;
 }
@@ -69,6 +74,7 @@ export interface DeliveryRequest {
 export function createWebhookService(deps: { orm: Orm; vault: Vault; runs: RunService; workflows: WorkflowService; publicUrl: string }) {
   const { orm, vault } = deps;
   const url = (id: string) => `${deps.publicUrl.replace(/\/$/, '')}/hooks/${id}`;
+  const view = (r: WebhookRecord): WebhookView => ({ id: r.id, url: url(r.id), workflowId: r.workflowId, priority: r.priority, createdAt: r.createdAt.toISOString() });
 
   /** Finds the webhook and checks the signature (401/404); nothing is recorded or charged yet. */
   async function verify(webhookId: string, request: { signature?: string; rawBody: Buffer }): Promise<VerifiedDelivery> {
@@ -159,7 +165,7 @@ export function createWebhookService(deps: { orm: Orm; vault: Vault; runs: RunSe
     }
     try {
       await request.admit?.();
-      ({ runId } = await deps.runs.start(hook.teamId, { workflowId: hook.workflowId, input, trigger: 'webhook', triggeredBy: webhookId, runId }));
+      ({ runId } = await deps.runs.start(hook.teamId, { workflowId: hook.workflowId, input, trigger: 'webhook', triggeredBy: webhookId, runId, priority: request.priority ?? hook.priority }));
     } catch (error) {
       // Not accepted: the sender may send the same request again.
       await forget();
@@ -173,20 +179,32 @@ export function createWebhookService(deps: { orm: Orm; vault: Vault; runs: RunSe
   return {
     url,
 
-    async create(teamId: string, workflowId: string, actor: string): Promise<WebhookView & { secret: string }> {
+    async create(teamId: string, workflowId: string, actor: string, options: { priority?: number } = {}): Promise<WebhookView & { secret: string }> {
       await deps.workflows.find(teamId, workflowId);
       const id = `wh_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
       const secret = `whsec_${randomBytes(32).toString('base64url')}`;
       const sealed = vault.seal(secret, context({ teamId, id }));
       const createdAt = new Date();
-      await orm.em.fork().insert(WebhookRecord, { id, teamId, workflowId, keyId: sealed.keyId, secret: sealed.secret, createdAt, createdBy: actor });
-      return { id, url: url(id), secret, workflowId, createdAt: createdAt.toISOString() };
+      const priority = options.priority ?? DEFAULT_PRIORITY;
+      await orm.em.fork().insert(WebhookRecord, { id, teamId, workflowId, keyId: sealed.keyId, secret: sealed.secret, createdAt, createdBy: actor, priority });
+      return { id, url: url(id), secret, workflowId, priority, createdAt: createdAt.toISOString() };
     },
 
     async list(teamId: string, workflowId: string): Promise<WebhookView[]> {
       await deps.workflows.find(teamId, workflowId);
       const rows = await orm.em.fork().find(WebhookRecord, { teamId, workflowId }, { orderBy: { createdAt: 'desc' } });
-      return rows.map((r) => ({ id: r.id, url: url(r.id), workflowId: r.workflowId, createdAt: r.createdAt.toISOString() }));
+      return rows.map(view);
+    },
+
+    async update(teamId: string, workflowId: string, id: string, changes: { priority?: number }): Promise<WebhookView> {
+      const em = orm.em.fork();
+      const row = await em.findOne(WebhookRecord, { id, teamId, workflowId });
+      if (!row) throw new NotFoundError('Webhook');
+      if (changes.priority !== undefined) {
+        await em.nativeUpdate(WebhookRecord, { id }, { priority: changes.priority });
+        row.priority = changes.priority;
+      }
+      return view(row);
     },
 
     async delete(teamId: string, workflowId: string, id: string) {

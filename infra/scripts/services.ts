@@ -128,8 +128,14 @@ export interface TemporalDevServerOptions {
   logFile: string;
 }
 
+/**
+ * Task queue priority and fairness (ADR 028): the dev server (Temporal 1.29) orders tasks by
+ * priorityKey and shares them fairly by fairnessKey only with the new matcher and fairness on.
+ */
+export const TEMPORAL_DYNAMIC_CONFIG = ['matching.useNewMatcher=true', 'matching.enableFairness=true'];
+
 export async function startTemporalDevServer(options: TemporalDevServerOptions): Promise<Service> {
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'warn', '--log-format', 'json'];
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'warn', '--log-format', 'json', ...TEMPORAL_DYNAMIC_CONFIG.flatMap((v) => ['--dynamic-config-value', v])];
   if (options.uiPort) args.push('--ui-port', String(options.uiPort));
   else args.push('--headless');
   if (options.dbFile) {

@@ -303,23 +303,29 @@ describe.each(testDatabases)('workflows, runs and triggers over HTTP (%s)', (_na
     expect((await me.client.post(`/api/v1/teams/${team}/runs/${second}/approvals/ask`, { decision: 'approve' })).status).toBe(200);
   });
 
-  it('refuses a run over the plan\'s concurrent runs with 429 and a code naming the quota', async () => {
+  it('queues a run over the plan\'s concurrent runs instead of refusing it, and starts it when a slot frees', async () => {
     const other = await signUp(t.app, smtp); // a fresh team on the free plan: 2 concurrent runs
     const teamB = other.personalTeamId;
     const wf = await other.client.post(`/api/v1/teams/${teamB}/workflows`, { name: 'hold', graph: { nodes: [{ id: 'ask', type: 'approval', config: { message: 'hold' } }] } });
     const starts = [];
     for (let i = 0; i < 3; i++) starts.push(await other.client.post(`/api/v1/teams/${teamB}/workflows/${wf.body.id}/runs`, {}));
-    expect(starts.map((r) => r.status)).toEqual([202, 202, 429]);
-    expect(starts[2]!.body.code).toBe('quota_concurrent_runs');
-    expect(Number(starts[2]!.headers['retry-after'])).toBeGreaterThan(0);
-    // Ending a run frees its slot.
-    await other.client.post(`/api/v1/teams/${teamB}/runs/${starts[0]!.body.runId}/cancel`);
-    let status = 0;
-    for (let i = 0; i < 100 && status !== 202; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      status = (await other.client.post(`/api/v1/teams/${teamB}/workflows/${wf.body.id}/runs`, {})).status;
+    expect(starts.map((r) => r.status)).toEqual([202, 202, 202]);
+    expect(starts.map((r) => r.body.status)).toEqual(['queued', 'queued', 'queued']);
+    const third = starts[2]!.body.runId as string;
+    const statusOf = async (runId: string) => (await other.client.get(`/api/v1/teams/${teamB}/runs/${runId}`)).body.status as string;
+    // The first two take the slots; the third waits in the queue.
+    for (const started of starts.slice(0, 2)) {
+      for (let i = 0; i < 200 && (await statusOf(started.body.runId as string)) !== 'waiting'; i++) await new Promise((r) => setTimeout(r, 50));
     }
-    expect(status).toBe(202);
+    expect(await statusOf(third)).toBe('queued');
+    // Ending a run frees its slot: the queued run takes it.
+    await other.client.post(`/api/v1/teams/${teamB}/runs/${starts[0]!.body.runId}/cancel`);
+    let status = 'queued';
+    for (let i = 0; i < 200 && status !== 'waiting'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      status = await statusOf(third);
+    }
+    expect(status).toBe('waiting');
   });
 
   it('caches run listings in Redis and never serves a stale page after a change', async () => {
@@ -327,8 +333,13 @@ describe.each(testDatabases)('workflows, runs and triggers over HTTP (%s)', (_na
     const started = await me.client.post(`/api/v1/teams/${team}/workflows/${wf.body.id}/runs`, {});
     const runId = started.body.runId as string;
     const path = `/api/v1/teams/${team}/runs?workflowId=${wf.body.id}`;
-    const first = await me.client.get(path);
-    expect(first.body.items).toEqual([expect.objectContaining({ runId, status: 'running' })]);
+    // Queued at first, then running (or waiting) once dispatched: poll past the queue.
+    let first = await me.client.get(path);
+    for (let i = 0; i < 200 && first.body.items[0]?.status === 'queued'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      first = await me.client.get(path);
+    }
+    expect(first.body.items).toEqual([expect.objectContaining({ runId, status: expect.stringMatching(/^(running|waiting)$/) })]);
     const keys = await t.redis.keys(`runs:list:${team}:*`);
     expect(keys.length).toBeGreaterThan(0);
     await me.client.post(`/api/v1/teams/${team}/runs/${runId}/cancel`);

@@ -1,5 +1,6 @@
 // The run reconciler (core/runs/reconciler.ts, issue 11): a run terminated from outside Trellis
-// (Temporal UI or CLI) is closed in the run records and frees its concurrency slot, and a record
+// (Temporal UI or CLI) is closed in the run records and frees its concurrency slot (a queued run
+// takes it), and a record
 // whose workflow never started is closed once its grace period is over — not before.
 import { randomUUID } from 'node:crypto';
 import { RunRecord } from '../../core/db/entities.ts';
@@ -76,9 +77,10 @@ describe('run reconciler', () => {
       held.push(started.body.runId as string);
     }
     for (const runId of held) await waitForStatus(user, runId, 'waiting');
-    const refused = await start();
-    expect(refused.status).toBe(429);
-    expect(refused.body.code).toBe('quota_concurrent_runs');
+    // Beyond the plan's slots a start queues (ADR 028).
+    const queued = await start();
+    expect(queued.status).toBe(202);
+    expect(queued.body.status).toBe('queued');
     // The list is cached: reading it now makes a stale page the reconciler must invalidate.
     const before = await user.client.get(`/api/v1/teams/${team}/runs`);
     expect(before.body.items.find((r: { runId: string }) => r.runId === held[0]).status).toBe('running');
@@ -98,9 +100,9 @@ describe('run reconciler', () => {
     const after = await user.client.get(`/api/v1/teams/${team}/runs`);
     expect(after.body.items.find((r: { runId: string }) => r.runId === held[0]).status).toBe('cancelled');
 
-    // The slot is free again: admission admits a new run.
-    const admitted = await start();
-    expect(admitted.status).toBe(202);
+    // The slot is free again: the queued run takes it.
+    await waitForStatus(user, queued.body.runId as string, 'waiting');
+    const admitted = queued;
     // A second pass changes nothing more for these runs.
     const again = await reconcileAll();
     expect(again).not.toContain(held[0]);

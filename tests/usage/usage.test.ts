@@ -64,7 +64,7 @@ describe.each(testDatabases)('usage and quotas on %s', (_name, databaseUrl) => {
     await expect(admission.admitRun(personalTeamId, { trigger: 'api' })).resolves.toBeUndefined();
   });
 
-  it('refuses a run over the concurrency limit with 429 quota_concurrent_runs', async () => {
+  it('never refuses a root run for concurrency (it queues), and counts root runs in flight', async () => {
     const { personalTeamId } = await signUp(t.app, smtp);
     const usage = createUsageService({ orm: t.orm });
     const admission = createAdmission({ orm: t.orm, redis: t.redis });
@@ -76,7 +76,8 @@ describe.each(testDatabases)('usage and quotas on %s', (_name, databaseUrl) => {
     // Child runs take no slot (their root holds one): they are not counted.
     em.create(RunRecord, { id: `run_${personalTeamId}_0.each.0`, teamId: personalTeamId, workflowId: 'wf', version: 1, trigger: 'map', status: 'running', startedAt: new Date() });
     await em.flush();
-    await expect(admission.admitRun(personalTeamId, { trigger: 'api' })).rejects.toMatchObject({ status: 429, code: 'quota_concurrent_runs' });
+    // Queued instead (core/runs/dispatcher.ts starts it when a slot frees; ADR 028).
+    await expect(admission.admitRun(personalTeamId, { trigger: 'api' })).resolves.toBeUndefined();
     expect((await usage.report(personalTeamId)).usage.concurrentRuns).toBe(PLANS.free.concurrentRuns);
   });
 

@@ -8,6 +8,7 @@ import { M005MailOutbox } from './m005-mail-outbox.ts';
 import { M006CredentialHosts } from './m006-credential-hosts.ts';
 import { M007ApiKeyExpiry } from './m007-api-key-expiry.ts';
 import { M008RunQueue } from './m008-run-queue.ts';
+import { M009TriggerPriority } from './m009-trigger-priority.ts';
 import { M010Notifications } from './m010-notifications.ts';
 import { M011RunAggregates } from './m011-run-aggregates.ts';
 
@@ -20,6 +21,7 @@ export const migrationsList = [
   { name: 'm006-credential-hosts', class: M006CredentialHosts },
   { name: 'm007-api-key-expiry', class: M007ApiKeyExpiry },
   { name: 'm008-run-queue', class: M008RunQueue },
+  { name: 'm009-trigger-priority', class: M009TriggerPriority },
   { name: 'm010-notifications', class: M010Notifications },
   { name: 'm011-run-aggregates', class: M011RunAggregates },
 ];

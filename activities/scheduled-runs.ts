@@ -1,0 +1,58 @@
+// The activity of a schedule's firing (workflows/scheduled-run.ts): the schedule's run enters its
+// team's queue through the same start path as the API and webhooks (core/runs/intake.ts),
+// admitted by the monthly quota, with the schedule's priority and optional pinned version.
+import { ApplicationFailure } from '@temporalio/common';
+import type { Orm } from '../core/db/orm.ts';
+import { ScheduleRecord } from '../core/db/entities.ts';
+import { UserError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import type { Redis } from '../core/redis/client.ts';
+import { kickDispatch } from '../core/runs/dispatcher.ts';
+import { createRunIntake } from '../core/runs/intake.ts';
+import { createRunQueue } from '../core/runs/queue.ts';
+import { createAdmission } from '../core/usage/admission.ts';
+import { createUsageService, type UsageService } from '../core/usage/service.ts';
+import { createWorkflowService } from '../core/workflows/service.ts';
+
+export interface ScheduledRunInput {
+  scheduleId: string;
+  teamId: string;
+  workflowId: string;
+  /** The firing's workflow id (set by the workflow): one run per firing, however often retried. */
+  firingId?: string;
+}
+
+export type ScheduledRunActivities = ReturnType<typeof createScheduledRunActivities>;
+
+export function createScheduledRunActivities(deps: { orm: Orm; redis: Redis; usage?: UsageService; logger?: Logger; onRunsChanged?: (teamId: string) => Promise<void> }) {
+  const usage = deps.usage ?? createUsageService({ orm: deps.orm });
+  const workflows = createWorkflowService({ orm: deps.orm, usage });
+  const queue = createRunQueue({ orm: deps.orm, onChange: deps.onRunsChanged });
+  const intake = createRunIntake({
+    orm: deps.orm, usage, admission: createAdmission({ orm: deps.orm, redis: deps.redis }), workflows, queue,
+    kick: (teamId) => void kickDispatch(deps.redis, teamId),
+  });
+
+  return {
+    async queueScheduledRun(input: ScheduledRunInput): Promise<{ runId: string | null }> {
+      // Read when it fires: a schedule deleted meanwhile starts nothing.
+      const schedule = await deps.orm.em.fork().findOne(ScheduleRecord, { id: input.scheduleId, teamId: input.teamId });
+      if (!schedule) return { runId: null };
+      try {
+        const started = await intake.start(schedule.teamId, {
+          workflowId: schedule.workflowId, ...(schedule.version ? { version: schedule.version } : {}),
+          input: schedule.input ? (JSON.parse(schedule.input) as unknown) : {}, priority: schedule.priority,
+          trigger: 'schedule', triggeredBy: schedule.id, ...(input.firingId ? { idempotencyKey: `schedule:${input.firingId}` } : {}),
+        });
+        return { runId: started.runId };
+      } catch (error) {
+        // A refusal (quota, workflow deleted) is final for this firing; the next firing tries again.
+        if (error instanceof UserError) {
+          deps.logger?.warn({ scheduleId: schedule.id, teamId: schedule.teamId, err: error.message }, 'scheduled run not started');
+          throw ApplicationFailure.create({ type: 'schedule_refused', message: `${error.code}: ${error.message}`, nonRetryable: true });
+        }
+        throw error;
+      }
+    },
+  };
+}

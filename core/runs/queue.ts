@@ -1,0 +1,166 @@
+// The queue transitions of run rows (records.ts holds the others; docs/decisions/028-admission-queue.md):
+//   enqueue: a new row, status "queued", startedAt = when it was accepted;
+//   claim:   queued → running with dispatchedAt (a conditional update: a row is claimed once);
+//   release: running → queued again, when its workflow could not be started;
+//   cancel:  queued → cancelled (conditional: a row claimed meanwhile is cancelled in Temporal).
+// A queued row holds no concurrency slot; a claimed one does from the moment it is claimed.
+import type { Orm } from '../db/orm.ts';
+import { RunRecord } from '../db/entities.ts';
+import { DEFAULT_PLAN, planLimits } from '../plans.ts';
+import { Team } from '../teams/entities.ts';
+import { CHILD_RUN_TRIGGERS } from '../usage/service.ts';
+
+export const QUEUED = 'queued';
+
+export interface QueuedRun {
+  id: string;
+  teamId: string;
+  workflowId: string;
+  version: number;
+  trigger: string;
+  triggeredBy: string;
+  input: unknown;
+  priority: number;
+  seed?: unknown;
+}
+
+/** A claimed row, with what its workflow needs to start. */
+export interface ClaimedRun {
+  id: string;
+  teamId: string;
+  workflowId: string;
+  version: number;
+  trigger: string;
+  priority: number;
+  input: string | null;
+  seed: string | null;
+}
+
+export interface QueuePosition {
+  priority: number;
+  /** 1 for the next run to leave the team's queue. */
+  position: number;
+  enqueuedAt: string;
+}
+
+export interface QueueSummary {
+  queued: number;
+  byPriority: { priority: number; queued: number }[];
+  oldest: { runId: string; enqueuedAt: string; waitedMs: number } | null;
+  /** Root runs holding a slot (running or waiting) and the plan's concurrent runs (null: no limit). */
+  running: number;
+  allowed: number | null;
+  /** The runs that leave the queue next, in order. */
+  next: { runId: string; workflowId: string; priority: number; position: number; enqueuedAt: string; waitedMs: number }[];
+}
+
+/** Runs listed in a queue summary's `next`. */
+const SUMMARY_NEXT = 20;
+
+export type RunQueue = ReturnType<typeof createRunQueue>;
+
+export function createRunQueue(deps: { orm: Orm; onChange?: (teamId: string) => Promise<void> }) {
+  const { orm } = deps;
+  const changed = async (teamId: string) => deps.onChange?.(teamId);
+
+  return {
+    async enqueue(run: QueuedRun, at = new Date()): Promise<void> {
+      await orm.em.fork().insert(RunRecord, {
+        id: run.id, teamId: run.teamId, workflowId: run.workflowId, version: run.version, trigger: run.trigger, status: QUEUED,
+        startedAt: at, endedAt: null, error: null, input: JSON.stringify(run.input ?? {}), triggeredBy: run.triggeredBy,
+        aiTokens: 0, costUsd: 0, nodeExecutions: 0, priority: run.priority, dispatchedAt: null,
+        seed: run.seed === undefined ? null : JSON.stringify(run.seed),
+      });
+      await changed(run.teamId);
+    },
+
+    /**
+     * Claims up to `limit` of the team's queued root runs, first by priority, then by age. The
+     * update is conditional on the row still being queued, so a row is claimed once whoever races.
+     */
+    async claim(teamId: string, limit: number, at = new Date()): Promise<ClaimedRun[]> {
+      if (limit <= 0) return [];
+      const em = orm.em.fork();
+      const candidates = await em.find(
+        RunRecord,
+        { status: QUEUED, teamId },
+        { fields: ['id'], orderBy: { priority: 'asc', startedAt: 'asc', id: 'asc' }, limit },
+      );
+      if (candidates.length === 0) return [];
+      const ids = candidates.map((c) => c.id);
+      const updated = await em.nativeUpdate(RunRecord, { id: { $in: ids }, status: QUEUED }, { status: 'running', dispatchedAt: at });
+      if (updated === 0) return [];
+      const rows = await orm.em.fork().find(
+        RunRecord,
+        { id: { $in: ids }, status: 'running', dispatchedAt: at, endedAt: null },
+        { fields: ['id', 'teamId', 'workflowId', 'version', 'trigger', 'priority', 'input', 'seed'], orderBy: { priority: 'asc', startedAt: 'asc', id: 'asc' } },
+      );
+      await changed(teamId);
+      return rows.map((r) => ({ id: r.id, teamId: r.teamId, workflowId: r.workflowId, version: r.version, trigger: r.trigger, priority: r.priority, input: r.input ?? null, seed: (r.seed as string | null | undefined) ?? null }));
+    },
+
+    /** Puts a claimed run back in the queue (its workflow did not start); it keeps its place. */
+    async release(teamId: string, runId: string): Promise<boolean> {
+      const updated = await orm.em.fork().nativeUpdate(RunRecord, { id: runId, status: 'running', endedAt: null }, { status: QUEUED, dispatchedAt: null });
+      if (updated > 0) await changed(teamId);
+      return updated > 0;
+    },
+
+    /** A claimed run whose workflow can never start (its version or graph is gone or invalid). */
+    async failClaimed(teamId: string, runId: string, error: string, at = new Date()): Promise<void> {
+      await orm.em.fork().nativeUpdate(RunRecord, { id: runId, status: 'running', endedAt: null }, { status: 'failed', endedAt: at, error });
+      await changed(teamId);
+    },
+
+    /** queued → cancelled; false when the run is no longer queued (it was claimed meanwhile). */
+    async cancelQueued(teamId: string, runId: string, at = new Date()): Promise<boolean> {
+      const updated = await orm.em.fork().nativeUpdate(RunRecord, { id: runId, teamId, status: QUEUED }, { status: 'cancelled', endedAt: at, error: 'cancelled while queued' });
+      if (updated > 0) await changed(teamId);
+      return updated > 0;
+    },
+
+    /** Teams with at least one queued run. */
+    async teamsWithQueued(): Promise<string[]> {
+      const rows = (await orm.em.fork().getConnection().execute('select distinct team_id from run where status = ?', [QUEUED])) as { team_id: string }[];
+      return rows.map((r) => r.team_id);
+    },
+
+    /** Where a queued run stands in its team's queue (runs that leave before it, plus one). */
+    async position(row: Pick<RunRecord, 'id' | 'teamId' | 'priority' | 'startedAt'>): Promise<QueuePosition> {
+      const ahead = await orm.em.fork().count(RunRecord, {
+        teamId: row.teamId, status: QUEUED,
+        $or: [
+          { priority: { $lt: row.priority } },
+          { priority: row.priority, startedAt: { $lt: row.startedAt } },
+          { priority: row.priority, startedAt: row.startedAt, id: { $lt: row.id } },
+        ],
+      });
+      return { priority: row.priority, position: ahead + 1, enqueuedAt: row.startedAt.toISOString() };
+    },
+
+    /** The team's queue at a glance (GET /api/v1/teams/{teamId}/queue). */
+    async summary(teamId: string, now = new Date()): Promise<QueueSummary> {
+      const em = orm.em.fork();
+      const plan = (await em.findOne(Team, { id: teamId }, { fields: ['plan'] }))?.plan ?? DEFAULT_PLAN;
+      const counts = (await em.getConnection().execute(
+        'select priority, count(*) as n from run where team_id = ? and status = ? group by priority order by priority',
+        [teamId, QUEUED],
+      )) as { priority: number; n: number | string }[];
+      const byPriority = counts.map((c) => ({ priority: Number(c.priority), queued: Number(c.n) }));
+      const oldest = await em.findOne(RunRecord, { teamId, status: QUEUED }, { fields: ['id', 'startedAt'], orderBy: { startedAt: 'asc', id: 'asc' } });
+      const next = await em.find(RunRecord, { teamId, status: QUEUED }, { fields: ['id', 'workflowId', 'priority', 'startedAt'], orderBy: { priority: 'asc', startedAt: 'asc', id: 'asc' }, limit: SUMMARY_NEXT });
+      const running = await em.count(RunRecord, { teamId, status: { $in: ['running', 'waiting'] }, trigger: { $nin: CHILD_RUN_TRIGGERS } });
+      return {
+        queued: byPriority.reduce((sum, p) => sum + p.queued, 0),
+        byPriority,
+        oldest: oldest ? { runId: oldest.id, enqueuedAt: oldest.startedAt.toISOString(), waitedMs: Math.max(0, now.getTime() - oldest.startedAt.getTime()) } : null,
+        running,
+        allowed: planLimits(plan).concurrentRuns,
+        next: next.map((row, i) => ({
+          runId: row.id, workflowId: row.workflowId, priority: row.priority, position: i + 1,
+          enqueuedAt: row.startedAt.toISOString(), waitedMs: Math.max(0, now.getTime() - row.startedAt.getTime()),
+        })),
+      };
+    },
+  };
+}

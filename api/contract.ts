@@ -7,6 +7,7 @@ export type { LoginEventView } from '../core/auth/login-events.ts';
 export type { TeamView, MemberView, InvitationView } from '../core/teams/service.ts';
 export type { ApiKeyView } from '../core/keys/service.ts';
 export type { CredentialSummary } from '../core/credentials/service.ts';
+export type { NotificationChannelView, DeliveryView as NotificationDeliveryView } from '../core/notifications/channels.ts';
 export type { WorkflowSummary, WorkflowDetail } from '../core/workflows/service.ts';
 export type { WebhookView } from '../core/webhooks/service.ts';
 export type { ScheduleView } from '../core/schedules/service.ts';

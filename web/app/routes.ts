@@ -28,6 +28,7 @@ export default [
       route('settings/members', 'routes/team/members.tsx'),
       route('settings/api-keys', 'routes/team/api-keys.tsx'),
       route('settings/credentials', 'routes/team/credentials.tsx'),
+      route('settings/notifications', 'routes/team/notifications.tsx'),
     ]),
   ]),
 ] satisfies RouteConfig;

@@ -72,6 +72,11 @@ export default function AppLayout({ loaderData }: Route.ComponentProps) {
               <NavLink to={teamPath(team.id, '/settings/credentials')} className={navClass}>
                 Credentials
               </NavLink>
+              {canAdmin(team.role) && (
+                <NavLink to={teamPath(team.id, '/settings/notifications')} className={navClass}>
+                  Notifications
+                </NavLink>
+              )}
             </>
           )}
           <p className="mt-4 hidden px-3 text-xs font-semibold tracking-wide text-slate-500 uppercase md:block">You</p>

@@ -90,7 +90,10 @@ const worker = await createTrellisWorker({
   },
 });
 // Outgoing mail: its own worker on the mail task queue, and the sweeper (worker/mail.ts).
-const mail = await startMailDelivery({ connection, namespace: config.temporal.namespace, workflowBundle, config, orm, logger });
+const mail = await startMailDelivery({
+  connection, namespace: config.temporal.namespace, workflowBundle, config, orm, logger,
+  onNotification: (channelType, outcome) => metrics.run.notification({ channelType, outcome }),
+});
 logger.info(
   { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, metrics: `${metricsAddress}/metrics` },
   'worker ready',

@@ -9,7 +9,8 @@ export const RUN_TRIGGERS = ['api', 'webhook', 'schedule', 'manual', 'system', '
 export const RUN_END_STATUSES = ['succeeded', 'failed', 'cancelled', 'timed_out'] as const;
 export const NODE_END_STATUSES = ['succeeded', 'failed', 'cancelled'] as const;
 export const NOTIFICATION_CHANNEL_TYPES = ['email', 'slack', 'webhook'] as const;
-export const NOTIFICATION_OUTCOMES = ['sent', 'failed', 'retried', 'skipped'] as const;
+/** An attempt sent; failed for now and retried later; failed for good. */
+export const NOTIFICATION_OUTCOMES = ['sent', 'retry', 'failed'] as const;
 
 /** Run durations: sub-second compute graphs up to day-long approvals. */
 const RUN_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14_400, 86_400];

@@ -21,9 +21,12 @@ import { tempDir, testConfig, testEnv } from '../support/env.ts';
 import { randomIp, signUp } from '../support/identity.ts';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.ts';
 import { startTestWorker } from '../support/worker.ts';
+import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.ts';
+import { createRunMetrics } from '../../core/metrics/run-metrics.ts';
+import { Registry } from 'prom-client';
 
 /** The value of one series in Prometheus text, 0 when absent. */
-export function sample(text: string, series: string): number {
+function sample(text: string, series: string): number {
   for (const line of text.split('\n')) {
     if (line.startsWith(`${series} `)) return Number(line.slice(series.length + 1));
   }
@@ -46,6 +49,7 @@ describe('worker metrics', () => {
   let worker: Awaited<ReturnType<typeof startTestWorker>>;
   let endpoint: Awaited<ReturnType<typeof serveWorkerMetrics>>;
   let sdk: Server;
+  let openai: FakeOpenAI;
   const metrics = createWorkerMetrics({ processMetrics: false });
   const scrape = async () => (await fetch(`http://127.0.0.1:${endpoint.port}/metrics`)).text();
 
@@ -53,7 +57,8 @@ describe('worker metrics', () => {
     orm = await createOrm(`sqlite:${join(tempDir('db'), 'app.sqlite')}`);
     await migrate(orm);
     client = await createTemporalClient({ address: testEnv.temporalAddress, namespace: 'default' });
-    worker = await startTestWorker({ address: testEnv.temporalAddress, orm, metrics: metrics.run });
+    openai = await startFakeOpenAI();
+    worker = await startTestWorker({ address: testEnv.temporalAddress, orm, metrics: metrics.run, openaiBaseUrl: openai.url });
     // Stands in for the SDK's native exporter, whose text the endpoint appends to its own.
     sdk = createServer((_req, res) => res.end('# TYPE temporal_worker_task_slots_available gauge\ntemporal_worker_task_slots_available{worker_type="WorkflowWorker"} 7\n'));
     await new Promise<void>((resolve) => sdk.listen(0, '127.0.0.1', resolve));
@@ -65,6 +70,7 @@ describe('worker metrics', () => {
     await endpoint.close();
     await new Promise((resolve) => sdk.close(resolve));
     await worker.stop();
+    await openai.close();
     await client.connection.close();
     await orm.close();
   });
@@ -107,6 +113,18 @@ describe('worker metrics', () => {
     const key = 'trellis_node_executions_total{type="transform",status="succeeded"}';
     const text = await until(scrape, (t) => sample(t, 'trellis_runs_started_total{trigger="rerun"}') === 1 && sample(t, 'trellis_runs_finished_total{status="succeeded"}') > sample(before, 'trellis_runs_finished_total{status="succeeded"}'), 'the rerun counted');
     expect(sample(text, key) - sample(before, key)).toBe(1);
+  });
+
+  it('counts the AI tokens a node used, by kind, and their cost', async () => {
+    const before = await scrape();
+    openai.script.push({ content: 'fine', usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 } });
+    const { runId } = await run({ nodes: [{ id: 'ask', type: 'ai', config: { model: 'gpt-4o-mini', prompt: 'how are you?' } }], edges: [] });
+    await client.workflow.getHandle(runId).result();
+    const delta = (text: string, series: string) => sample(text, series) - sample(before, series);
+    const text = await until(scrape, (t) => delta(t, 'trellis_node_executions_total{type="ai",status="succeeded"}') === 1, 'the ai node counted');
+    expect(delta(text, 'trellis_ai_tokens_total{kind="prompt"}')).toBe(11);
+    expect(delta(text, 'trellis_ai_tokens_total{kind="completion"}')).toBe(7);
+    expect(delta(text, 'trellis_ai_cost_usd_total')).toBeGreaterThan(0);
   });
 
   it('answers only GET /metrics', async () => {
@@ -209,5 +227,36 @@ describe('queue gauges', () => {
     } finally {
       await orm.close();
     }
+  });
+});
+
+describe('label values', () => {
+  it('stay within fixed lists: unknown triggers, statuses, node types and channel types count as "other"', async () => {
+    const registry = new Registry();
+    const metrics = createRunMetrics({ registry });
+    metrics.runStarted({ trigger: 'api' });
+    metrics.runStarted({ trigger: 'x'.repeat(500) });
+    metrics.nodeFinished({ type: '<script>', status: 'exploded', seconds: 1 });
+    metrics.notification({ channelType: 'carrier-pigeon', outcome: 'sent' });
+    metrics.notification({ channelType: 'slack', outcome: 'retry' });
+    const text = await registry.metrics();
+    expect(sample(text, 'trellis_runs_started_total{trigger="api"}')).toBe(1);
+    expect(sample(text, 'trellis_runs_started_total{trigger="other"}')).toBe(1);
+    expect(sample(text, 'trellis_node_executions_total{type="other",status="other"}')).toBe(1);
+    expect(sample(text, 'trellis_notifications_total{channel_type="other",outcome="sent"}')).toBe(1);
+    expect(sample(text, 'trellis_notifications_total{channel_type="slack",outcome="retry"}')).toBe(1);
+    expect(text).not.toContain('xxxx');
+    expect(text).not.toContain('team=');
+  });
+
+  it('carry the team only when asked to', async () => {
+    const registry = new Registry();
+    const metrics = createRunMetrics({ registry, teamLabel: true });
+    metrics.runFinished({ status: 'failed', seconds: 2, teamId: 'team_a' });
+    metrics.aiUsed({ promptTokens: 3, completionTokens: 0, costUsd: 0.5, teamId: 'team_a' });
+    const text = await registry.metrics();
+    expect(sample(text, 'trellis_runs_finished_total{status="failed",team="team_a"}')).toBe(1);
+    expect(sample(text, 'trellis_ai_tokens_total{kind="prompt",team="team_a"}')).toBe(3);
+    expect(sample(text, 'trellis_ai_cost_usd_total{team="team_a"}')).toBe(0.5);
   });
 });

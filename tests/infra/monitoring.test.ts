@@ -25,7 +25,7 @@ function promtool(args: string[], cwd = ROOT): { status: number | null; output: 
 }
 
 /** The `expr:` values of a rules file (inline, or a `|` block), with the `record:` names. */
-export function parseRules(text: string): { exprs: string[]; records: string[] } {
+function parseRules(text: string): { exprs: string[]; records: string[] } {
   const lines = text.split('\n');
   const exprs: string[] = [];
   const records: string[] = [];
@@ -54,7 +54,7 @@ const KEYWORDS = new Set(['by', 'without', 'and', 'or', 'unless', 'on', 'ignorin
  * Metric names an expression reads: what is left once strings, label matchers, grouping clauses,
  * durations, numbers, function names and keywords are taken out.
  */
-export function metricNames(expr: string): string[] {
+function metricNames(expr: string): string[] {
   const stripped = expr
     .replace(/"(?:[^"\\]|\\.)*"/g, ' ')
     .replace(/\{[^}]*\}/g, ' ')

@@ -5,6 +5,7 @@ import { HelloRunRequest } from './routes/diagnostics.ts';
 import { identityPaths, identitySchemas, securitySchemes } from './openapi-identity.ts';
 import { platformPaths, platformSchemas } from './openapi-platform.ts';
 import { insightPaths, insightSchemas } from './openapi-insights.ts';
+import { notificationPaths, notificationSchemas } from './openapi-notifications.ts';
 
 const Problem = {
   type: 'object',
@@ -46,6 +47,7 @@ export function openApiDocument(options: { diagnostics: boolean }) {
     ...identityPaths(),
     ...platformPaths(),
     ...insightPaths(),
+    ...notificationPaths(),
   };
   if (options.diagnostics) {
     paths['/api/v1/diagnostics/hello-runs'] = {
@@ -70,7 +72,7 @@ export function openApiDocument(options: { diagnostics: boolean }) {
     info: { title: 'Trellis API', version: '1.0.0', description: 'REST API of Trellis. Errors are application/problem+json.' },
     servers: [{ url: '/' }],
     paths,
-    components: { schemas: { Problem, ...identitySchemas, ...platformSchemas, ...insightSchemas }, securitySchemes },
+    components: { schemas: { Problem, ...identitySchemas, ...platformSchemas, ...insightSchemas, ...notificationSchemas }, securitySchemes },
   };
 }
 

@@ -13,6 +13,7 @@ import type { Redis } from '../core/redis/client.ts';
 import { CHILD_RUN_TRIGGERS, type UsageService } from '../core/usage/service.ts';
 import { createRunListCache } from '../core/runs/list-cache.ts';
 import { createRunRecords, type RunEnd, type RunStart } from '../core/runs/records.ts';
+import { kickDispatch } from '../core/runs/dispatcher.ts';
 import { createAdmissionActivities } from './admission.ts';
 import { createScheduledRunActivities } from './scheduled-runs.ts';
 import { createAiActivities, type AiLimits } from './ai.ts';
@@ -126,7 +127,11 @@ export function createActivities(deps: ActivityDeps) {
    * the freed slot, the log. What else reacts to a run's end (metrics, notifications) goes here.
    */
   async function runEnded(run: RunFinished, unrecorded: { aiTokens: number; costUsd: number }): Promise<void> {
-    if (run.teamId) await recordUsage(run.teamId, { nodeExecutions: run.nodeExecutions, ...unrecorded });
+    if (run.teamId) {
+      await recordUsage(run.teamId, { nodeExecutions: run.nodeExecutions, ...unrecorded });
+      // A queued run of the team may take the slot this one held.
+      await kickDispatch(deps.redis, run.teamId);
+    }
     await deps.notifications?.runEnded(run.runId, run.teamId);
     deps.logger.info({ runId: run.runId, status: run.status }, 'run finished');
   }

@@ -206,5 +206,7 @@ export async function launchRun(deps: { orm: Orm; temporal: Client; engine: Engi
     input: run.input ? (JSON.parse(run.input) as unknown) : {},
     ...(run.seed ? { seed: JSON.parse(run.seed) as Record<string, NodeState> } : {}),
     priority: run.priority,
+    // Its row was claimed as running: the workflow does not record its start (ADR 029).
+    recorded: true,
   });
 }

@@ -92,6 +92,22 @@ export function createRunService(deps: { orm: Orm; temporal: Client; intake: Run
     return items.map((item) => (positions.has(item.runId) ? { ...item, queue: positions.get(item.runId) } : item));
   }
 
+  /** The detail of a finished run from its stored final state. */
+  function finishedDetail(row: RunRecord, state: RunState): RunDetail {
+    const { endedAt: _mirrorEnd, error: _mirrorError, ...base } = summary(row);
+    const error = state.error ?? (row.error ? { message: row.error } : undefined);
+    return {
+      ...base,
+      endedAt: (row.endedAt as Date).toISOString(),
+      input: row.input ? (JSON.parse(row.input) as unknown) : {},
+      ...(state.output !== undefined ? { output: state.output } : {}),
+      ...(state.outputRef ? { outputRef: state.outputRef } : {}),
+      ...(error ? { error } : {}),
+      nodes: state.nodes,
+      usage: state.usage,
+    };
+  }
+
   const service = {
     start: (teamId: string, request: StartRequest) => deps.intake.start(teamId, request),
 
@@ -128,6 +144,12 @@ export function createRunService(deps: { orm: Orm; temporal: Client; intake: Run
       const row = await orm.em.fork().findOne(RunRecord, { id: runId, teamId }, { populate: ['state'] });
       if (!row) throw new NotFoundError('Run');
       if (row.endedAt && row.state) return finishedDetail(row, JSON.parse(row.state) as RunState);
+      if (row.status === 'queued') {
+        // Not in Temporal yet: its row says all there is.
+        const { endedAt: _end, error: _error, ...base } = summary(row);
+        const [detail] = await withQueue(teamId, [{ ...base, input: row.input ? (JSON.parse(row.input) as unknown) : {}, nodes: {}, usage: { aiTokens: 0, costUsd: 0 } } as RunDetail], [row]);
+        return detail as RunDetail;
+      }
       const handle = temporal.workflow.getHandle(runId);
       let description: WorkflowExecutionDescription | undefined;
       let live: RunState | undefined;
@@ -155,7 +177,7 @@ export function createRunService(deps: { orm: Orm; temporal: Client; intake: Run
       // Ended without storing its state (closed outside Trellis, or before states were stored):
       // what the worker answered is final and complete, kept so that no later read replays it.
       if (live && description && FINAL_RUN_STATUSES.has(status) && row.endedAt) {
-        await records.keepState(runId, { ...live, status, ...(endedAt ? { endedAt } : {}) });
+        await records.keepState(runId, { ...live, status: status as RunState['status'], ...(endedAt ? { endedAt } : {}) });
       }
       return detail;
     },
@@ -211,12 +233,6 @@ export function createRunService(deps: { orm: Orm; temporal: Client; intake: Run
     /** A new run of the same version and input; from a node, reusing the outputs upstream of it. */
     async rerun(teamId: string, runId: string, actor: string, fromNode?: string) {
       const row = await findRow(teamId, runId);
-      if (row.status === 'queued') {
-        // Not in Temporal yet: its row says all there is.
-        const { endedAt: _end, error: _error, ...base } = summary(row);
-        const [detail] = await withQueue(teamId, [{ ...base, input: row.input ? (JSON.parse(row.input) as unknown) : {}, nodes: {}, usage: { aiTokens: 0, costUsd: 0 } } as RunDetail], [row]);
-        return detail as RunDetail;
-      }
       let seed: Record<string, NodeState> | undefined;
       if (fromNode) {
         const version = await orm.em.fork().findOneOrFail(WorkflowVersion, { workflowId: row.workflowId, version: row.version });

@@ -11,7 +11,7 @@ import { kickDispatch } from '../core/runs/dispatcher.ts';
 import { createRunIntake } from '../core/runs/intake.ts';
 import { createRunQueue } from '../core/runs/queue.ts';
 import { createAdmission } from '../core/usage/admission.ts';
-import { createUsageService, type UsageService } from '../core/usage/service.ts';
+import { createUsageService, QuotaExceededError, type UsageService } from '../core/usage/service.ts';
 import { createWorkflowService } from '../core/workflows/service.ts';
 
 export interface ScheduledRunInput {
@@ -34,7 +34,8 @@ export function createScheduledRunActivities(deps: { orm: Orm; redis: Redis; usa
   });
 
   return {
-    async queueScheduledRun(input: ScheduledRunInput): Promise<{ runId: string | null }> {
+    /** The run this firing queued (or recorded as refused by a quota); null when the schedule is gone. */
+    async queueScheduledRun(input: ScheduledRunInput): Promise<{ runId: string | null; refused?: string }> {
       // Read when it fires: a schedule deleted meanwhile starts nothing.
       const schedule = await deps.orm.em.fork().findOne(ScheduleRecord, { id: input.scheduleId, teamId: input.teamId });
       if (!schedule) return { runId: null };
@@ -46,7 +47,17 @@ export function createScheduledRunActivities(deps: { orm: Orm; redis: Redis; usa
         });
         return { runId: started.runId };
       } catch (error) {
-        // A refusal (quota, workflow deleted) is final for this firing; the next firing tries again.
+        // Over a quota: the refused run is recorded (failed, never started), so the team sees
+        // that its schedule fired and why nothing ran. The next firing tries again.
+        if (error instanceof QuotaExceededError) {
+          const workflow = await workflows.find(schedule.teamId, schedule.workflowId);
+          const runId = await queue.recordRefused({
+            teamId: schedule.teamId, workflowId: workflow.id, version: schedule.version ?? workflow.latestVersion, trigger: 'schedule', triggeredBy: schedule.id,
+            input: schedule.input ? (JSON.parse(schedule.input) as unknown) : {}, priority: schedule.priority,
+          }, `not started: ${error.message}`);
+          return { runId, refused: error.code };
+        }
+        // Any other refusal (the workflow deleted …) is final for this firing.
         if (error instanceof UserError) {
           deps.logger?.warn({ scheduleId: schedule.id, teamId: schedule.teamId, err: error.message }, 'scheduled run not started');
           throw ApplicationFailure.create({ type: 'schedule_refused', message: `${error.code}: ${error.message}`, nonRetryable: true });

@@ -10,7 +10,7 @@ const { queueScheduledRun } = proxyActivities<ScheduledRunActivities>({
   retry: { maximumInterval: '1 minute', maximumAttempts: 30, nonRetryableErrorTypes: ['schedule_refused'] },
 });
 
-export async function startScheduledRun(input: ScheduledRunInput): Promise<{ runId: string | null }> {
+export async function startScheduledRun(input: ScheduledRunInput): Promise<{ runId: string | null; refused?: string }> {
   // One firing, one run: the firing's own workflow id is the start's idempotency key.
   return queueScheduledRun({ ...input, firingId: workflowInfo().workflowId });
 }

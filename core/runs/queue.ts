@@ -9,6 +9,7 @@ import { RunRecord } from '../db/entities.ts';
 import { DEFAULT_PLAN, planLimits } from '../plans.ts';
 import { Team } from '../teams/entities.ts';
 import { CHILD_RUN_TRIGGERS } from '../usage/service.ts';
+import { newRunId } from './start-run.ts';
 
 export const QUEUED = 'queued';
 
@@ -104,6 +105,18 @@ export function createRunQueue(deps: { orm: Orm; onChange?: (teamId: string) => 
       const updated = await orm.em.fork().nativeUpdate(RunRecord, { id: runId, status: 'running', endedAt: null }, { status: QUEUED, dispatchedAt: null });
       if (updated > 0) await changed(teamId);
       return updated > 0;
+    },
+
+    /** A run refused at its start (a schedule's firing over a quota): recorded as failed, never queued. */
+    async recordRefused(run: Omit<QueuedRun, 'id'>, error: string, at = new Date()): Promise<string> {
+      const id = newRunId();
+      await orm.em.fork().insert(RunRecord, {
+        id, teamId: run.teamId, workflowId: run.workflowId, version: run.version, trigger: run.trigger, status: 'failed',
+        startedAt: at, endedAt: at, error, input: JSON.stringify(run.input ?? {}), triggeredBy: run.triggeredBy,
+        aiTokens: 0, costUsd: 0, nodeExecutions: 0, priority: run.priority, dispatchedAt: null,
+      });
+      await changed(run.teamId);
+      return id;
     },
 
     /** A claimed run whose workflow can never start (its version or graph is gone or invalid). */

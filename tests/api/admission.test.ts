@@ -198,7 +198,7 @@ describe('run admission', () => {
     const handle = t.temporal.schedule.getHandle(schedule.body.id as string);
     const fired = new Set<string>();
     let lastSecond = 0;
-    /** Fires the schedule now; the id of the run it started. */
+    /** Fires the schedule now; the id of the run it queued (its firing's result, ADR 028). */
     const fire = async (): Promise<string> => {
       // A scheduled run's id is the schedule id and the fire time in whole seconds: a second
       // fire within the same second would reuse the first one's id (a clock boundary, not a state).
@@ -210,7 +210,11 @@ describe('run admission', () => {
       await handle.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
       for (let i = 0; i < 200; i++) {
         const started = (await handle.describe()).info.recentActions.map((a) => a.action.workflow.workflowId).find((id) => !fired.has(id));
-        if (started) return (fired.add(started), started);
+        if (started) {
+          fired.add(started);
+          const result = await t.temporal.workflow.getHandle(started).result() as { runId: string };
+          return result.runId;
+        }
         await new Promise((r) => setTimeout(r, 100));
       }
       const info = (await handle.describe()).info;
@@ -226,7 +230,9 @@ describe('run admission', () => {
     const refused = await finished(user, runId);
     expect(refused.status).toBe('failed');
     expect(refused.error.message).toContain('runs per month');
-    expect(refused.nodes).toEqual({ double: { status: 'pending', attempts: 0 } }); // no node ran
+    // No node ran: it never started.
+    expect(Object.values(refused.nodes as Record<string, { status: string }>).every((n) => n.status === 'pending')).toBe(true);
+    await expect(t.temporal.workflow.getHandle(runId).describe()).rejects.toThrow();
     expect(await monthlyRuns(user)).toBe(PLANS.free.runsPerMonth);
     expect((await user.client.delete(`/api/v1/teams/${team}/workflows/${wf}`)).status).toBe(204);
   });

@@ -4,6 +4,7 @@
 // an operator would (TRELLIS_HTTP_ALLOWLIST), as the http node tests do; private addresses are not.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createLogger } from '../../core/log.ts';
+import { MailOutboxRecord } from '../../core/mail/entities.ts';
 import { NotificationDeliveryRecord } from '../../core/notifications/entities.ts';
 import { createNotifier, type Notifier } from '../../core/notifications/notifier.ts';
 import { UsageCounter } from '../../core/usage/entities.ts';
@@ -232,7 +233,11 @@ describe('events', () => {
     expect(await notifier.runFinished(runId)).toEqual([]);
   });
 
-  it('approval.waiting emails the people who may approve, with a link to the run', async () => {
+  it('approval.waiting emails the people who may approve, with a link to the run, and no viewer', async () => {
+    const viewer = await signUp(t.app, smtp);
+    await me.client.post(`/api/v1/teams/${team}/invitations`, { email: viewer.email, role: 'viewer' });
+    const token = (await smtp.linkFor(viewer.email, '/invitations/')).pathname.split('/').pop()!;
+    expect((await viewer.client.post(`/api/v1/invitations/${token}/accept`)).status).toBe(200);
     await createChannel({ name: 'approvers', type: 'email', config: {}, events: ['approval.waiting'] });
     const workflowId = await createWorkflow('needs approval', {
       nodes: [{ id: 'review', type: 'approval', config: { message: 'Ship it?' } }, { id: 'done', type: 'output', config: { value: '{{ steps.review.output.decision }}' } }],
@@ -242,14 +247,17 @@ describe('events', () => {
     const mail = await smtp.waitFor(me.email, { subject: /Approval waiting/ });
     expect(mail.body).toContain('Ship it?');
     expect(mail.links).toContain(`${PUBLIC_URL}/t/${team}/runs/${runId}`);
+    // Every recipient of one notification is recorded in one transaction: the viewer has none.
+    expect(await t.orm.em.fork().count(MailOutboxRecord, { kind: 'notification', recipient: viewer.email })).toBe(0);
     const approved = await me.client.post(`/api/v1/teams/${team}/runs/${runId}/approvals/review`, { decision: 'approve' });
     expect(approved.status).toBe(200);
     expect(await runStatus(runId, ['succeeded', 'failed'])).toBe('succeeded');
   });
 
-  it('quota.warning is sent once when a monthly quota passes 80 %', async () => {
+  it('quota.warning is sent once when a monthly quota passes 80 %, quota.exhausted once at 100 %', async () => {
     const channel = await createChannel({ name: 'quota', type: 'webhook', config: { url: `${receiver.url}/quota` }, events: ['quota.warning', 'quota.exhausted'] });
     // The free plan allows 1,000 runs a month: 800 are used before this run ends.
+    await createUsageService({ orm: t.orm }).record(team, {});
     await t.orm.em.fork().nativeUpdate(UsageCounter, { team, period: periodOf(new Date()) }, { runs: 800 });
     const workflowId = await createWorkflow('counts', { nodes: [{ id: 'o', type: 'output', config: { value: 1 } }] });
     const runId = await startRun(workflowId);
@@ -263,5 +271,11 @@ describe('events', () => {
     await runStatus(second, ['succeeded']);
     expect(await notifier.checkQuotas(team)).toEqual([]);
     expect(await t.orm.em.fork().count(NotificationDeliveryRecord, { channelId: channel.id, event: 'quota.warning' })).toBe(1);
+    // All of it used: quota.exhausted, once too.
+    await t.orm.em.fork().nativeUpdate(UsageCounter, { team, period: periodOf(new Date()) }, { runs: 1000 });
+    expect(await notifier.checkQuotas(team)).toHaveLength(1);
+    expect(await notifier.checkQuotas(team)).toEqual([]);
+    const exhausted = await until('quota.exhausted', () => receiver.hits.find((h) => h.path === '/quota' && h.headers['x-trellis-event'] === 'quota.exhausted'));
+    expect(JSON.parse(exhausted.body)).toMatchObject({ quota: { name: 'runs', used: 1000, limit: 1000, percent: 100 } });
   });
 });

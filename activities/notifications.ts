@@ -67,7 +67,8 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
   const guardedFetch = createGuardedFetch(createTransport({ allowlist: deps.allowlist, ports: deps.ports }));
   const timeoutMs = deps.timeoutMs ?? NOTIFICATION_TIMEOUT_MS;
 
-  async function post(url: string, body: string, headers: Record<string, string>): Promise<void> {
+  /** `shown`: how errors name the URL (a Slack URL's path is its secret: only its origin is shown). */
+  async function post(url: string, body: string, headers: Record<string, string>, shown?: string): Promise<void> {
     let response: Response;
     try {
       response = await guardedFetch(url, {
@@ -79,7 +80,7 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
     } catch (error) {
       const failure = error as { nonRetryable?: boolean; message?: string; name?: string };
       if (failure.name === 'TimeoutError' || failure.name === 'AbortError') throw new DeliveryError(`no answer within ${timeoutMs} ms`, false);
-      const where = (() => {
+      const where = shown ?? (() => {
         try {
           return displayUrl(new URL(url));
         } catch {
@@ -154,7 +155,7 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
         const secret = channel.secret && channel.keyId ? deps.vault.open({ keyId: channel.keyId, secret: channel.secret }, channelSecretContext(channel)) : undefined;
         if (channel.type === 'slack') {
           if (!secret) throw new DeliveryError('the channel has no URL', true);
-          await post(secret, JSON.stringify(slackBody(payload)), {});
+          await post(secret, JSON.stringify(slackBody(payload)), {}, `${new URL(secret).origin}/…`);
         } else {
           if (!secret || !channel.config.url) throw new DeliveryError('the channel has no URL or signing secret', true);
           const body = webhookBody(row.id, payload);

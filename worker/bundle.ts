@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflowCode, type BundleOptions } from '@temporalio/worker';
 import type { Logger } from '../core/log.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -19,10 +19,25 @@ function sourceFiles(dir: string): string[] {
     .sort();
 }
 
-/** Hash of everything that can change the bundle: workflow sources and the locked dependencies. */
+/**
+ * Modules evaluated once per worker and shared by every workflow, instead of once per workflow
+ * (the SDK's reusable V8 context gives each workflow its own module instances otherwise):
+ * expressions and JSONata. They must stay pure (no per-workflow state, no @temporalio/workflow
+ * calls at module level), and the SDK deep-freezes their exports, which zod schemas do not
+ * survive: those are loaded lazily instead (docs/decisions/030-inline-compute.md).
+ */
+export const SHARED_WORKFLOW_MODULES = ['expressions.ts', 'inline-budget.ts'].map((file) => join(ROOT, 'workflows', 'graph', file));
+
+/** A dynamic import() in workflow code stays in the one bundle (the sandbox loads no chunks). */
+type WebpackConfig = Parameters<NonNullable<BundleOptions['webpackConfigHook']>>[0];
+function eagerDynamicImports(config: WebpackConfig): WebpackConfig {
+  return { ...config, module: { ...config.module, parser: { ...config.module?.parser, javascript: { ...config.module?.parser?.javascript, dynamicImportMode: 'eager' } } } };
+}
+
+/** Hash of everything that can change the bundle: workflow sources, how they are bundled and the locked dependencies. */
 export function workflowSourceHash(): string {
   const hash = createHash('sha256');
-  for (const file of [...sourceFiles(join(ROOT, 'workflows')), join(ROOT, 'activities', 'index.ts'), join(ROOT, 'package-lock.json')]) {
+  for (const file of [...sourceFiles(join(ROOT, 'workflows')), join(ROOT, 'activities', 'index.ts'), join(ROOT, 'worker', 'bundle.ts'), join(ROOT, 'package-lock.json')]) {
     if (!existsSync(file)) continue;
     hash.update(file.slice(ROOT.length)).update(readFileSync(file));
   }
@@ -38,7 +53,7 @@ export async function loadWorkflowBundle(cacheDir: string, logger: Logger): Prom
   }
   const started = performance.now();
   logger.info('bundling workflows (first start after a change)');
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_ENTRY, logger: quietBundlerLogger(logger) });
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_ENTRY, preloadModules: SHARED_WORKFLOW_MODULES, webpackConfigHook: eagerDynamicImports, logger: quietBundlerLogger(logger) });
   mkdirSync(dir, { recursive: true });
   // Write then rename: workers sharing the cache folder never read a half-written bundle.
   const partial = `${file}.${process.pid}.tmp`;

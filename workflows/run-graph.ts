@@ -16,7 +16,7 @@ import {
 import type { Activities } from '../activities/index.ts';
 import type { Graph } from './graph/schema.ts';
 import { GraphExecution } from './interpreter/engine.ts';
-import { describeError, executeNode, graphOutput, type RunRuntime } from './interpreter/executors.ts';
+import { describeError, executeNode, graphOutput, loadGraphSchema, type RunRuntime } from './interpreter/executors.ts';
 import type { BlobRef, NodeState, RunState } from './interpreter/state.ts';
 import { cancelNode, decide, getRunState } from './messages.ts';
 import type { RunEventSinks } from './events.ts';
@@ -143,6 +143,8 @@ export async function runGraph(input: RunGraphInput): Promise<RunGraphResult> {
   setHandler(cancelNode, ({ nodeId }) => {
     execution.cancelNode(nodeId);
   });
+  // Before the first command, so its await reorders none (ADR 030).
+  await loadGraphSchema(args.graph);
 
   // Child runs carry their parent's arguments: only a root run is written by the start path.
   const recorded = args.recorded === true && args.parentRunId === undefined && patched(LEAN_RUN_PATH_PATCH);

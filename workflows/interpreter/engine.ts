@@ -3,9 +3,9 @@
 // Deterministic: it only reacts to Temporal-driven promise resolutions, in topological order.
 import { CancellationScope, condition, isCancellation } from '@temporalio/workflow';
 import type { ExpressionContext } from '../graph/expressions.ts';
-import { outputPorts } from '../graph/registry.ts';
+import { nodeOutputPorts } from '../graph/ports.ts';
 import type { Edge, Graph, Node } from '../graph/schema.ts';
-import { topologicalOrder } from '../graph/validate.ts';
+import { topologicalOrder } from '../graph/topology.ts';
 import { isBlobRef, type NodeError, type NodeState, type RunState } from './state.ts';
 
 /** What an executor returns: the node's output and the ports it takes. */
@@ -254,7 +254,7 @@ export class GraphExecution {
   }
 
   private defaultPorts(node: Node): string[] {
-    return outputPorts(node.type, node.config);
+    return nodeOutputPorts(node.type, node.config);
   }
 
   /** Records a final state and resolves the node's outgoing edges. */

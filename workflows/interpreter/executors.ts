@@ -15,14 +15,33 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.ts';
 import { ExpressionError, ExpressionLimitError, INLINE_COMPUTE_LIMITS, INLINE_LIMITS, isBoundedValue, isInlineValue, renderValue, type EvaluationLimits } from '../graph/expressions.ts';
-import { MAX_DURATION_MS, MAX_RETRY_INTERVAL_MS, durationMs } from '../graph/nodes/common.ts';
+import { MAX_DURATION_MS, MAX_RETRY_INTERVAL_MS, durationMs } from '../graph/durations.ts';
 import type { NodeType } from '../graph/registry.ts';
-import { Graph, type Node } from '../graph/schema.ts';
+import type { Graph, Node } from '../graph/schema.ts';
+import type * as GraphSchema from '../graph/schema.ts';
 import { runSearchAttributes } from '../search-attributes.ts';
 import { GraphExecution, type NodeResult } from './engine.ts';
 import { isBlobRef, type NodeError, type NodeState, type RunState } from './state.ts';
 import type { DecideInput } from '../messages.ts';
 import type { RunGraphInput, RunGraphResult } from '../run-graph.ts';
+
+// The graph schemas (zod) are built only by runs that parse a sub-graph: building them took most
+// of a workflow's module initialisation, ~1 MiB per run (docs/decisions/030-inline-compute.md).
+let graphSchema: typeof GraphSchema | undefined;
+
+/**
+ * Loads the graph schemas when the run may parse a sub-graph (map, subworkflow). Called once at
+ * the start of a run, before its first command, so the extra await reorders nothing.
+ */
+export async function loadGraphSchema(graph: Graph): Promise<void> {
+  if (graphSchema || !graph.nodes.some((n) => n.type === 'map' || n.type === 'subworkflow')) return;
+  graphSchema = await import('../graph/schema.ts');
+}
+
+function parseGraph(value: unknown): Graph {
+  if (!graphSchema) throw new Error('the graph schemas are not loaded (loadGraphSchema)');
+  return graphSchema.Graph.parse(value);
+}
 
 /** Arrays up to this size run an inline sub-graph inside the run; larger ones as child runs. */
 export const INLINE_MAP_LIMIT = 20;
@@ -352,7 +371,7 @@ export const executors = {
     const concurrency = node.config.concurrency;
 
     if (node.config.graph !== undefined && items.length <= INLINE_MAP_LIMIT) {
-      const graph = Graph.parse(node.config.graph);
+      const graph = parseGraph(node.config.graph);
       const results = await pool(concurrency, items, async (item, index) => {
         const nodes: RunState['nodes'] = {};
         const sub = new GraphExecution({
@@ -383,11 +402,11 @@ export const executors = {
     let workflowId = runtime.args.workflowId;
     if (node.config.workflowId !== undefined) {
       const loaded = await internal.loadWorkflowVersion({ teamId: runtime.args.teamId, workflowId: node.config.workflowId, version: node.config.version });
-      graph = Graph.parse(loaded.graph);
+      graph = parseGraph(loaded.graph);
       version = loaded.version;
       workflowId = node.config.workflowId;
     } else {
-      graph = Graph.parse(node.config.graph);
+      graph = parseGraph(node.config.graph);
     }
     const saved = node.config.workflowId !== undefined;
     await admitChildRuns(runtime, 'map', `${runtime.runId}.${execution.pathOf(node.id)}`, items.length);
@@ -410,7 +429,7 @@ export const executors = {
     const output = await runChild(
       runtime,
       childId,
-      childRunInput(runtime, Graph.parse(loaded.graph), loaded.version, node.config.workflowId, input, 'subworkflow'),
+      childRunInput(runtime, parseGraph(loaded.graph), loaded.version, node.config.workflowId, input, 'subworkflow'),
     );
     return { output };
   },

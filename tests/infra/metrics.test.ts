@@ -17,7 +17,7 @@ import { Graph } from '../../workflows/graph/schema.ts';
 import { sign } from '../../core/webhooks/service.ts';
 import { createWorkerMetrics, serveWorkerMetrics } from '../../worker/metrics.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
-import { tempDir, testConfig, testEnv } from '../support/env.ts';
+import { freshPostgresUrl, tempDir, testConfig, testEnv } from '../support/env.ts';
 import { randomIp, signUp } from '../support/identity.ts';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.ts';
 import { startTestWorker } from '../support/worker.ts';
@@ -193,9 +193,12 @@ describe('api metrics', () => {
   });
 });
 
-describe('queue gauges', () => {
+describe.each([
+  ['SQLite', async () => `sqlite:${join(tempDir('db'), 'queue.sqlite')}`],
+  ['PostgreSQL', freshPostgresUrl],
+])('queue gauges on %s', (_name, databaseUrl) => {
   it('show queued runs per priority and the age of the oldest, and zeros once the queue is empty', async () => {
-    const orm = await createOrm(`sqlite:${join(tempDir('db'), 'queue.sqlite')}`);
+    const orm = await createOrm(await databaseUrl());
     await migrate(orm);
     try {
       const metrics = createMetrics({ orm, processMetrics: false });

@@ -13,6 +13,8 @@ export type { WebhookView } from '../core/webhooks/service.ts';
 export type { ScheduleView } from '../core/schedules/service.ts';
 export type { RunSummary, RunDetail } from '../core/runs/service.ts';
 export type { UsageReport } from '../core/usage/service.ts';
+export type { RunStats, DayStats, LastRun } from '../core/runs/stats.ts';
+export type { FailureGroup } from '../core/failures/service.ts';
 export type { PlanLimits } from '../core/plans.ts';
 export type { AdminTeamView } from '../core/admin/service.ts';
 export type { SessionView } from './routes/me.ts';
@@ -32,6 +34,19 @@ export interface Me {
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
+}
+
+import type { WorkflowSummary } from '../core/workflows/service.ts';
+import type { LastRun } from '../core/runs/stats.ts';
+import type { FailureGroup } from '../core/failures/service.ts';
+
+/** GET …/workflows: each workflow with its newest root run. */
+export type WorkflowListItem = WorkflowSummary & { lastRun: LastRun | null };
+
+/** GET …/failures */
+export interface FailuresAnswer {
+  since: string;
+  items: FailureGroup[];
 }
 
 /** GET …/workflows/{id}/versions */

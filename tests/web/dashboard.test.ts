@@ -1,26 +1,19 @@
 // The dashboard's pure logic: paging up to a cap, runs per day and status, success rate, use of
 // plan limits, and the formatting of numbers, percentages and costs.
 import {
-  bucketRunsByDay,
   collectPages,
   copyName,
-  countRunsOn,
   daysBetween,
-  filterWorkflows,
   formatCost,
   formatNumber,
   formatPercent,
-  latestRunByWorkflow,
   limitUse,
   periodDaysSoFar,
   queryString,
   runDurationMs,
   shortRunId,
-  successRate,
   type ListPage,
 } from '../../web/app/lib/dashboard.ts';
-
-const run = (status: string, startedAt: string) => ({ status, startedAt });
 
 /** A newest-first list served in pages of `size`, recording which cursors were asked for. */
 function pagedList<T>(items: T[], size: number) {
@@ -84,47 +77,6 @@ describe('days', () => {
   });
 });
 
-describe('bucketRunsByDay', () => {
-  const days = ['2025-03-01', '2025-03-02', '2025-03-03'];
-  const runs = [
-    run('succeeded', '2025-03-01T08:00:00Z'),
-    run('succeeded', '2025-03-01T23:59:59Z'),
-    run('failed', '2025-03-01T10:00:00Z'),
-    run('running', '2025-03-03T00:00:00Z'),
-    run('timed_out', '2025-03-03T05:00:00Z'),
-    run('succeeded', '2025-02-28T23:59:59Z'), // before the first day
-    run('exploded', '2025-03-02T12:00:00Z'), // not a status
-  ];
-
-  it('counts runs per UTC day and status, with a total', () => {
-    const buckets = bucketRunsByDay(runs, days);
-    expect(buckets.map((b) => b.day)).toEqual(days);
-    expect(buckets[0]).toMatchObject({ succeeded: 2, failed: 1, running: 0, total: 3 });
-    expect(buckets[1]).toMatchObject({ succeeded: 0, failed: 0, total: 0 });
-    expect(buckets[2]).toMatchObject({ running: 1, timed_out: 1, succeeded: 0, total: 2 });
-  });
-
-  it('counts the runs of one day', () => {
-    expect(countRunsOn(runs, '2025-03-01')).toBe(3);
-    expect(countRunsOn(runs, '2025-03-02')).toBe(1);
-    expect(countRunsOn(runs, '2025-03-04')).toBe(0);
-  });
-});
-
-describe('successRate', () => {
-  it('is the share of finished runs that succeeded, leaving out cancelled and unfinished runs', () => {
-    const t = '2025-03-01T00:00:00Z';
-    const runs = [run('succeeded', t), run('succeeded', t), run('succeeded', t), run('failed', t), run('cancelled', t), run('running', t), run('waiting', t)];
-    expect(successRate(runs)).toBe(0.75);
-    expect(successRate([...runs, run('timed_out', t)])).toBe(0.6);
-  });
-
-  it('is null with no finished run', () => {
-    expect(successRate([])).toBeNull();
-    expect(successRate([run('running', '2025-03-01T00:00:00Z'), run('cancelled', '2025-03-01T00:00:00Z')])).toBeNull();
-  });
-});
-
 describe('limitUse', () => {
   it('gives the percent used and a warning level from 80 %', () => {
     expect(limitUse(250, 1000)).toEqual({ used: 250, limit: 1000, percent: 25, barPercent: 25, level: 'ok' });
@@ -185,30 +137,6 @@ describe('formatting', () => {
 });
 
 describe('workflow lists', () => {
-  const workflows = [
-    { id: 'a', name: 'Invoice sync', description: null },
-    { id: 'b', name: 'Summarize tickets', description: 'Uses the AI node on new INVOICE disputes' },
-    { id: 'c', name: 'Nightly report', description: 'Email at 02:00' },
-  ];
-
-  it('filters by name or description, ignoring case', () => {
-    expect(filterWorkflows(workflows, 'invoice').map((w) => w.id)).toEqual(['a', 'b']);
-    expect(filterWorkflows(workflows, '  NIGHTLY ').map((w) => w.id)).toEqual(['c']);
-    expect(filterWorkflows(workflows, 'zzz')).toEqual([]);
-    expect(filterWorkflows(workflows, '')).toHaveLength(3);
-  });
-
-  it('keeps the newest run of each workflow from a newest-first list', () => {
-    const latest = latestRunByWorkflow([
-      { workflowId: 'a', runId: 'r3' },
-      { workflowId: 'b', runId: 'r2' },
-      { workflowId: 'a', runId: 'r1' },
-    ]);
-    expect(latest.get('a')?.runId).toBe('r3');
-    expect(latest.get('b')?.runId).toBe('r2');
-    expect(latest.has('c')).toBe(false);
-  });
-
   it('names copies within the 200-character limit', () => {
     expect(copyName('Invoice sync')).toBe('Invoice sync (copy)');
     const long = copyName('x'.repeat(200));

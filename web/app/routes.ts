@@ -25,6 +25,7 @@ export default [
       route('workflows/:workflowId/triggers', 'routes/team/triggers.tsx'),
       route('runs', 'routes/team/runs.tsx'),
       route('runs/:runId', 'routes/team/run.tsx'),
+      route('failures', 'routes/team/failures.tsx'),
       route('settings/members', 'routes/team/members.tsx'),
       route('settings/api-keys', 'routes/team/api-keys.tsx'),
       route('settings/credentials', 'routes/team/credentials.tsx'),

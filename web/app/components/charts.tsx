@@ -98,3 +98,56 @@ export function RunsPerDayChart({ data, height = 260 }: { data: DayBucket[]; hei
     </figure>
   );
 }
+
+export interface FailureDay {
+  day: string;
+  failures: number;
+}
+
+/** The error trend: failed and timed-out runs per day, with the numbers in a table too. */
+export function FailuresPerDayChart({ data, height = 120 }: { data: FailureDay[]; height?: number }) {
+  const hydrated = useHydrated();
+  return (
+    <figure>
+      {hydrated ? (
+        <div aria-hidden="true" className="text-slate-500 dark:text-slate-400" style={{ height }}>
+          <BarChart responsive data={data} style={{ width: '100%', height }} margin={{ top: 8, right: 8, bottom: 0, left: -16 }} accessibilityLayer={false}>
+            <CartesianGrid vertical={false} stroke="currentColor" strokeOpacity={0.2} />
+            <XAxis dataKey="day" tickFormatter={(day: string) => String(Number(day.slice(8, 10)))} tick={{ fill: 'currentColor', fontSize: 12 }} stroke="currentColor" strokeOpacity={0.4} minTickGap={8} />
+            <YAxis allowDecimals={false} tick={{ fill: 'currentColor', fontSize: 12 }} stroke="currentColor" strokeOpacity={0.4} />
+            <Tooltip formatter={(value) => [formatNumber(Number(value)), 'failures']} cursor={{ fill: 'currentColor', fillOpacity: 0.08 }} />
+            <Bar dataKey="failures" name="failures" fill={STATUS_COLORS.failed} isAnimationActive={false} />
+          </BarChart>
+        </div>
+      ) : (
+        <div aria-hidden="true" className="animate-pulse rounded-md bg-slate-100 dark:bg-slate-800/60" style={{ height }} />
+      )}
+      <details className="mt-3 text-sm">
+        <summary className="cursor-pointer text-slate-600 dark:text-slate-400">Show as table</summary>
+        <div className="mt-2 max-h-72 overflow-auto">
+          <table className="w-full text-left text-xs [&_td]:px-2 [&_td]:py-1 [&_th]:px-2 [&_th]:py-1 [&_th]:font-medium">
+            <caption className="sr-only">Failed and timed-out runs per day</caption>
+            <thead>
+              <tr>
+                <th scope="col">Day</th>
+                <th scope="col" className="text-right">
+                  Failures
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.map((bucket) => (
+                <tr key={bucket.day} className="border-t border-slate-200 dark:border-slate-800">
+                  <th scope="row" className="font-mono font-normal">
+                    {bucket.day}
+                  </th>
+                  <td className="text-right tabular-nums">{formatNumber(bucket.failures)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </details>
+    </figure>
+  );
+}

@@ -60,6 +60,9 @@ export default function AppLayout({ loaderData }: Route.ComponentProps) {
               <NavLink to={teamPath(team.id, '/runs')} className={navClass}>
                 Runs
               </NavLink>
+              <NavLink to={teamPath(team.id, '/failures')} className={navClass}>
+                Failures
+              </NavLink>
               <p className="mt-4 hidden px-3 text-xs font-semibold tracking-wide text-slate-500 uppercase md:block">Team</p>
               <NavLink to={teamPath(team.id, '/settings/members')} className={navClass}>
                 Members

@@ -1,6 +1,7 @@
-// Pure logic behind the dashboard and the lists: paging through API lists up to a cap, runs per
-// day and status, success rate, use of plan limits, and number formatting. No I/O here (API calls
-// are passed in), so it runs in tests and in the browser alike.
+// Pure logic behind the dashboard and the lists: paging through API lists up to a cap, the days of
+// a period, use of plan limits, and number formatting (the counting itself is done by the api in
+// SQL: GET …/stats, …/failures). No I/O here (API calls are passed in), so it runs in tests and in
+// the browser alike.
 // Days and periods are UTC, like the API's usage periods (calendar months in UTC).
 
 import type { UsageAnswer, UsageReport as ApiUsageReport } from './types.ts';
@@ -9,19 +10,9 @@ import type { UsageAnswer, UsageReport as ApiUsageReport } from './types.ts';
 export const RUN_STATUSES = ['succeeded', 'failed', 'timed_out', 'cancelled', 'waiting', 'running'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
-export function isRunStatus(value: string): value is RunStatus {
-  return (RUN_STATUSES as readonly string[]).includes(value);
-}
-
 /** Human names for statuses ("timed_out" → "timed out"). */
 export function statusLabel(status: string): string {
   return status.replaceAll('_', ' ');
-}
-
-/** The part of a run these functions read. */
-export interface RunLike {
-  status: string;
-  startedAt: string;
 }
 
 export interface ListPage<T> {
@@ -80,42 +71,8 @@ export function periodDaysSoFar(period: { start: string; end: string }, now: Dat
   return daysBetween(period.start, new Date(lastMoment).toISOString());
 }
 
+/** One day of the runs-per-day chart: runs per status (as GET …/stats counts them) and the total. */
 export type DayBucket = { day: string; total: number } & Record<RunStatus, number>;
-
-/** Runs counted per day and status; runs on other days, or with unknown statuses, are left out. */
-export function bucketRunsByDay(runs: readonly RunLike[], days: readonly string[]): DayBucket[] {
-  const buckets = new Map<string, DayBucket>();
-  for (const day of days) {
-    const empty = Object.fromEntries(RUN_STATUSES.map((status) => [status, 0])) as Record<RunStatus, number>;
-    buckets.set(day, { day, total: 0, ...empty });
-  }
-  for (const run of runs) {
-    const bucket = buckets.get(dayOf(run.startedAt));
-    if (!bucket || !isRunStatus(run.status)) continue;
-    bucket[run.status] += 1;
-    bucket.total += 1;
-  }
-  return [...buckets.values()];
-}
-
-/** Runs started on one UTC day. */
-export function countRunsOn(runs: readonly RunLike[], day: string): number {
-  return runs.filter((run) => dayOf(run.startedAt) === day).length;
-}
-
-/**
- * Share of finished runs that succeeded (0…1), or null when none finished. Cancelled runs are
- * left out: a person stopped them, so they say nothing about whether the workflow works.
- */
-export function successRate(runs: readonly RunLike[]): number | null {
-  let succeeded = 0;
-  let finished = 0;
-  for (const run of runs) {
-    if (run.status === 'succeeded') succeeded += 1;
-    if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'timed_out') finished += 1;
-  }
-  return finished === 0 ? null : succeeded / finished;
-}
 
 export interface LimitUse {
   used: number;
@@ -173,20 +130,6 @@ export function shortRunId(runId: string): string {
 export function runDurationMs(run: { startedAt: string; endedAt: string | null }): number | null {
   if (!run.endedAt) return null;
   return Math.max(0, Date.parse(run.endedAt) - Date.parse(run.startedAt));
-}
-
-/** Workflows whose name or description contains the query (case-insensitive); all for an empty query. */
-export function filterWorkflows<T extends { name: string; description: string | null }>(workflows: readonly T[], query: string): T[] {
-  const needle = query.trim().toLocaleLowerCase('en-US');
-  if (!needle) return [...workflows];
-  return workflows.filter((workflow) => workflow.name.toLocaleLowerCase('en-US').includes(needle) || (workflow.description ?? '').toLocaleLowerCase('en-US').includes(needle));
-}
-
-/** The newest run of each workflow, from a newest-first list. */
-export function latestRunByWorkflow<T extends { workflowId: string }>(runs: readonly T[]): Map<string, T> {
-  const latest = new Map<string, T>();
-  for (const run of runs) if (!latest.has(run.workflowId)) latest.set(run.workflowId, run);
-  return latest;
 }
 
 /** The name of a copy, kept within the API's 200-character limit for names. */

@@ -1,31 +1,17 @@
 // /t/:teamId: how the team's workflows are doing this month — runs, success rate, AI use and cost,
-// the plan's limits, runs per day, and the latest failures.
+// the plan's limits, runs per day, the error trend and the most recent failures. Every number is
+// an aggregate the api computes in SQL (GET …/usage, …/stats, …/failures): true for any number of runs.
 import { Link } from 'react-router';
-import { RunsPerDayChart } from '../../components/charts.tsx';
-import { Alert, Badge, buttonClass, Card, cx, EmptyState, formatTime, PageHeader } from '../../components/ui.tsx';
+import { FailuresPerDayChart, RunsPerDayChart } from '../../components/charts.tsx';
+import { Badge, buttonClass, Card, cx, EmptyState, formatTime, PageHeader } from '../../components/ui.tsx';
 import { api } from '../../lib/api.server.ts';
-import {
-  bucketRunsByDay,
-  collectPages,
-  countRunsOn,
-  dayOf,
-  formatCost,
-  formatNumber,
-  formatPercent,
-  limitUse,
-  periodDaysSoFar,
-  queryString,
-  shortRunId,
-  successRate,
-  type UsageReport,
-} from '../../lib/dashboard.ts';
+import { dayOf, formatCost, formatNumber, formatPercent, limitUse, periodDaysSoFar, queryString, type UsageReport } from '../../lib/dashboard.ts';
 import { requireTeam } from '../../lib/session.server.ts';
-import { canEdit, teamPath, type Page, type RunSummary, type WorkflowSummary } from '../../lib/types.ts';
+import { canEdit, teamPath, type FailuresAnswer, type RunStats } from '../../lib/types.ts';
 import type { Route } from './+types/dashboard.ts';
 
-/** The most runs read for the chart and the success rate (ten pages of the API's maximum). */
-const RUN_CAP = 1_000;
-const WORKFLOW_CAP = 500;
+/** Failure groups shown on the dashboard; the Failures page has them all. */
+const TOP_FAILURES = 5;
 
 export const meta: Route.MetaFunction = () => [{ title: 'Dashboard · Trellis' }];
 
@@ -34,35 +20,25 @@ export async function loader({ request, params }: Route.LoaderArgs) {
   const base = `/api/v1/teams/${encodeURIComponent(team.id)}`;
   const now = new Date();
   const usage = await api<UsageReport>(request, `${base}/usage`);
-  const periodStart = Date.parse(usage.period.start);
-  const [periodRuns, failures, workflows] = await Promise.all([
-    // Newest first: reading stops at the first run from before the period.
-    collectPages((cursor) => api<Page<RunSummary>>(request, `${base}/runs${queryString({ limit: 100, cursor })}`), {
-      cap: RUN_CAP,
-      until: (run) => Date.parse(run.startedAt) < periodStart,
-    }),
-    api<Page<RunSummary>>(request, `${base}/runs${queryString({ status: 'failed', limit: 5 })}`),
-    collectPages((cursor) => api<Page<WorkflowSummary>>(request, `${base}/workflows${queryString({ limit: 100, cursor })}`), { cap: WORKFLOW_CAP }),
+  // The month so far, in whole UTC days: the stats window ends today.
+  const days = Math.max(1, periodDaysSoFar(usage.period, now).length);
+  const [stats, failures] = await Promise.all([
+    api<RunStats>(request, `${base}/stats${queryString({ days })}`),
+    api<FailuresAnswer>(request, `${base}/failures${queryString({ since: usage.period.start, limit: TOP_FAILURES })}`),
   ]);
-
-  const runs = periodRuns.items;
-  const today = dayOf(now.toISOString());
-  const names = Object.fromEntries(workflows.items.map((workflow) => [workflow.id, workflow.name]));
-  const finished = runs.filter((run) => run.status === 'succeeded' || run.status === 'failed' || run.status === 'timed_out').length;
+  const today = stats.perDay.at(-1);
   return {
     team: { id: team.id, role: team.role },
     usage,
-    workflowCount: usage.usage.workflows ?? workflows.items.length,
-    empty: workflows.items.length === 0 && runs.length === 0 && usage.usage.runs === 0,
-    runsRead: runs.length,
-    capped: periodRuns.capped,
-    runsToday: countRunsOn(runs, today),
-    // Capped with only today's runs read: today had at least that many.
-    runsTodayIsMinimum: periodRuns.capped && runs.length > 0 && dayOf(runs[runs.length - 1]!.startedAt) === today,
-    successRate: successRate(runs),
-    finished,
-    perDay: bucketRunsByDay(runs, periodDaysSoFar(usage.period, now)),
-    failures: failures.items.map((run) => ({ ...run, workflowName: names[run.workflowId] ?? null })),
+    workflowCount: usage.usage.workflows ?? 0,
+    empty: !usage.usage.workflows && stats.totals.runs === 0 && usage.usage.runs === 0,
+    runsToday: today && today.day === dayOf(now.toISOString()) ? today.total : 0,
+    successRate: stats.totals.successRate,
+    finished: stats.totals.finished,
+    failuresThisMonth: stats.totals.failed + stats.totals.timed_out,
+    perDay: stats.perDay,
+    failuresPerDay: stats.perDay.map((day) => ({ day: day.day, failures: day.failed + day.timed_out })),
+    failures: failures.items,
   };
 }
 
@@ -96,7 +72,7 @@ export default function Dashboard({ loaderData }: Route.ComponentProps) {
       <PageHeader title="Dashboard" description={`This month: ${periodLabel}`} />
 
       <dl className="grid grid-cols-1 gap-4 sm:grid-cols-2 xl:grid-cols-3">
-        <Stat label="Runs today" value={`${formatNumber(loaderData.runsToday)}${loaderData.runsTodayIsMinimum ? '+' : ''}`} hint="Since midnight UTC" />
+        <Stat label="Runs today" value={formatNumber(loaderData.runsToday)} hint="Since midnight UTC" />
         <Stat label="Runs this month" value={formatNumber(usage.usage.runs)} hint={`${formatNumber(usage.usage.nodeExecutions)} node executions`} />
         <Stat
           label="Success rate"
@@ -104,7 +80,7 @@ export default function Dashboard({ loaderData }: Route.ComponentProps) {
           hint={
             loaderData.finished === 0
               ? 'No finished runs this month'
-              : `Of ${formatNumber(loaderData.finished)} finished runs${loaderData.capped ? ` among the newest ${formatNumber(loaderData.runsRead)}` : ''} (cancelled ones not counted)`
+              : `Of ${formatNumber(loaderData.finished)} finished runs (cancelled ones not counted)`
           }
         />
         <Stat label="AI tokens" value={formatNumber(usage.usage.aiTokens)} hint="Prompt and completion, this month" />
@@ -118,13 +94,6 @@ export default function Dashboard({ loaderData }: Route.ComponentProps) {
 
       <div className="mt-6 grid grid-cols-1 gap-6 xl:grid-cols-3">
         <Card className="xl:col-span-2" title="Runs per day">
-          {loaderData.capped && (
-            <div className="mb-3">
-              <Alert tone="info">
-                Showing the newest {formatNumber(loaderData.runsRead)} runs of this month only; earlier days are incomplete. The runs list has them all.
-              </Alert>
-            </div>
-          )}
           <RunsPerDayChart data={loaderData.perDay} />
         </Card>
 
@@ -142,40 +111,54 @@ export default function Dashboard({ loaderData }: Route.ComponentProps) {
         </Card>
       </div>
 
-      <Card
-        className="mt-6"
-        title="Recent failures"
-        actions={
-          <Link to={`${teamPath(team.id, '/runs')}?status=failed`} className="text-sm">
-            All failed runs
-          </Link>
-        }
-      >
-        {loaderData.failures.length === 0 ? (
-          <p className="text-sm text-slate-600 dark:text-slate-400">No failed runs.</p>
-        ) : (
-          <ul className="divide-y divide-slate-200 dark:divide-slate-800">
-            {loaderData.failures.map((run) => (
-              <li key={run.runId} className="py-3 first:pt-0 last:pb-0">
-                <div className="flex flex-wrap items-baseline justify-between gap-x-4 gap-y-1">
-                  <p className="text-sm">
-                    <span className="font-medium">{run.workflowName ?? 'Deleted workflow'}</span>{' '}
-                    <Link to={teamPath(team.id, `/runs/${encodeURIComponent(run.runId)}`)} className="font-mono text-xs">
-                      {shortRunId(run.runId)}
-                    </Link>
+      <div className="mt-6 grid grid-cols-1 gap-6 xl:grid-cols-3">
+        <Card title="Error trend">
+          <p className="mb-2 text-sm text-slate-600 dark:text-slate-400">
+            {formatNumber(loaderData.failuresThisMonth)} failed or timed-out run{loaderData.failuresThisMonth === 1 ? '' : 's'} this month
+          </p>
+          <FailuresPerDayChart data={loaderData.failuresPerDay} />
+        </Card>
+
+        <Card
+          className="xl:col-span-2"
+          title="Top failures this month"
+          actions={
+            <Link to={teamPath(team.id, '/failures')} className="text-sm">
+              All failures
+            </Link>
+          }
+        >
+          {loaderData.failures.length === 0 ? (
+            <p className="text-sm text-slate-600 dark:text-slate-400">No failed runs this month.</p>
+          ) : (
+            <ul className="divide-y divide-slate-200 dark:divide-slate-800">
+              {loaderData.failures.map((group) => (
+                <li key={`${group.workflowId} ${group.nodeId ?? ''} ${group.code ?? ''}`} className="py-3 first:pt-0 last:pb-0">
+                  <div className="flex flex-wrap items-baseline justify-between gap-x-4 gap-y-1">
+                    <p className="text-sm">
+                      <span className="font-medium">{group.workflowName ?? 'Deleted workflow'}</span>
+                      {group.nodeId && <span className="font-mono text-xs"> · {group.nodeId}</span>}
+                      {group.code && <Badge className="ml-2">{group.code}</Badge>}
+                    </p>
+                    <p className="text-xs text-slate-500 dark:text-slate-400">
+                      {formatNumber(group.count)}× · last <time dateTime={group.lastSeen}>{formatTime(group.lastSeen)}</time>
+                      {group.sampleRunIds[0] && (
+                        <>
+                          {' · '}
+                          <Link to={teamPath(team.id, `/runs/${encodeURIComponent(group.sampleRunIds[0])}`)}>latest run</Link>
+                        </>
+                      )}
+                    </p>
+                  </div>
+                  <p className="mt-1 line-clamp-2 text-sm break-words text-red-700 dark:text-red-300" title={group.message ?? undefined}>
+                    {group.message ?? 'No error message'}
                   </p>
-                  <time dateTime={run.startedAt} className="text-xs text-slate-500 dark:text-slate-400">
-                    {formatTime(run.startedAt)}
-                  </time>
-                </div>
-                <p className="mt-1 line-clamp-2 text-sm break-words text-red-700 dark:text-red-300" title={run.error ?? undefined}>
-                  {run.error ?? 'No error message'}
-                </p>
-              </li>
-            ))}
-          </ul>
-        )}
-      </Card>
+                </li>
+              ))}
+            </ul>
+          )}
+        </Card>
+      </div>
     </>
   );
 }

@@ -21,20 +21,20 @@ export async function loader({ request, params }: Route.LoaderArgs) {
   const { team } = await requireTeam(request, params.teamId);
   const base = `/api/v1/teams/${encodeURIComponent(team.id)}`;
   const url = new URL(request.url);
-  const filters = { workflowId: url.searchParams.get('workflowId') ?? '', status: url.searchParams.get('status') ?? '' };
+  const filters = { workflowId: url.searchParams.get('workflowId') ?? '', status: url.searchParams.get('status') ?? '', q: url.searchParams.get('q') ?? '' };
   const cursor = url.searchParams.get('cursor') ?? '';
   const [workflows, runs] = await Promise.all([
     collectPages((next) => api<Page<WorkflowSummary>>(request, `${base}/workflows${queryString({ limit: 100, cursor: next })}`), { cap: WORKFLOW_CAP }),
     // The filters go to the API as typed: it validates them, and its 400 is shown, not thrown.
     attempt(() => api<Page<RunSummary>>(request, `${base}/runs${queryString({ ...filters, cursor, limit: PAGE_SIZE })}`)),
   ]);
-  const names = Object.fromEntries(workflows.items.map((workflow) => [workflow.id, workflow.name]));
   return {
     team: { id: team.id },
     filters,
     cursor,
     workflows: workflows.items.map((workflow) => ({ id: workflow.id, name: workflow.name })),
-    runs: runs.ok ? runs.data.items.map((run) => ({ ...run, workflowName: names[run.workflowId] ?? null })) : [],
+    // Each summary names its workflow (the API joins it in SQL).
+    runs: runs.ok ? runs.data.items : [],
     nextCursor: runs.ok ? runs.data.nextCursor : null,
     problem: runs.ok ? null : runs.problem,
   };
@@ -46,7 +46,7 @@ export default function Runs({ loaderData }: Route.ComponentProps) {
   const submit = useSubmit();
   const navigation = useNavigation();
   const loading = navigation.state === 'loading' && navigation.location.pathname === teamPath(team.id, '/runs');
-  const filtered = Boolean(filters.workflowId || filters.status);
+  const filtered = Boolean(filters.workflowId || filters.status || filters.q);
   // A filter value the lists do not know (a deleted workflow, a hand-edited URL) still shows as selected.
   const unknownWorkflow = filters.workflowId && !workflows.some((workflow) => workflow.id === filters.workflowId);
   const listPath = (search: Record<string, string>) => `${teamPath(team.id, '/runs')}${queryString(search)}`;
@@ -69,6 +69,7 @@ export default function Runs({ loaderData }: Route.ComponentProps) {
             ))}
           </Select>
         </Field>
+        <Field label="Search runs" name="q" type="search" defaultValue={filters.q} key={`q-${filters.q}`} placeholder="Workflow, error or run id" className="w-full sm:w-64" onChange={(event) => event.stopPropagation()} />
         <Field label="Status" id="filter-status" className="w-full sm:w-48">
           <Select id="filter-status" name="status" defaultValue={filters.status} key={`s-${filters.status}`}>
             <option value="">All statuses</option>
@@ -171,7 +172,7 @@ function ProblemAlert({ problem }: { problem: Problem }) {
         <ul className="mt-1 list-disc pl-5">
           {problem.problems.map((item) => (
             <li key={`${item.path}:${item.message}`}>
-              {item.path === 'workflowId' ? 'Workflow' : item.path === 'status' ? 'Status' : item.path}: {item.message}
+              {item.path === 'workflowId' ? 'Workflow' : item.path === 'status' ? 'Status' : item.path === 'q' ? 'Search' : item.path}: {item.message}
             </li>
           ))}
         </ul>

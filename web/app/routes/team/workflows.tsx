@@ -3,10 +3,10 @@ import { useState } from 'react';
 import { Form, Link, redirect, useFetcher, useNavigation, useSearchParams } from 'react-router';
 import { Alert, Badge, Button, Dialog, EmptyState, Field, formatTime, PageHeader, Table, useActionToast } from '../../components/ui.tsx';
 import { api, attempt } from '../../lib/api.server.ts';
-import { collectPages, copyName, filterWorkflows, latestRunByWorkflow, queryString, statusLabel } from '../../lib/dashboard.ts';
+import { collectPages, copyName, queryString, statusLabel } from '../../lib/dashboard.ts';
 import { fieldErrors, type Problem } from '../../lib/problems.ts';
 import { requireTeam } from '../../lib/session.server.ts';
-import { canEdit, teamPath, type GraphInput, type Page, type RunSummary, type WorkflowDetail, type WorkflowSummary } from '../../lib/types.ts';
+import { canEdit, teamPath, type GraphInput, type Page, type WorkflowDetail, type WorkflowListItem } from '../../lib/types.ts';
 import type { Route } from './+types/workflows.ts';
 
 /** Enough for every plan but the unlimited one; the page says when more exist. */
@@ -26,24 +26,14 @@ const workflowsPath = (teamId: string) => `/api/v1/teams/${encodeURIComponent(te
 export async function loader({ request, params }: Route.LoaderArgs) {
   const { team } = await requireTeam(request, params.teamId);
   const query = new URL(request.url).searchParams.get('q') ?? '';
-  const [workflows, recentRuns] = await Promise.all([
-    collectPages((cursor) => api<Page<WorkflowSummary>>(request, `${workflowsPath(team.id)}${queryString({ limit: 100, cursor })}`), { cap: WORKFLOW_CAP }),
-    // One list of recent runs rather than one call per workflow: workflows without a run among
-    // the newest hundred show no last run.
-    api<Page<RunSummary>>(request, `/api/v1/teams/${encodeURIComponent(team.id)}/runs?limit=100`),
-  ]);
-  // The API's search matches names only (and case-sensitively): filtering here covers descriptions too.
-  const shown = filterWorkflows(workflows.items, query);
-  const lastRuns = latestRunByWorkflow(recentRuns.items);
+  // The API searches names and descriptions (case-insensitive) and gives each workflow its last run.
+  const workflows = await collectPages((cursor) => api<Page<WorkflowListItem>>(request, `${workflowsPath(team.id)}${queryString({ q: query.trim().slice(0, 200), limit: 100, cursor })}`), { cap: WORKFLOW_CAP });
   return {
     team: { id: team.id, role: team.role },
     query,
     total: workflows.items.length,
     capped: workflows.capped,
-    workflows: shown.map((workflow) => {
-      const run = lastRuns.get(workflow.id);
-      return { ...workflow, lastRun: run ? { runId: run.runId, status: run.status, startedAt: run.startedAt } : null };
-    }),
+    workflows: workflows.items,
   };
 }
 

@@ -12,6 +12,7 @@ export type { WorkflowSummary, WorkflowDetail } from '../core/workflows/service.
 export type { WebhookView } from '../core/webhooks/service.ts';
 export type { ScheduleView } from '../core/schedules/service.ts';
 export type { RunSummary, RunDetail } from '../core/runs/service.ts';
+export type { QueueSummary } from '../core/runs/queue.ts';
 export type { UsageReport } from '../core/usage/service.ts';
 export type { RunStats, DayStats, LastRun } from '../core/runs/stats.ts';
 export type { FailureGroup } from '../core/failures/service.ts';

@@ -102,6 +102,7 @@ export function Table({ children, className }: { children: ReactNode; className?
 const statusStyles: Record<string, string> = {
   succeeded: 'bg-green-100 text-green-800 dark:bg-green-950 dark:text-green-300',
   running: 'bg-blue-100 text-blue-800 dark:bg-blue-950 dark:text-blue-300',
+  queued: 'bg-violet-100 text-violet-800 dark:bg-violet-950 dark:text-violet-300',
   waiting: 'bg-amber-100 text-amber-800 dark:bg-amber-950 dark:text-amber-300',
   failed: 'bg-red-100 text-red-800 dark:bg-red-950 dark:text-red-300',
   timed_out: 'bg-red-100 text-red-800 dark:bg-red-950 dark:text-red-300',

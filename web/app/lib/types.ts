@@ -14,6 +14,7 @@ export type {
   Me,
   MemberView,
   Page,
+  QueueSummary,
   Role,
   RunDetail,
   RunStats,

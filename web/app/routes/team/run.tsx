@@ -50,7 +50,9 @@ export async function action({ request, params }: Route.ActionArgs) {
   }
   if (intent === 'cancel') {
     const result = await attempt(() => api(request, `${runBase}/cancel`, { method: 'POST' }));
-    return result.ok ? { toast: 'Cancelling the run' } : { problem: result.problem };
+    if (!result.ok) return { problem: result.problem };
+    // A queued run is cancelled at once; a running one is asked to stop.
+    return { toast: (result.data as { status?: string } | undefined)?.status === 'cancelled' ? 'Run cancelled' : 'Cancelling the run' };
   }
   if (intent === 'rerun') {
     const fromNode = String(form.get('fromNode') ?? '') || undefined;
@@ -75,7 +77,8 @@ function useLiveRun(teamId: string, initial: RunDetail) {
     source.addEventListener('snapshot', (event) => setRun(JSON.parse((event as MessageEvent<string>).data) as RunDetail));
     source.addEventListener('node', (event) => {
       const { nodeId, state } = JSON.parse((event as MessageEvent<string>).data) as { nodeId: string; state: NodeState };
-      setRun((current) => ({ ...current, status: state.status === 'waiting' ? 'waiting' : current.status === 'waiting' ? 'running' : current.status, nodes: { ...current.nodes, [nodeId]: state } }));
+      // A node event means the run left the queue, if it was queued.
+      setRun((current) => ({ ...current, status: state.status === 'waiting' ? 'waiting' : current.status === 'waiting' || current.status === 'queued' ? 'running' : current.status, queue: undefined, nodes: { ...current.nodes, [nodeId]: state } }));
     });
     source.addEventListener('token', (event) => {
       const { nodeId, text } = JSON.parse((event as MessageEvent<string>).data) as { nodeId: string; text: string };
@@ -90,6 +93,12 @@ function useLiveRun(teamId: string, initial: RunDetail) {
     });
     return () => source.close();
   }, [teamId, initial.runId, initial.status]);
+  // While queued, its place changes as runs ahead leave: read it again now and then.
+  useEffect(() => {
+    if (run.status !== 'queued') return;
+    const timer = setInterval(() => void revalidator.revalidate(), 3_000);
+    return () => clearInterval(timer);
+  }, [run.status]);
   return { run, tokens };
 }
 
@@ -142,13 +151,29 @@ function RunView({ loaderData, actionData }: Route.ComponentProps) {
           </h1>
         </div>
         <dl className="flex flex-wrap gap-x-4 text-xs text-slate-600 dark:text-slate-400">
+          {run.queue ? (
+            <div data-testid="run-queue">
+              <dt className="inline">Queued </dt>
+              <dd className="inline">
+                position {run.queue.position} · priority {run.queue.priority} · waiting {formatDuration(run.waitedMs)}
+              </dd>
+            </div>
+          ) : (
+            <div>
+              <dt className="inline">Priority </dt>
+              <dd className="inline">
+                {run.priority}
+                {run.waitedMs > 0 ? ` · queued ${formatDuration(run.waitedMs)}` : ''}
+              </dd>
+            </div>
+          )}
           <div>
             <dt className="inline">Started </dt>
             <dd className="inline">{formatTime(run.startedAt)}</dd>
           </div>
           <div>
             <dt className="inline">Duration </dt>
-            <dd className="inline">{run.endedAt ? formatDuration(Date.parse(run.endedAt) - Date.parse(run.startedAt)) : 'running'}</dd>
+            <dd className="inline">{run.endedAt ? formatDuration(Date.parse(run.endedAt) - Date.parse(run.startedAt)) : run.status === 'queued' ? 'not started' : 'running'}</dd>
           </div>
           <div>
             <dt className="inline">Trigger </dt>

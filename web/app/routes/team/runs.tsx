@@ -6,14 +6,14 @@ import { collectPages, queryString, runDurationMs, shortRunId, statusLabel, type
 import type { Problem } from '../../lib/problems.ts';
 import { requireTeam } from '../../lib/session.server.ts';
 import { useHydrated } from '../../lib/use-hydrated.ts';
-import { teamPath, type Page, type RunSummary, type WorkflowSummary } from '../../lib/types.ts';
+import { teamPath, type Page, type QueueSummary, type RunSummary, type WorkflowSummary } from '../../lib/types.ts';
 import type { Route } from './+types/runs.ts';
 
 const PAGE_SIZE = 50;
 const WORKFLOW_CAP = 500;
 
 /** The order statuses appear in the filter: as a run goes through them. */
-const STATUS_OPTIONS = ['running', 'waiting', 'succeeded', 'failed', 'cancelled', 'timed_out'] as const satisfies readonly RunStatus[];
+const STATUS_OPTIONS = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled', 'timed_out'] as const satisfies readonly (RunStatus | 'queued')[];
 
 export const meta: Route.MetaFunction = () => [{ title: 'Runs · Trellis' }];
 
@@ -23,10 +23,12 @@ export async function loader({ request, params }: Route.LoaderArgs) {
   const url = new URL(request.url);
   const filters = { workflowId: url.searchParams.get('workflowId') ?? '', status: url.searchParams.get('status') ?? '', q: url.searchParams.get('q') ?? '' };
   const cursor = url.searchParams.get('cursor') ?? '';
-  const [workflows, runs] = await Promise.all([
+  const [workflows, runs, queue] = await Promise.all([
     collectPages((next) => api<Page<WorkflowSummary>>(request, `${base}/workflows${queryString({ limit: 100, cursor: next })}`), { cap: WORKFLOW_CAP }),
     // The filters go to the API as typed: it validates them, and its 400 is shown, not thrown.
     attempt(() => api<Page<RunSummary>>(request, `${base}/runs${queryString({ ...filters, cursor, limit: PAGE_SIZE })}`)),
+    // The team's queue at a glance (a failure here never hides the list).
+    attempt(() => api<QueueSummary>(request, `${base}/queue`)),
   ]);
   return {
     team: { id: team.id },
@@ -37,11 +39,12 @@ export async function loader({ request, params }: Route.LoaderArgs) {
     runs: runs.ok ? runs.data.items : [],
     nextCursor: runs.ok ? runs.data.nextCursor : null,
     problem: runs.ok ? null : runs.problem,
+    queue: queue.ok ? queue.data : null,
   };
 }
 
 export default function Runs({ loaderData }: Route.ComponentProps) {
-  const { team, filters, cursor, workflows, runs, nextCursor, problem } = loaderData;
+  const { team, filters, cursor, workflows, runs, nextCursor, problem, queue } = loaderData;
   const hydrated = useHydrated();
   const submit = useSubmit();
   const navigation = useNavigation();
@@ -55,6 +58,7 @@ export default function Runs({ loaderData }: Route.ComponentProps) {
   return (
     <>
       <PageHeader title="Runs" description="Every run of the team's workflows, newest first." />
+      {queue && <QueueLine queue={queue} queuedPath={listPath({ status: 'queued' })} />}
 
       {/* Without JavaScript the Filter button submits; with it, changing a select does. */}
       <Form method="get" className="mb-4 flex flex-wrap items-end gap-3" onChange={(event) => void submit(event.currentTarget)}>
@@ -130,8 +134,13 @@ export default function Runs({ loaderData }: Route.ComponentProps) {
                   </Link>
                 </td>
                 <td className="max-w-56 truncate">{run.workflowName ?? <span className="text-slate-500 dark:text-slate-400">Deleted workflow</span>}</td>
-                <td>
+                <td className="whitespace-nowrap">
                   <Badge status={run.status}>{statusLabel(run.status)}</Badge>
+                  {run.queue && (
+                    <span className="ml-2 text-xs text-slate-500 dark:text-slate-400" data-testid="queue-place">
+                      #{run.queue.position} · P{run.queue.priority}
+                    </span>
+                  )}
                 </td>
                 <td className="hidden sm:table-cell">{run.trigger}</td>
                 <td className="hidden whitespace-nowrap md:table-cell">
@@ -161,6 +170,27 @@ export default function Runs({ loaderData }: Route.ComponentProps) {
         </nav>
       )}
     </>
+  );
+}
+
+/** Runs beyond the plan's concurrent runs wait in the team's queue (1 leaves first). */
+function QueueLine({ queue, queuedPath }: { queue: QueueSummary; queuedPath: string }) {
+  return (
+    <p className="-mt-4 mb-4 text-sm text-slate-600 dark:text-slate-400" data-testid="queue-summary">
+      <span className="font-medium text-slate-800 dark:text-slate-200">
+        {queue.running} of {queue.allowed ?? 'unlimited'}
+      </span>{' '}
+      running ·{' '}
+      {queue.queued > 0 ? (
+        <>
+          <Link to={queuedPath}>{queue.queued} queued</Link>
+          {queue.byPriority.length > 1 && ` (${queue.byPriority.map((p) => `${p.queued} at priority ${p.priority}`).join(', ')})`}
+          {queue.oldest && ` · oldest waiting ${formatDuration(queue.oldest.waitedMs)}`}
+        </>
+      ) : (
+        'nothing queued'
+      )}
+    </p>
   );
 }
 

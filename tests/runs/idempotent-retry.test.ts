@@ -1,6 +1,6 @@
-// A start that died between writing the run's row and starting its workflow (the api SIGKILLed,
-// found by the fault campaign, tests/chaos/): a retry with the same Idempotency-Key answers the
-// same run and starts it, instead of answering 202 for a run that never executes.
+// A start that died after queueing its run but before answering (the api SIGKILLed, found by the
+// fault campaign, tests/chaos/): a retry with the same Idempotency-Key answers the same run, which
+// the dispatcher starts from the queue (ADR 028) — never a second run, never one that never executes.
 import { randomUUID } from 'node:crypto';
 import { RunIdempotency, RunRecord } from '../../core/db/entities.ts';
 import { newRunId } from '../../core/runs/start-run.ts';
@@ -29,20 +29,20 @@ afterAll(async () => {
   await smtp?.close();
 });
 
-it('a retry with the same Idempotency-Key starts a run whose first request died before its workflow', async () => {
+it('a retry with the same Idempotency-Key answers the run its first request queued before it died, and that run runs once', async () => {
   const graph = { nodes: [{ id: 'done', type: 'output', config: { value: { seen: '{{ input.n }}' } } }], edges: [] };
   const created = await user.client.post(`/api/v1/teams/${user.personalTeamId}/workflows`, { name: 'retry', graph });
   expect(created.status).toBe(201);
   const workflowId = created.body.id as string;
-  // What the first request left behind: the key claimed and the row written, no workflow.
+  // What the first request left behind: the key claimed and the run queued (ADR 028), no answer sent.
   const runId = newRunId();
   const key = `retry-${randomUUID()}`;
   const em = t.orm.em.fork();
   await em.insert(RunIdempotency, { teamId: user.personalTeamId, key, runId, createdAt: new Date() });
   await em.insert(RunRecord, {
-    id: runId, teamId: user.personalTeamId, workflowId, version: 1, trigger: 'api', status: 'running',
+    id: runId, teamId: user.personalTeamId, workflowId, version: 1, trigger: 'api', status: 'queued',
     startedAt: new Date(), endedAt: null, error: null, input: JSON.stringify({ n: 7 }), triggeredBy: user.user.id,
-    aiTokens: 0, costUsd: 0, nodeExecutions: 0,
+    aiTokens: 0, costUsd: 0, nodeExecutions: 0, priority: 3, dispatchedAt: null,
   });
 
   const retried = await user.client.post(`/api/v1/teams/${user.personalTeamId}/workflows/${workflowId}/runs`, { input: { n: 8 } }).set('Idempotency-Key', key);

@@ -127,6 +127,23 @@ describe('worker metrics', () => {
     expect(delta(text, 'trellis_ai_cost_usd_total')).toBeGreaterThan(0);
   });
 
+  it('labels run series with the team when TRELLIS_METRICS_TEAM_LABEL asks for it', async () => {
+    const labelled = createWorkerMetrics({ teamLabel: true, processMetrics: false });
+    const teamWorker = await startTestWorker({ address: testEnv.temporalAddress, orm, metrics: labelled.run });
+    try {
+      const { runId } = await startRun(
+        client,
+        { taskQueue: teamWorker.taskQueue, blobThresholdBytes: 65_536, maxConcurrency: 10 },
+        { graph: Graph.parse({ nodes: [{ id: 'o', type: 'output', config: { value: 1 } }], edges: [] }), version: 1, input: {}, teamId: 'team_labelled', workflowId: 'wf_m', trigger: 'api' },
+      );
+      await client.workflow.getHandle(runId).result();
+      const text = await until(() => labelled.registry.metrics(), (t) => sample(t, 'trellis_runs_finished_total{status="succeeded",team="team_labelled"}') === 1, 'the run counted with its team');
+      expect(sample(text, 'trellis_runs_started_total{trigger="api",team="team_labelled"}')).toBe(1);
+    } finally {
+      await teamWorker.stop();
+    }
+  });
+
   it('answers only GET /metrics', async () => {
     const res = await fetch(`http://127.0.0.1:${endpoint.port}/`);
     expect(res.status).toBe(404);

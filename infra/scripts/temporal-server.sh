@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the Temporal server and its SQL schema tool (only when missing), for the benchmark that
-# runs against a Temporal server on PostgreSQL (tests/bench/webhook-ingest.bench.ts postgresql):
+# runs against a Temporal server on PostgreSQL (tests/bench/ingest.bench.ts, BENCH_TEMPORAL_STORE=postgresql):
 #   .tools/bin/temporal-server     from go.temporal.io/server/cmd/server@$TEMPORAL_SERVER_VERSION
 #   .tools/bin/temporal-sql-tool   from go.temporal.io/server/cmd/tools/sql@$TEMPORAL_SERVER_VERSION
 # Like the CLI (bootstrap.sh), each binary is copied to the machine cache (~/.cache/trellis) once

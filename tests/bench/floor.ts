@@ -4,6 +4,7 @@
 // parked workflows of parked.bench.ts. Started by the benchmarks as a child process:
 //   FLOOR_TEMPORAL=127.0.0.1:7233 FLOOR_PORT=… FLOOR_TASK_QUEUE=… node tests/bench/floor.ts
 // It prints `ready` on stdout once its worker polls.
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +15,10 @@ import type { Order } from './floor-workflows.ts';
 const address = process.env.FLOOR_TEMPORAL as string;
 const taskQueue = process.env.FLOOR_TASK_QUEUE as string;
 Runtime.install({ logger: new DefaultLogger('ERROR') });
-const bundle = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./floor-workflows.ts', import.meta.url)), logger: new DefaultLogger('ERROR') });
+// FLOOR_BUNDLE: the bundle built by the parent (floor-process.ts); else built here.
+const bundle = process.env.FLOOR_BUNDLE
+  ? { code: readFileSync(process.env.FLOOR_BUNDLE, 'utf8') }
+  : await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./floor-workflows.ts', import.meta.url)), logger: new DefaultLogger('ERROR') });
 // Default worker options, like the Trellis worker (worker/worker.ts).
 const worker = await Worker.create({ connection: await NativeConnection.connect({ address }), namespace: 'default', taskQueue, workflowBundle: bundle });
 const running = worker.run();

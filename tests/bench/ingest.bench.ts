@@ -4,6 +4,7 @@
 // refused within quota (enterprise plan, per-webhook rate raised), then that every accepted run
 // completes, and at what rate; CPU per completed run for each process.
 //   node tests/bench/ingest.bench.ts [deliveries=10000] [connections=50] [completionTimeoutSeconds=1200]
+//   BENCH_TEMPORAL_STORE=postgresql   Temporal server on PostgreSQL (bench.sh runs both stores)
 import { log } from './harness.ts';
 import { describe, load } from './load.ts';
 import { cpuDelta, cpuSnapshot } from './proc.ts';
@@ -33,7 +34,7 @@ try {
   }
   const baseEnded = Object.entries(base).filter(([s]) => FINAL.has(s)).reduce((sum, [, n]) => sum + n, 0);
 
-  log(`ingest: ${DELIVERIES} signed deliveries at ${CONNECTIONS} connections, no ?wait; api, worker, Temporal dev server (SQLite file), Redis, app db ${stack.appDb} in separate processes; team on the enterprise plan`);
+  log(`ingest: ${DELIVERIES} signed deliveries at ${CONNECTIONS} connections, no ?wait; ${stack.label}; team on the enterprise plan`);
   const cpuBefore = cpuSnapshot(pids);
   const burst = await load({ url: hook.url, connections: CONNECTIONS, amount: DELIVERIES, body: orderBody, headers, check: (status) => status === 202 });
   const cpuAfterBurst = cpuSnapshot(pids);

@@ -7,8 +7,7 @@
 //   BENCH_PEERS=trellis,floor   skips n8n (which is installed on first use: ~3 GB, minutes)
 //   BENCH_APP_DB=postgresql     Trellis on PostgreSQL instead of a SQLite file
 //   BENCH_CPU_PROF=<dir>        CPU profiles of the api and the worker (--cpu-prof), written at exit
-import { join } from 'node:path';
-import { ROOT, freePort, launch } from '../../infra/scripts/services.ts';
+import { startFloor } from './floor-process.ts';
 import { log } from './harness.ts';
 import { describe, load, type LoadResult } from './load.ts';
 import { startN8n, N8N_VERSION } from './n8n.ts';
@@ -47,21 +46,13 @@ try {
     });
   }
   if (PEERS.includes('floor')) {
-    const port = await freePort();
-    let ready = () => undefined as void;
-    const readyNow = new Promise<void>((resolve) => (ready = resolve));
-    const floor = launch('floor', process.execPath, ['tests/bench/floor.ts'], {
-      logFile: join(stack.dir, 'floor.log'), cwd: ROOT,
-      env: { ...process.env, FLOOR_TEMPORAL: stack.temporalAddress, FLOOR_PORT: String(port), FLOOR_TASK_QUEUE: `floor-${port}` },
-      onLine: (line) => line.trim() === 'ready' && ready(),
-    });
-    stops.push(() => floor.stop());
-    await Promise.race([readyNow, floor.exited.then(() => Promise.reject(new Error(`the floor process exited (log: ${join(stack.dir, 'floor.log')})`)))]);
-    pids.floor = floor.process.pid as number;
-    systems.push({ name: 'Temporal hand-written', url: `http://127.0.0.1:${port}/sum`, check: (s, b) => s === 200 && JSON.parse(b).total === ORDER_TOTAL, pids: ['floor', 'temporal', 'load generator'] });
+    const floor = await startFloor(stack.dir, stack.temporalAddress);
+    stops.push(floor.stop);
+    pids.floor = floor.pid;
+    systems.push({ name: 'Temporal hand-written', url: floor.url, check: (s, b) => s === 200 && JSON.parse(b).total === ORDER_TOTAL, pids: ['floor', 'temporal', 'load generator'] });
   }
 
-  log(`peer benchmark: ${systems.map((s) => s.name).join(' | ')}; ${ROUNDS} rounds of ${SECONDS} s each, autocannon ${CONNECTIONS} connections; Trellis app db ${stack.appDb}, Temporal dev server (SQLite file)`);
+  log(`peer benchmark: ${systems.map((s) => s.name).join(' | ')}; ${ROUNDS} rounds of ${SECONDS} s each, autocannon ${CONNECTIONS} connections; ${stack.label}`);
   // Warm-up: JIT, pools, caches, the workflow bundles (not counted). First one right answer
   // (the Trellis worker builds its workflow bundle after it starts).
   for (const system of systems) {

@@ -11,14 +11,18 @@ import { join } from 'node:path';
 import { createOrm, migrate } from '../../core/db/orm.ts';
 import { createLogger } from '../../core/log.ts';
 import { Team } from '../../core/teams/entities.ts';
+import { loadWorkflowBundle } from '../../worker/bundle.ts';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.ts';
 import { freePort, launch, startPostgres, startRedis, startTemporalDevServer, type Service } from '../../infra/scripts/services.ts';
-import { signInBenchUser } from './harness.ts';
+import { signInBenchUser, TEMPORAL_STORES, type TemporalStore } from './harness.ts';
+import { startTemporalPostgres } from './temporal-postgres.ts';
 
 export type AppDb = 'sqlite' | 'postgresql';
 
 export interface TrellisStack {
   dir: string;
+  /** What this stack runs on, for the benchmark's header line. */
+  label: string;
   apiBase: string;
   databaseUrl: string;
   temporalAddress: string;
@@ -43,8 +47,8 @@ export interface StackOptions {
   workerHeapMb?: number;
   /** Extra environment for the api and the worker. */
   env?: Record<string, string>;
-  /** Processes to add to `pids`, e.g. a Temporal dev server shared with another system. */
-  temporal?: { address: string; pid: number };
+  /** `dev-server` (default, a SQLite file) or `postgresql` (temporal-server on a private PostgreSQL); BENCH_TEMPORAL_STORE. */
+  temporalStore?: TemporalStore;
 }
 
 async function httpOk(url: string): Promise<boolean> {
@@ -70,6 +74,9 @@ async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeou
   throw new Error(`${what}: not ready within ${timeoutMs} ms`);
 }
 
+// Ctrl-C or a timeout: exit, so launch()'s exit handlers stop every child (none outlives the benchmark).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
 export async function startTrellisStack(options: StackOptions = {}): Promise<TrellisStack> {
   const dir = mkdtempSync(join(tmpdir(), 'trellis-bench-'));
   chmodSync(dir, 0o755);
@@ -77,12 +84,19 @@ export async function startTrellisStack(options: StackOptions = {}): Promise<Tre
   const services: Service[] = [];
   const pids: Record<string, number> = {};
   const [temporalPort, redisPort, apiPort, metricsPort, pgPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-  let temporalAddress = options.temporal?.address;
-  if (options.temporal) pids.temporal = options.temporal.pid;
+  const store = options.temporalStore ?? ((process.env.BENCH_TEMPORAL_STORE as TemporalStore | undefined) ?? 'dev-server');
+  if (!TEMPORAL_STORES.includes(store)) throw new Error(`unknown Temporal store ${store} (known: ${TEMPORAL_STORES.join(', ')})`);
+  let temporalAddress: string | undefined;
   const started = await Promise.all([
-    temporalAddress ? undefined : startTemporalDevServer({
-      port: temporalPort, searchAttributes: SEARCH_ATTRIBUTES, logFile: join(dir, 'temporal.log'), dbFile: join(dir, 'temporal.db'),
-    }),
+    store === 'postgresql'
+      ? startTemporalPostgres({ dir, searchAttributes: SEARCH_ATTRIBUTES }).then((t) => {
+        temporalAddress = t.address;
+        // Services in start order: its PostgreSQL, then the server.
+        for (const service of t.services) pids[service.name === 'temporal-server' ? 'temporal' : 'temporal postgresql'] = service.process.pid as number;
+        services.push(...t.services);
+        return undefined;
+      })
+      : startTemporalDevServer({ port: temporalPort, searchAttributes: SEARCH_ATTRIBUTES, logFile: join(dir, 'temporal.log'), dbFile: join(dir, 'temporal.db') }),
     startRedis({ port: redisPort, dir: join(dir, 'redis'), logFile: join(dir, 'redis.log') }),
     appDb === 'postgresql' ? startPostgres({ port: pgPort, dir: join(dir, 'postgresql'), logFile: join(dir, 'postgresql.log') }) : undefined,
   ]);
@@ -121,6 +135,9 @@ export async function startTrellisStack(options: StackOptions = {}): Promise<Tre
     RATE_LIMIT_WEBHOOK_PER_MINUTE: '100000000',
     ...options.env,
   };
+  // The worker's workflow bundle is built here (into the cache it reads), so the worker's memory
+  // holds no bundler garbage when parked runs are measured against a baseline.
+  await loadWorkflowBundle(join(dir, 'cache'), createLogger({ level: 'silent', service: 'bench' }));
   const node = process.execPath;
   const api = launch('api', node, ['api/server.ts'], { env, logFile: join(dir, 'api.log') });
   const workerArgs = options.workerHeapMb ? [`--max-old-space-size=${options.workerHeapMb}`, 'worker/main.ts'] : ['worker/main.ts'];
@@ -134,8 +151,9 @@ export async function startTrellisStack(options: StackOptions = {}): Promise<Tre
     // The worker's metrics endpoint answers once its runtime is up; the first run (warm-up) proves it polls.
     poll('worker', async () => ((await httpOk(`http://127.0.0.1:${metricsPort}/metrics`)) ? true : undefined), 180_000, worker.exited),
   ]);
+  const label = `api, worker, ${store === 'postgresql' ? 'Temporal server v1.31.2 on PostgreSQL' : 'Temporal dev server (SQLite file)'}, Redis, app db ${appDb === 'postgresql' ? 'PostgreSQL' : 'SQLite file'}, each its own process`;
   return {
-    dir, apiBase, databaseUrl, temporalAddress: temporalAddress as string, taskQueue, appDb, pids, workerHeapMb: options.workerHeapMb,
+    dir, label, apiBase, databaseUrl, temporalAddress: temporalAddress as string, taskQueue, appDb, pids, workerHeapMb: options.workerHeapMb,
     async setPlan(teamId, plan) {
       await orm.em.fork().nativeUpdate(Team, { id: teamId }, { plan });
     },
@@ -161,7 +179,9 @@ export async function benchTeam(stack: TrellisStack, name: string, plan = 'enter
   const { token } = await signInBenchUser(stack.apiBase, stack.databaseUrl, { email, password: 'plum-orbit-cactus-7' });
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const call = async <T = Record<string, unknown>>(method: string, path: string, body?: unknown, expect?: number): Promise<{ status: number; body: T }> => {
-    const response = await fetch(`${stack.apiBase}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const send = () => fetch(`${stack.apiBase}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    // A kept-alive socket the server closed meanwhile fails at once: one more try on a new one.
+    const response = await send().catch(() => send());
     const text = await response.text();
     if (expect !== undefined && response.status !== expect) throw new Error(`${method} ${path}: ${response.status} ${text.slice(0, 500)}`);
     return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };

@@ -122,7 +122,7 @@ describe('the lean run path', () => {
     expect(read.body).toMatchObject({ status: 'failed', error: { nodeId: 'bad' }, nodes: { bad: { status: 'failed' }, o: { status: 'skipped' } } });
   });
 
-  it('writes the final state once when the activity is retried, and counts usage and kicks the dispatcher once', async () => {
+  it('writes the final state once when the activity is retried, counts usage once and kicks the dispatcher', async () => {
     const redis = createRedis(testEnv.redisUrl);
     const subscriber = createRedis(testEnv.redisUrl);
     const kicks: string[] = [];
@@ -183,6 +183,38 @@ describe('the lean run path', () => {
     expect(read.body).toMatchObject({ status: 'succeeded', output: 10, nodes: { a: { status: 'succeeded', output: 10 } } });
     const kept = JSON.parse((await row(runId)).state!) as RunState;
     expect(kept).toMatchObject({ status: 'succeeded', output: 10, nodes: { a: { output: 10 } } });
+  });
+
+  it('stores the final state of a cancelled run', async () => {
+    const runId = await startRun({ nodes: [{ id: 'ask', type: 'approval', config: { message: 'hold' } }] });
+    for (let i = 0; i < 600; i++) {
+      if ((await user.client.get(`/api/v1/teams/${team}/runs/${runId}`)).body.status === 'waiting') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect((await user.client.post(`/api/v1/teams/${team}/runs/${runId}/cancel`)).status).toBeLessThan(300);
+    const done = await ended(runId);
+    expect(done.status).toBe('cancelled');
+    expect(JSON.parse(done.state!)).toMatchObject({ status: 'cancelled', nodes: { ask: { status: 'cancelled' } } });
+  });
+
+  it('child runs of a map write their own rows once, with their final state', async () => {
+    const child = await user.client.post(`/api/v1/teams/${team}/workflows`, { name: `child-${randomUUID().slice(0, 8)}`, graph: DOUBLE });
+    const runId = await startRun({
+      nodes: [
+        { id: 'each', type: 'map', config: { items: 'input.items', workflowId: child.body.id as string } },
+        { id: 'o', type: 'output', config: { value: '{{ steps.each.output }}' } },
+      ],
+      edges: [{ from: 'each', to: 'o' }],
+    }, { items: [{ n: 1 }, { n: 2 }] });
+    const done = await ended(runId);
+    expect(done.status).toBe('succeeded');
+    expect(JSON.parse(done.state!)).toMatchObject({ output: [2, 4] });
+    const children = await t.orm.em.fork().find(RunRecord, { id: { $like: `${runId}.%` } }, { populate: ['state'], orderBy: { id: 'asc' } });
+    expect(children.map((c) => [c.id, c.trigger, c.status])).toEqual([[`${runId}.each.0`, 'map', 'succeeded'], [`${runId}.each.1`, 'map', 'succeeded']]);
+    expect(children.map((c) => (JSON.parse(c.state!) as RunState).output)).toEqual([2, 4]);
+    // Read like any run, from the database.
+    const read = await user.client.get(`/api/v1/teams/${team}/runs/${runId}.each.1`);
+    expect(read.body).toMatchObject({ status: 'succeeded', trigger: 'map', output: 4 });
   });
 
   it('reads a finished run from the database alone: worker stopped, Temporal never asked', async () => {

@@ -189,6 +189,8 @@ export function createNotifier(deps: NotifierDeps) {
    */
   async function runEnded(runId: string, teamId?: string): Promise<void> {
     try {
+      // Most teams have no channel: one indexed count and nothing else.
+      if (teamId && (await orm.em.fork().count(NotificationChannelRecord, { teamId })) === 0) return;
       await runFinished(runId);
       const team = teamId ?? (await orm.em.fork().findOne(RunRecord, { id: runId }, { fields: ['teamId'] }))?.teamId;
       if (team) await checkQuotas(team);

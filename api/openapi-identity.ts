@@ -67,6 +67,7 @@ export const identitySchemas = {
     properties: {
       ...Object.fromEntries(['workflows', 'runsPerMonth', 'concurrentRuns', 'nodesPerGraph', 'aiTokensPerMonth', 'requestsPerMinute', 'schedules', 'childRunsPerRun', 'runDepth'].map((k) => [k, { type: ['integer', 'null'] }])),
       aiBudgetUsdPerMonth: { type: ['number', 'null'] },
+      retentionDays: { type: 'integer', description: 'days finished runs and their stored values are kept' },
     },
   },
   AdminTeam: {

@@ -27,23 +27,29 @@ export interface PlanLimits {
   childRunsPerRun: number | null;
   /** Nesting of runs that start runs: a root run is depth 0, its children 1, … */
   runDepth: number | null;
+  /**
+   * Days a finished run's record and its stored values (blobs) are kept; the retention schedule
+   * (core/retention/) deletes older ones. A retention, not a quota: nothing is ever refused for it.
+   */
+  retentionDays: number;
 }
 
-export type Quota = keyof PlanLimits;
+/** The limits that refuse a request when exceeded. */
+export type Quota = Exclude<keyof PlanLimits, 'retentionDays'>;
 
 export const PLANS: Record<PlanName, PlanLimits> = {
   free: {
     workflows: 10, runsPerMonth: 1_000, concurrentRuns: 2, nodesPerGraph: 25, aiTokensPerMonth: 100_000, requestsPerMinute: 300,
-    aiBudgetUsdPerMonth: 5, schedules: 5, childRunsPerRun: 100, runDepth: 3,
+    aiBudgetUsdPerMonth: 5, schedules: 5, childRunsPerRun: 100, runDepth: 3, retentionDays: 7,
   },
   pro: {
     workflows: 200, runsPerMonth: 50_000, concurrentRuns: 20, nodesPerGraph: 200, aiTokensPerMonth: 5_000_000, requestsPerMinute: 3_000,
-    aiBudgetUsdPerMonth: 500, schedules: 200, childRunsPerRun: 2_000, runDepth: 5,
+    aiBudgetUsdPerMonth: 500, schedules: 200, childRunsPerRun: 2_000, runDepth: 5, retentionDays: 30,
   },
   enterprise: {
     workflows: null, runsPerMonth: null, concurrentRuns: 200, nodesPerGraph: 1_000, aiTokensPerMonth: null, requestsPerMinute: 30_000,
     // Even the largest plan keeps a ceiling on what one run can fan out to and on nesting.
-    aiBudgetUsdPerMonth: null, schedules: 2_000, childRunsPerRun: 20_000, runDepth: 8,
+    aiBudgetUsdPerMonth: null, schedules: 2_000, childRunsPerRun: 20_000, runDepth: 8, retentionDays: 90,
   },
 };
 

@@ -14,6 +14,8 @@ import { createMailOutbox } from '../core/mail/outbox.ts';
 import { createNotificationActivities } from '../activities/notifications.ts';
 import type { Vault } from '../core/credentials/vault.ts';
 import { createNotifier } from '../core/notifications/notifier.ts';
+import { createRetentionActivities } from '../activities/retention.ts';
+import { createRetention } from '../core/retention/service.ts';
 import { vaultFromConfig } from '../core/platform.ts';
 
 /** Deliveries in flight per worker; each holds a slot for at most one attempt's timeout. */
@@ -53,6 +55,8 @@ export async function startMailDelivery(options: MailDeliveryOptions) {
         orm: options.orm, vault: options.vault ?? vaultFromConfig(options.config, options.logger), mail: outbox, logger: options.logger,
         allowlist: options.config.http.allowlist, ports: options.config.http.ports, onOutcome: options.onNotification,
       }),
+      // Housekeeping shares this queue: the retention sweep (docs/decisions/034-backup-and-retention.md).
+      ...createRetentionActivities({ retention: createRetention({ orm: options.orm }), logger: options.logger }),
     },
     maxConcurrentActivityTaskExecutions: MAIL_SLOTS,
   });

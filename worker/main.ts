@@ -21,6 +21,7 @@ import { createRunQueue } from '../core/runs/queue.ts';
 import { engineSettings } from '../core/runs/start-run.ts';
 import { Client } from '@temporalio/client';
 import { createNotifier } from '../core/notifications/notifier.ts';
+import { ensureNamespaceRetention, ensureRetentionSchedule, namespaceRetentionDays } from '../core/retention/schedule.ts';
 import { createWorkerMetrics, freeLoopbackPort, serveWorkerMetrics } from './metrics.ts';
 
 let config;
@@ -94,6 +95,12 @@ const mail = await startMailDelivery({
   connection, namespace: config.temporal.namespace, workflowBundle, config, orm, logger,
   onNotification: (channelType, outcome) => metrics.run.notification({ channelType, outcome }),
 });
+// Retention (docs/decisions/034-backup-and-retention.md): the hourly sweep runs on the mail
+// (housekeeping) queue; Temporal keeps closed histories no longer than the shortest plan. A
+// refusal (a cluster where workers may not update the namespace) is logged, never fatal.
+const housekeeping = new Client({ connection, namespace: config.temporal.namespace });
+await ensureRetentionSchedule(housekeeping, { taskQueue: config.mail.taskQueue, logger }).catch((error: unknown) => logger.warn({ err: error }, 'retention schedule not set up'));
+await ensureNamespaceRetention(housekeeping, config.temporal.namespace, namespaceRetentionDays()).catch((error: unknown) => logger.warn({ err: error }, 'namespace retention not set'));
 logger.info(
   { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, metrics: `${metricsAddress}/metrics` },
   'worker ready',

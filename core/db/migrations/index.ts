@@ -11,6 +11,7 @@ import { M008RunQueue } from './m008-run-queue.ts';
 import { M009TriggerPriority } from './m009-trigger-priority.ts';
 import { M010Notifications } from './m010-notifications.ts';
 import { M011RunAggregates } from './m011-run-aggregates.ts';
+import { M012Retention } from './m012-retention.ts';
 
 export const migrationsList = [
   { name: 'm001-run-summary', class: M001RunSummary },
@@ -24,4 +25,5 @@ export const migrationsList = [
   { name: 'm009-trigger-priority', class: M009TriggerPriority },
   { name: 'm010-notifications', class: M010Notifications },
   { name: 'm011-run-aggregates', class: M011RunAggregates },
+  { name: 'm012-retention', class: M012Retention },
 ];

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { CreateCredential, UpdateCredentialHosts } from '../core/credentials/service.ts';
 import { NODE_TYPES } from '../workflows/graph/registry.ts';
 import { DecisionRequest, RerunRequest, StartRunRequest } from './routes/runs.ts';
-import { CreateScheduleRequest, CreateWorkflowRequest, UpdateWorkflowRequest } from './routes/workflows.ts';
+import { CreateScheduleRequest, CreateWorkflowRequest, UpdateScheduleRequest, UpdateWorkflowRequest, WebhookRequest } from './routes/workflows.ts';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown) => ({ 'application/json': { schema } });
@@ -55,17 +55,32 @@ export const platformSchemas = {
   Webhook: { type: 'object', properties: { id: { type: 'string' }, url: { type: 'string' }, workflowId: { type: 'string' }, createdAt: iso, secret: { type: 'string', description: 'only in the answer to POST (shown once)' } } },
   Schedule: {
     type: 'object',
-    properties: { id: { type: 'string' }, workflowId: { type: 'string' }, cron: { type: 'string' }, timezone: { type: 'string' }, input: {}, paused: { type: 'boolean' }, nextRunTimes: { type: 'array', items: iso }, createdAt: iso },
+    properties: { id: { type: 'string' }, workflowId: { type: 'string' }, cron: { type: 'string' }, timezone: { type: 'string' }, input: {}, priority: { type: 'integer', minimum: 1, maximum: 5 }, version: { type: ['integer', 'null'], description: 'a pinned version; null: the latest when it fires' }, paused: { type: 'boolean' }, nextRunTimes: { type: 'array', items: iso }, createdAt: iso },
   },
   RunSummary: {
     type: 'object',
-    properties: { runId: { type: 'string' }, workflowId: { type: 'string' }, version: { type: 'integer' }, status: { type: 'string' }, trigger: { type: 'string' }, startedAt: iso, endedAt: { anyOf: [iso, { type: 'null' }] }, error: { type: ['string', 'null'] }, workflowName: { type: ['string', 'null'], description: 'the workflow\'s name (kept after it is deleted)' } },
+    properties: { runId: { type: 'string' }, workflowId: { type: 'string' }, version: { type: 'integer' }, status: { type: 'string' }, trigger: { type: 'string' }, startedAt: iso, endedAt: { anyOf: [iso, { type: 'null' }] }, error: { type: ['string', 'null'] }, workflowName: { type: ['string', 'null'], description: 'the workflow\'s name (kept after it is deleted)' }, priority: { type: 'integer', minimum: 1, maximum: 5 }, waitedMs: { type: 'integer', description: 'time spent queued (so far, while queued)' }, queue: ref('QueuePosition') },
+  },
+  QueuePosition: {
+    type: 'object',
+    description: 'where a queued run stands in its team\'s queue (1 leaves first)',
+    properties: { priority: { type: 'integer' }, position: { type: 'integer' }, enqueuedAt: iso },
+  },
+  Queue: {
+    type: 'object',
+    properties: {
+      queued: { type: 'integer' }, byPriority: { type: 'array', items: { type: 'object', properties: { priority: { type: 'integer' }, queued: { type: 'integer' } } } },
+      oldest: { anyOf: [{ type: 'object', properties: { runId: { type: 'string' }, enqueuedAt: iso, waitedMs: { type: 'integer' } } }, { type: 'null' }] },
+      running: { type: 'integer' }, allowed: { type: ['integer', 'null'] },
+      next: { type: 'array', items: { type: 'object', properties: { runId: { type: 'string' }, workflowId: { type: 'string' }, priority: { type: 'integer' }, position: { type: 'integer' }, enqueuedAt: iso, waitedMs: { type: 'integer' } } } },
+    },
   },
   Run: {
     type: 'object',
     properties: {
       runId: { type: 'string' }, workflowId: { type: 'string' }, version: { type: 'integer' },
-      status: { type: 'string', enum: ['running', 'waiting', 'succeeded', 'failed', 'cancelled', 'timed_out'] },
+      status: { type: 'string', enum: ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled', 'timed_out'] },
+      priority: { type: 'integer' }, waitedMs: { type: 'integer' }, queue: ref('QueuePosition'),
       startedAt: iso, endedAt: iso, input: {}, output: {}, outputRef: { type: 'object', description: 'a large output kept in blob storage' },
       error: { type: 'object', properties: { message: { type: 'string' }, nodeId: { type: 'string' } } },
       nodes: { type: 'object', additionalProperties: { type: 'object', properties: { status: { type: 'string' }, attempts: { type: 'integer' }, startedAt: iso, endedAt: iso, output: {}, outputRef: { type: 'object' }, error: { type: 'object' } } } },
@@ -97,22 +112,28 @@ export function platformPaths(): Record<string, unknown> {
     [`${wf}/{id}/versions`]: { get: op('workflows', 'Version history', { parameters: [teamId, workflowId], responses: { 200: ok('versions', list('WorkflowVersion')), ...common } }) },
     [`${wf}/{id}/versions/{version}`]: { get: op('workflows', 'One version, read-only', { parameters: [teamId, workflowId, param('version', 'version number')], responses: { 200: ok('workflow at that version', ref('Workflow')), ...common } }) },
     [`${wf}/{id}/webhooks`]: {
-      post: op('webhooks', 'Create a signed webhook (the secret is shown once)', { parameters: [teamId, workflowId], responses: { 201: ok('created', ref('Webhook')), ...common } }),
+      post: op('webhooks', 'Create a signed webhook (the secret is shown once)', { parameters: [teamId, workflowId], requestBody: { required: false, content: json(z.toJSONSchema(WebhookRequest, { io: 'input' })) }, responses: { 201: ok('created', ref('Webhook')), ...common } }),
       get: op('webhooks', 'List webhooks (no secrets)', { parameters: [teamId, workflowId], responses: { 200: ok('webhooks', list('Webhook')), ...common } }),
     },
-    [`${wf}/{id}/webhooks/{webhookId}`]: { delete: op('webhooks', 'Delete a webhook', { parameters: [teamId, workflowId, param('webhookId', 'webhook id')], responses: { 204: ok('deleted'), ...common } }) },
+    [`${wf}/{id}/webhooks/{webhookId}`]: {
+      patch: op('webhooks', 'Change the priority of the runs a webhook starts', { parameters: [teamId, workflowId, param('webhookId', 'webhook id')], requestBody: body(WebhookRequest), responses: { 200: ok('updated', ref('Webhook')), ...common } }),
+      delete: op('webhooks', 'Delete a webhook', { parameters: [teamId, workflowId, param('webhookId', 'webhook id')], responses: { 204: ok('deleted'), ...common } }),
+    },
     [`${wf}/{id}/schedules`]: {
       post: op('schedules', 'Create a cron schedule (overlapping runs are skipped)', { parameters: [teamId, workflowId], requestBody: body(CreateScheduleRequest), responses: { 201: ok('created', ref('Schedule')), 400: problem('invalid cron or time zone'), ...common, 403: problem('quota_schedules: the plan\'s schedules per team are all used; or the role does not allow this') } }),
       get: op('schedules', 'List schedules with their next 5 fire times', { parameters: [teamId, workflowId], responses: { 200: ok('schedules', list('Schedule')), ...common } }),
     },
-    [`${wf}/{id}/schedules/{scheduleId}`]: { delete: op('schedules', 'Delete a schedule', { parameters: [teamId, workflowId, param('scheduleId', 'schedule id')], responses: { 204: ok('deleted'), ...common } }) },
+    [`${wf}/{id}/schedules/{scheduleId}`]: {
+      patch: op('schedules', 'Change the priority of the runs a schedule starts, or pin (null: unpin) a version', { parameters: [teamId, workflowId, param('scheduleId', 'schedule id')], requestBody: body(UpdateScheduleRequest), responses: { 200: ok('updated', ref('Schedule')), ...common } }),
+      delete: op('schedules', 'Delete a schedule', { parameters: [teamId, workflowId, param('scheduleId', 'schedule id')], responses: { 204: ok('deleted'), ...common } }),
+    },
     [`${wf}/{id}/schedules/{scheduleId}/pause`]: { post: op('schedules', 'Pause a schedule', { parameters: [teamId, workflowId, param('scheduleId', 'schedule id')], responses: { 200: ok('paused', ref('Schedule')), ...common } }) },
     [`${wf}/{id}/schedules/{scheduleId}/resume`]: { post: op('schedules', 'Resume a schedule', { parameters: [teamId, workflowId, param('scheduleId', 'schedule id')], responses: { 200: ok('resumed', ref('Schedule')), ...common } }) },
     [`${wf}/{id}/runs`]: {
       post: op('runs', 'Start a run (Idempotency-Key header: the same key returns the same run)', {
         parameters: [teamId, workflowId, { name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 200 } }],
         requestBody: body(StartRunRequest),
-        responses: { 202: ok('started', { type: 'object', properties: { runId: { type: 'string' }, status: { type: 'string' } } }), ...common },
+        responses: { 202: ok('queued (never refused for concurrency within the monthly quota): {runId, status: "queued"|"running"}', { type: 'object', properties: { runId: { type: 'string' }, status: { type: 'string', enum: ['queued', 'running'] } } }), ...common },
       }),
     },
     '/api/v1/teams/{teamId}/runs': {
@@ -130,7 +151,10 @@ export function platformPaths(): Record<string, unknown> {
     },
     '/api/v1/teams/{teamId}/runs/{runId}/output': { get: op('runs', 'The run\'s whole output ({output}), loaded from blob storage when large', { parameters: [teamId, runId], responses: { 200: ok('output'), ...common } }) },
     '/api/v1/teams/{teamId}/runs/{runId}/nodes/{nodeId}/output': { get: op('runs', 'A node\'s whole output ({nodeId, output}), loaded from blob storage when large', { parameters: [teamId, runId, param('nodeId', 'node id')], responses: { 200: ok('output'), ...common } }) },
-    '/api/v1/teams/{teamId}/runs/{runId}/cancel': { post: op('runs', 'Cancel a run', { parameters: [teamId, runId], responses: { 202: ok('cancelling'), ...common } }) },
+    '/api/v1/teams/{teamId}/runs/{runId}/cancel': { post: op('runs', 'Cancel a run (a queued one at once)', { parameters: [teamId, runId], responses: { 202: ok('{runId, status: "cancelled"|"cancelling"}'), ...common } }) },
+    '/api/v1/teams/{teamId}/queue': {
+      get: op('runs', 'The team\'s queue: queued runs by priority, the oldest one\'s wait, running vs allowed, the next to leave', { parameters: [teamId], responses: { 200: ok('queue', ref('Queue')), ...common } }),
+    },
     '/api/v1/teams/{teamId}/runs/{runId}/rerun': {
       post: op('runs', 'Start a new run of the same version and input; from a node, reusing the outputs upstream of it', { parameters: [teamId, runId], requestBody: body(RerunRequest), responses: { 202: ok('started'), ...common } }),
     },
@@ -139,7 +163,7 @@ export function platformPaths(): Record<string, unknown> {
         tags: ['webhooks'],
         summary: 'Deliver to a webhook: X-Trellis-Signature t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>; a signed request starts at most one run (a replay answers with the first run, duplicate: true); X-Trellis-Delivery dedupes re-signed retries; ?wait=true answers with the output',
         security: [],
-        parameters: [param('webhookId', 'webhook id'), { name: 'wait', in: 'query', schema: { type: 'boolean' } }, { name: 'X-Trellis-Signature', in: 'header', required: true, schema: { type: 'string' } }, { name: 'X-Trellis-Delivery', in: 'header', schema: { type: 'string' } }],
+        parameters: [param('webhookId', 'webhook id'), { name: 'wait', in: 'query', schema: { type: 'boolean' } }, { name: 'X-Trellis-Signature', in: 'header', required: true, schema: { type: 'string' } }, { name: 'X-Trellis-Delivery', in: 'header', schema: { type: 'string' } }, { name: 'X-Trellis-Priority', in: 'header', description: '1 (first) to 5; default: the webhook\'s priority', schema: { type: 'string', pattern: '^[1-5]$' } }],
         requestBody: { content: { 'application/json': { schema: {} } } },
         responses: { 200: ok('the output (with ?wait=true)'), 202: ok('accepted: {runId, duplicate}'), 401: problem('missing, invalid or expired signature'), 404: problem('no such webhook'), 413: problem('body over 1 MB'), 429: problem('rate_limited_webhook: the webhook\'s deliveries per minute are used (charged only for new, verified requests); rate_limited_webhook_refused: too many unsigned or wrongly signed requests from this address') },
       },

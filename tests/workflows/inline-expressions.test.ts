@@ -3,6 +3,7 @@
 // Hostile expressions still go to the pool and fail naming their limit; an allowed one that
 // would take too much work inside the workflow goes to the pool too and gets the pool's answer.
 import { join } from 'node:path';
+import jsonata from 'jsonata';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
@@ -98,6 +99,51 @@ describe('the work budget of an inline evaluation', () => {
     expect(sizeUnits({ a: [1, 2, 3], b: 'x'.repeat(640) }, 1_000)).toBe(1 + 2 + 1 + 3 + 3 + 1 + 10);
     expect(sizeUnits(big, 100)).toBeGreaterThan(100);
     expect(sizeUnits(big, 100)).toBeLessThan(3_200);
+  });
+});
+
+describe('plain paths (read without JSONata)', () => {
+  const ctx: ExpressionContext = {
+    input: { id: 'order-1', n: 0, flag: false, nested: { deep: { text: 'x' } }, list: [1, 2], nothing: null },
+    steps: { shape: { output: { id: 'o', total: 13.5 }, status: 'succeeded' } },
+    run: { id: 'run_1', startedAt: '2026-01-01T00:00:00.000Z' },
+  };
+  const viaJsonata = async (expression: string) => jsonata(expression).evaluate(ctx) as Promise<unknown>;
+
+  it.each(['steps.shape.output', 'steps.shape.output.total', 'input.id', 'input.n', 'input.flag', 'input.nested.deep', 'input.nested.deep.text', 'input', 'run.id', 'input.list', 'input.nothing'])(
+    '%s gives JSONata\'s answer',
+    async (expression) => {
+      expect(await evaluate(expression, ctx, INLINE_COMPUTE_LIMITS)).toEqual(await viaJsonata(expression));
+    },
+  );
+
+  it('fails a missing path as JSONata does', async () => {
+    await expect(evaluate('input.missing', ctx, INLINE_COMPUTE_LIMITS)).rejects.toThrow('the path does not exist');
+    await expect(evaluate('item.x', ctx, INLINE_COMPUTE_LIMITS)).rejects.toThrow('the path does not exist');
+  });
+
+  it('applies the size caps and the work budget', async () => {
+    const long: ExpressionContext = { ...ctx, input: { text: 'x'.repeat(1_000_001) } };
+    await expect(evaluate('input.text', long, INLINE_COMPUTE_LIMITS)).rejects.toThrow('expression_limit (string_length)');
+    const wide: ExpressionContext = { ...ctx, input: { wide: Object.fromEntries(Array.from({ length: 300_000 }, (_, i) => [`k${i}`, i])) } };
+    await expect(evaluate('input.wide', wide, INLINE_COMPUTE_LIMITS)).rejects.toThrow('expression_limit (steps)');
+    // JSONata itself gives the same outcomes (a path it must evaluate: the block around it).
+    await expect(evaluate('(input.text)', long, INLINE_COMPUTE_LIMITS)).rejects.toThrow('expression_limit (string_length)');
+    await expect(evaluate('(input.wide)', wide, INLINE_COMPUTE_LIMITS)).rejects.toThrow('expression_limit (steps)');
+  });
+
+  it("matches the values JSONata's exit hook sees, which the plain path charges in the same order", async () => {
+    const compiled = jsonata('steps.shape.output');
+    const seen: unknown[] = [];
+    compiled.assign(Symbol.for('jsonata.__evaluate_exit') as unknown as string, (_e: unknown, _i: unknown, _env: unknown, result: unknown) => void seen.push(result));
+    await compiled.evaluate(ctx);
+    const shape = ctx.steps.shape as { output: unknown };
+    expect(seen).toHaveLength(4);
+    expect(seen[0]).toBe(ctx.steps);
+    expect(seen[1]).toBe(shape);
+    expect(seen[2]).toBe(shape.output);
+    expect(Array.isArray(seen[3]) && (seen[3] as unknown[]).length === 1 && (seen[3] as unknown[])[0] === shape.output).toBe(true);
+    expect((seen[3] as { sequence?: boolean }).sequence).toBe(true);
   });
 });
 

@@ -199,8 +199,50 @@ function maskLiterals(expression: string): string {
   return out;
 }
 
+// A path of plain names (`steps.fetch.output`, `input.id`): the most common template by far.
+const PLAIN_PATH = /^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$/;
+const NOT_NAMES = new Set(['and', 'or', 'in', 'true', 'false', 'null', 'function']);
+
+/**
+ * JSONata's answer to a plain path through objects, without JSONata: its evaluator creates a
+ * promise per node, and inside a workflow each promise costs a stack trace (ADR 030). Same value,
+ * same steps, same size checks and work charges in the same order (the values JSONata's exit
+ * hook sees: each name's value, then the path's one-item sequence). Undefined when the path
+ * leaves plain objects or ends on nothing, an array or null: JSONata decides those.
+ */
+function plainPath(expression: string, context: ExpressionContext, maxSteps: number, check: (value: unknown) => void): { value: unknown } | undefined {
+  if (expression.length > 200 || !PLAIN_PATH.test(expression)) return undefined;
+  const names = expression.split('.');
+  if (names.some((name) => NOT_NAMES.has(name)) || names.length + 1 > maxSteps) return undefined;
+  const values: unknown[] = [];
+  let current: unknown = context;
+  for (const name of names) {
+    if (current === null || typeof current !== 'object' || Array.isArray(current) || !Object.hasOwn(current, name)) return undefined;
+    current = (current as Record<string, unknown>)[name];
+    values.push(current);
+  }
+  if (current === undefined || current === null || Array.isArray(current) || typeof current === 'function') return undefined;
+  for (const value of values) check(value);
+  check(Object.assign([current], { sequence: true }));
+  return { value: current };
+}
+
 export async function evaluate(expression: string, context: ExpressionContext, limits: Partial<EvaluationLimits> = {}): Promise<unknown> {
   const { steps: maxSteps, depth, timeoutMs, sequenceLength, stringLength, work } = { ...EVALUATION_LIMITS, ...limits };
+  if (PLAIN_PATH.test(expression)) {
+    const pathMeter = work === undefined ? undefined : new WorkMeter(work);
+    try {
+      const plain = plainPath(expression, context, maxSteps, (value) => {
+        checkSize(value, sequenceLength, stringLength);
+        pathMeter?.charge(value);
+      });
+      if (plain) return plain.value;
+    } catch (error) {
+      if (error instanceof LimitSignal) throw new ExpressionLimitError(expression, error.limit, error.message);
+      if (error instanceof WorkBudgetExceeded) throw new ExpressionLimitError(expression, 'steps', error.message);
+      throw error;
+    }
+  }
   let compiled;
   try {
     compiled = jsonata(expression, { stack: depth, timeout: timeoutMs });

@@ -15,7 +15,7 @@ import { engineSettings } from '../../core/runs/start-run.ts';
 import { createUsageService } from '../../core/usage/service.ts';
 import type { Config } from '../../core/config.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
-import { testConfig, testEnv } from '../support/env.ts';
+import { freshPostgresUrl, testConfig, testEnv } from '../support/env.ts';
 import { signUp, type SignedUp } from '../support/identity.ts';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.ts';
 import { startTestWorker } from '../support/worker.ts';
@@ -175,46 +175,7 @@ describe('admission queue', () => {
     expect(await activeRootRuns(busy.personalTeamId)).toBe(2);
   });
 
-  it('never overshoots the plan with dispatchers racing, and starts each run once', async () => {
-    const user = await signUp(t.app, smtp);
-    const team = user.personalTeamId;
-    const wf = await holdWorkflow(user);
-    const version = (await user.client.get(`/api/v1/teams/${team}/workflows/${wf}`)).body.version as number;
-    // Queued rows with nobody kicked: then three dispatchers (the app's and two more) race.
-    const queue = createRunQueue({ orm: t.orm });
-    const ids = Array.from({ length: 12 }, () => `run_${randomUUID().replaceAll('-', '')}`);
-    for (const id of ids) await queue.enqueue({ id, teamId: team, workflowId: wf, version, trigger: 'api', triggeredBy: user.user.id, input: {}, priority: 3 });
-    const logger = createLogger({ level: 'silent', service: 'dispatcher-test' });
-    const make = () => createDispatcher({ orm: t.orm, redis: t.redis, temporal: t.temporal, engine: engineSettings(config), queue, logger, settings: { intervalMs: 60_000, batchSize: 100 } });
-    const [a, b] = [make(), make()];
-    const started: string[] = [];
-    for (let round = 0; round < 4; round++) {
-      await Promise.all([a.dispatchTeam(team), b.dispatchTeam(team), a.kick(team), b.kick(team), b.scan()]);
-      const running = await t.orm.em.fork().find(RunRecord, { teamId: team, status: { $in: ['running', 'waiting'] } });
-      expect(running.length).toBeLessThanOrEqual(2);
-      expect(running.length).toBe(2);
-      for (const r of running) {
-        // Each dispatched run has exactly one execution, started once.
-        const described = await poll(`workflow ${r.id}`, () => t.temporal.workflow.getHandle(r.id).describe().catch(() => undefined), (d) => d !== undefined);
-        expect(described!.runId).toBeDefined();
-      }
-      const runningIds = running.map((r) => r.id);
-      started.push(...runningIds.filter((id) => !started.includes(id)));
-      // Free both slots for the next round.
-      for (const id of runningIds) {
-        await poll(`run ${id} waiting`, () => user.client.get(`/api/v1/teams/${team}/runs/${id}`), (r) => r.body.status === 'waiting');
-        await approve(user, id);
-      }
-    }
-    expect(started).toHaveLength(8);
-    expect(new Set(started).size).toBe(8);
-    // The last slots freed go on to the next runs (the app's own dispatcher); the runs still
-    // queued have no execution at all.
-    expect(await activeRootRuns(team)).toBeLessThanOrEqual(2);
-    const left = await t.orm.em.fork().find(RunRecord, { teamId: team, status: 'queued' });
-    expect(left.length + (await activeRootRuns(team))).toBe(4);
-    for (const r of left) await expect(t.temporal.workflow.getHandle(r.id).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
-  });
+  it('never overshoots the plan with dispatchers racing, and starts each run once', () => racingDispatchers());
 
   it('starts a claimed run whose start was lost, once', async () => {
     const user = await signUp(t.app, smtp);
@@ -258,4 +219,66 @@ describe('admission queue', () => {
     expect((await user.client.get(`/api/v1/teams/${team}/runs/${runId}`)).body.input).toEqual({ n: 1 });
     await approve(user, runId);
   });
+});
+
+/** Three dispatchers (the app's and two more) race over one team's queued runs, round after round. */
+async function racingDispatchers() {
+
+  const user = await signUp(t.app, smtp);
+  const team = user.personalTeamId;
+  const wf = await holdWorkflow(user);
+  const version = (await user.client.get(`/api/v1/teams/${team}/workflows/${wf}`)).body.version as number;
+  // Queued rows with nobody kicked: then three dispatchers (the app's and two more) race.
+  const queue = createRunQueue({ orm: t.orm });
+  const ids = Array.from({ length: 12 }, () => `run_${randomUUID().replaceAll('-', '')}`);
+  for (const id of ids) await queue.enqueue({ id, teamId: team, workflowId: wf, version, trigger: 'api', triggeredBy: user.user.id, input: {}, priority: 3 });
+  const logger = createLogger({ level: 'silent', service: 'dispatcher-test' });
+  const make = () => createDispatcher({ orm: t.orm, redis: t.redis, temporal: t.temporal, engine: engineSettings(config), queue, logger, settings: { intervalMs: 60_000, batchSize: 100 } });
+  const [a, b] = [make(), make()];
+  const started: string[] = [];
+  for (let round = 0; round < 4; round++) {
+    await Promise.all([a.dispatchTeam(team), b.dispatchTeam(team), a.kick(team), b.kick(team), b.scan()]);
+    const running = await t.orm.em.fork().find(RunRecord, { teamId: team, status: { $in: ['running', 'waiting'] } });
+    expect(running.length).toBeLessThanOrEqual(2);
+    expect(running.length).toBe(2);
+    for (const r of running) {
+      // Each dispatched run has exactly one execution, started once.
+      const described = await poll(`workflow ${r.id}`, () => t.temporal.workflow.getHandle(r.id).describe().catch(() => undefined), (d) => d !== undefined);
+      expect(described!.runId).toBeDefined();
+    }
+    const runningIds = running.map((r) => r.id);
+    started.push(...runningIds.filter((id) => !started.includes(id)));
+    // Free both slots for the next round.
+    for (const id of runningIds) {
+      await poll(`run ${id} waiting`, () => user.client.get(`/api/v1/teams/${team}/runs/${id}`), (r) => r.body.status === 'waiting');
+      await approve(user, id);
+    }
+  }
+  expect(started).toHaveLength(8);
+  expect(new Set(started).size).toBe(8);
+  // The last slots freed go on to the next runs (the app's own dispatcher); the runs still
+  // queued have no execution at all.
+  expect(await activeRootRuns(team)).toBeLessThanOrEqual(2);
+  const left = await t.orm.em.fork().find(RunRecord, { teamId: team, status: 'queued' });
+  expect(left.length + (await activeRootRuns(team))).toBe(4);
+  for (const r of left) await expect(t.temporal.workflow.getHandle(r.id).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+}
+
+// Two api replicas and two workers share one PostgreSQL database: the same race on it.
+describe('admission queue on PostgreSQL', () => {
+  let saved: { t: TestApp; config: Config; worker: typeof worker };
+  beforeAll(async () => {
+    saved = { t, config, worker };
+    const taskQueue = `queue-pg-${randomUUID()}`;
+    config = testConfig({ SMTP_URL: smtp.url, TEMPORAL_TASK_QUEUE: taskQueue, DATABASE_URL: await freshPostgresUrl() });
+    t = await createTestApp(config);
+    worker = await startTestWorker({ address: testEnv.temporalAddress, orm: t.orm, taskQueue, usage: createUsageService({ orm: t.orm }) });
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await t?.close();
+    ({ t, config, worker } = saved);
+  });
+
+  it('never overshoots the plan with dispatchers racing, and starts each run once', () => racingDispatchers());
 });

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+// Generated docs stay true: the graph reference matches the registry, the user guide's screenshots exist.
+import { existsSync, readFileSync } from 'node:fs';
 import { renderGraphReference } from '../../core/docs/graph-reference.ts';
 import { NODE_TYPES } from '../../workflows/graph/registry.ts';
 
@@ -16,5 +17,14 @@ describe('docs/graph-reference.md', () => {
       expect(section).toMatch(/Output ports: /);
       expect(section).toMatch(/\| field \| type \| required \| default \| notes \||_No settings\._/);
     }
+  });
+});
+
+describe('docs/user-guide.md', () => {
+  it('shows only screenshots that are in docs/images (npm run docs copies them from the browser suite)', () => {
+    const guide = readFileSync(new URL('../../docs/user-guide.md', import.meta.url), 'utf8');
+    const images = [...guide.matchAll(/\]\((images\/[\w-]+\.png)\)/g)].map((m) => m[1] as string);
+    expect(images.length).toBeGreaterThan(5);
+    for (const image of images) expect(existsSync(new URL(`../../docs/${image}`, import.meta.url))).toBe(true);
   });
 });

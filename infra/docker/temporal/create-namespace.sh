@@ -7,7 +7,7 @@
 set -eu
 ADDRESS=${TEMPORAL_ADDRESS:-temporal:7233}
 NAMESPACE=${TEMPORAL_NAMESPACE:-default}
-RETENTION=${NAMESPACE_RETENTION:-720h}
+RETENTION=${NAMESPACE_RETENTION:-168h} # the shortest plan retention (docs/decisions/034-backup-and-retention.md); the worker sets it at boot too
 : "${SEARCH_ATTRIBUTES:?}"
 
 t() { temporal --address "$ADDRESS" "$@"; }

@@ -8,7 +8,7 @@
 //   node tests/bench/parked.bench.ts [parked=1000] [large=10000] [budgetMb=1024]
 // large=0 skips the second part. Runs are spread over teams on the enterprise plan (a waiting run
 // holds one of the team's concurrent-run slots).
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { startFloor } from './floor-process.ts';
 import { decideUpdate } from './floor-workflows.ts';
 import { log } from './harness.ts';
@@ -40,7 +40,12 @@ interface Parked { team: BenchTeam; runId: string }
  * waits for something from outside. Read from the server alone, so checking replays nothing.
  */
 async function isParked(client: Client, workflowId: string): Promise<boolean> {
-  const described = await client.workflow.getHandle(workflowId).describe();
+  // A run still queued (admission queue) has no workflow yet.
+  const described = await client.workflow.getHandle(workflowId).describe().catch((error: unknown) => {
+    if (error instanceof WorkflowNotFoundError) return undefined;
+    throw error;
+  });
+  if (!described) return false;
   return described.status.name === 'RUNNING' && described.historyLength > 3 && !described.raw.pendingWorkflowTask && (described.raw.pendingActivities?.length ?? 0) === 0;
 }
 

@@ -5,6 +5,8 @@
 // process killed between the claim and the start) is started by the reconciler, once.
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import request from 'supertest';
+import { sign } from '../../core/webhooks/service.ts';
 import { RunRecord } from '../../core/db/entities.ts';
 import { createLogger } from '../../core/log.ts';
 import { PLANS } from '../../core/plans.ts';
@@ -137,6 +139,50 @@ describe('admission queue', () => {
     expect((await row(mid2.runId)).status).toBe('queued');
     expect((await row(low.runId)).status).toBe('queued');
     expect(await activeRootRuns(team)).toBe(2);
+  });
+
+  it('takes a run\'s priority from X-Trellis-Priority or its webhook\'s own, and a schedule\'s', async () => {
+    const user = await signUp(t.app, smtp);
+    const team = user.personalTeamId;
+    const wf = await holdWorkflow(user);
+    const created = await user.client.post(`/api/v1/teams/${team}/workflows/${wf}/webhooks`, { priority: 2 });
+    expect(created.status).toBe(201);
+    expect(created.body.priority).toBe(2);
+    const hook = created.body as { id: string; secret: string };
+    const deliver = (body: string, headers: Record<string, string> = {}) => {
+      const ts = Math.floor(Date.now() / 1000);
+      const req = request(t.app).post(`/hooks/${hook.id}`).set('Content-Type', 'application/json').set('X-Trellis-Signature', `t=${ts},v1=${sign(hook.secret, ts, body)}`);
+      for (const [name, value] of Object.entries(headers)) req.set(name, value);
+      return req.send(body);
+    };
+    const byDefault = await deliver('{"n":1}');
+    expect(byDefault.status).toBe(202);
+    expect((await row(byDefault.body.runId as string)).priority).toBe(2);
+    const urgent = await deliver('{"n":2}', { 'X-Trellis-Priority': '1' });
+    expect(urgent.status).toBe(202);
+    expect((await row(urgent.body.runId as string)).priority).toBe(1);
+    const bad = await deliver('{"n":3}', { 'X-Trellis-Priority': 'first' });
+    expect(bad.status).toBe(400);
+    expect(bad.headers['content-type']).toContain('application/problem+json');
+    expect(bad.body).toMatchObject({ code: 'invalid_priority', problems: [{ path: 'X-Trellis-Priority' }] });
+    // The webhook's own priority can change; later deliveries take it.
+    const patched = await user.client.patch(`/api/v1/teams/${team}/workflows/${wf}/webhooks/${hook.id}`, { priority: 5 });
+    expect(patched.body.priority).toBe(5);
+    const later = await deliver('{"n":4}');
+    expect((await row(later.body.runId as string)).priority).toBe(5);
+    expect((await user.client.patch(`/api/v1/teams/${team}/workflows/${wf}/webhooks/${hook.id}`, { priority: 0 })).status).toBe(400);
+
+    // A schedule: its priority and pinned version, changeable; it references the workflow, no graph.
+    const schedule = await user.client.post(`/api/v1/teams/${team}/workflows/${wf}/schedules`, { cron: '0 0 1 1 *', priority: 4, version: 1 });
+    expect(schedule.status).toBe(201);
+    expect(schedule.body).toMatchObject({ priority: 4, version: 1 });
+    const described = await t.temporal.schedule.getHandle(schedule.body.id as string).describe();
+    expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'startScheduledRun' });
+    expect(JSON.stringify(described.action)).not.toContain('approval');
+    const changed = await user.client.patch(`/api/v1/teams/${team}/workflows/${wf}/schedules/${schedule.body.id as string}`, { priority: 1, version: null });
+    expect(changed.body).toMatchObject({ priority: 1, version: null });
+    expect((await user.client.patch(`/api/v1/teams/${team}/workflows/${wf}/schedules/${schedule.body.id as string}`, { version: 99 })).status).toBe(400);
+    await user.client.delete(`/api/v1/teams/${team}/workflows/${wf}/schedules/${schedule.body.id as string}`);
   });
 
   it('cancels a queued run: it never starts', async () => {

@@ -46,7 +46,7 @@ export function createPlatform(deps: { config: PlatformConfig; orm: Orm; redis: 
   const queue = createRunQueue({ orm, onChange: (teamId) => listCache.invalidate(teamId) });
   const dispatcher = createDispatcher({ orm, redis: deps.redis, temporal, engine, queue, logger: deps.logger, settings: config.dispatch });
   const intake = createRunIntake({ orm, usage, admission, workflows, queue, kick: (teamId) => void dispatcher.kick(teamId) });
-  const runs = createRunService({ orm, temporal, engine, intake, queue, usage, admission: createAdmission({ orm, redis: deps.redis }), workflows, listCache });
+  const runs = createRunService({ orm, temporal, engine, intake, queue, usage, admission, workflows, listCache });
   const schedules = createScheduleService({ orm, temporal, engine, workflows, usage, logger: deps.logger });
   const webhooks = createWebhookService({ orm, vault, runs, workflows, publicUrl: config.web.publicUrl });
   onDelete = async (teamId, workflowId) => {

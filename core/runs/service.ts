@@ -116,7 +116,7 @@ export function createRunService(deps: { orm: Orm; temporal: Client; intake: Run
         const where: Record<string, unknown> = { teamId, trigger: { $nin: ['map', 'subworkflow'] } };
         if (query.workflowId) where.workflowId = query.workflowId;
         if (query.status) where.status = query.status;
-        if (query.q) where.$and = [runSearchFilter(query.q)];
+        if (query.q) where.$and = [runSearchFilter(teamId, query.q)];
         if (query.cursor) {
           const { createdAt: startedAt, id } = decodeCursor(query.cursor);
           where.$or = [{ startedAt: { $lt: startedAt } }, { startedAt, id: { $lt: id } }];

@@ -123,14 +123,16 @@ export function createRunStats(deps: { orm: Orm }) {
  * A run-list filter (MikroORM `where`, to put in `$and`) for `q`: case-insensitive, in the run id,
  * the error message or the workflow's name. ASCII letters only fold case on SQLite.
  */
-export function runSearchFilter(q: string): object {
+export function runSearchFilter(teamId: string, q: string): object {
   const pattern = containsPattern(q);
+  // The workflow subquery names the team itself (not the outer row's): uncorrelated, it is
+  // evaluated once, not once per run.
   return {
     [raw(
       (a: string) =>
         `(lower(${a}."id") like ? escape '\\' or lower(coalesce(${a}."error", '')) like ? escape '\\'` +
-        ` or ${a}."workflow_id" in (select w."id" from "workflow" w where w."team_id" = ${a}."team_id" and lower(w."name") like ? escape '\\'))`,
-      [pattern, pattern, pattern],
+        ` or ${a}."workflow_id" in (select w."id" from "workflow" w where w."team_id" = ? and lower(w."name") like ? escape '\\'))`,
+      [pattern, pattern, teamId, pattern],
     )]: [],
   };
 }

@@ -44,6 +44,8 @@ COPY --from=build /app/core ./core
 COPY --from=build /app/api ./api
 COPY --from=build /app/worker ./worker
 COPY --from=build /app/web ./web
+# npm run admin / migrate (infra/scripts/admin.ts, docs/deployment.md)
+COPY --from=build /app/infra/scripts ./infra/scripts
 # Code stays root-owned and read-only to the app; only its data directory is writable.
 RUN mkdir -p /app/.data && chown node:node /app/.data
 # The image's `node` user, by number so Kubernetes' runAsNonRoot can verify it.

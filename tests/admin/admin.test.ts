@@ -1,6 +1,7 @@
 // The instance admin over HTTP, on SQLite and PostgreSQL: the first registered user and the
 // addresses of TRELLIS_ADMIN_EMAILS list every team with this month's usage and change a team's
 // plan; everyone else (other users, API keys, no credentials) is refused with a typed problem.
+import { ConfigError, loadConfig } from '../../core/config.ts';
 import { createUsageService } from '../../core/usage/service.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { testConfig, testDatabases } from '../support/env.ts';
@@ -96,5 +97,20 @@ describe.each(testDatabases)('instance admin on %s', (_name, databaseUrl) => {
     expect(anonymous.status).toBe(401);
     expect((await new Client(t.app).patch(`/api/v1/admin/teams/${someone.personalTeamId}`, { plan: 'pro' })).status).toBe(401);
     expect((await someone.client.get(`/api/v1/teams/${someone.personalTeamId}`)).body.plan).toBe('free');
+  });
+});
+
+describe('TRELLIS_ADMIN_EMAILS', () => {
+  it('is a comma-separated list of addresses, compared lower-case; anything else names the variable', () => {
+    expect(loadConfig({ TRELLIS_ADMIN_EMAILS: ' Ops@Example.test,, second@example.test ' }).admin.emails).toEqual(['ops@example.test', 'second@example.test']);
+    expect(loadConfig({}).admin.emails).toEqual([]);
+    let error: unknown;
+    try {
+      loadConfig({ TRELLIS_ADMIN_EMAILS: 'ops@example.test, not an address' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => p.variable)).toEqual(['TRELLIS_ADMIN_EMAILS']);
   });
 });

@@ -35,7 +35,8 @@ export function insightRoutes(services: { stats: RunStatsService; failures: Fail
 
   router.get('/api/v1/teams/:teamId/failures', guards.requireTeamRole('runs:read'), async (req, res) => {
     const query = parseQuery(FailuresQuery, req.query);
-    const since = query.since ? new Date(query.since) : new Date(Date.now() - DEFAULT_FAILURES_WINDOW_MS);
+    // Earlier than 1970 means "everything": clamped, so that no database sees a year it refuses (0000).
+    const since = query.since ? new Date(Math.max(0, Date.parse(query.since))) : new Date(Date.now() - DEFAULT_FAILURES_WINDOW_MS);
     const items = await services.failures.list(team(req), { since, workflowId: query.workflowId, limit: query.limit });
     res.json({ since: since.toISOString(), items });
   });

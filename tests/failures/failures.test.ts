@@ -105,6 +105,11 @@ describe.each(testDatabases)('failures on %s', (_name, databaseUrl) => {
     // A date alone is midnight UTC; the default window is the last 7 days.
     const byDate = await owner.client.get(`/api/v1/teams/${teamId}/failures?since=${new Date(now + 86_400_000).toISOString().slice(0, 10)}`);
     expect(byDate.body.items).toEqual([]);
+    // A date before any run (even year 0, which PostgreSQL refuses) means "everything".
+    const ancient = await owner.client.get(`/api/v1/teams/${teamId}/failures?since=0000-01-01`);
+    expect(ancient.status).toBe(200);
+    expect(ancient.body.since).toBe('1970-01-01T00:00:00.000Z');
+    expect((ancient.body.items as Group[]).find((g) => g.code === 'http_error')?.count).toBe(8);
     const byDefault = await owner.client.get(`/api/v1/teams/${teamId}/failures`);
     expect((byDefault.body.items as Group[]).map((g) => g.count)).toEqual([1, 2, 7]);
 

@@ -146,7 +146,7 @@ describe('infra/monitoring', () => {
     const recorded = new Set(rules.flatMap((r) => r.records));
 
     beforeAll(async () => {
-      orm = await createOrm('sqlite::memory:');
+      orm = await createOrm(`sqlite:${join(mkdtempSync(join(tmpdir(), 'monitoring-')), 'app.sqlite')}`);
       exported = await exportedNames(orm);
     });
 

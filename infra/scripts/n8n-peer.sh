@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs n8n (the peer of the webhook benchmark, tests/bench/peer.bench.ts) into the machine
-# cache once: ~/.cache/trellis/n8n-$N8N_VERSION (about 3 GB, about 4 minutes). Later runs and
-# fresh clones reuse it. Prints the path of the n8n binary on its last line.
+# cache once: ~/.cache/trellis/n8n-$N8N_VERSION (about 3 GB; about 4 minutes on a quiet machine,
+# 99 on a busy one). Later runs and fresh clones reuse it. Prints the path of the n8n binary on its
+# last line.
 # n8n's optional Kafka client builds a native module from source at install time; the benchmark
 # never uses Kafka, so its install script is skipped (npm 11's allowScripts).
 set -euo pipefail

@@ -1,6 +1,5 @@
 // The api process: `node api/server.ts`.
 import { ConfigError, loadConfig } from '../core/config.ts';
-import { createSessionService } from '../core/auth/sessions.ts';
 import { createOrm } from '../core/db/orm.ts';
 import { createLogger } from '../core/log.ts';
 import { createRedis } from '../core/redis/client.ts';
@@ -27,17 +26,6 @@ const redis = createRedis(config.redis.url, logger);
 const temporal = await createTemporalClient(config.temporal);
 const app = createApp({ config, logger, orm, redis, temporal });
 
-// Expired sessions are deleted when presented; this sweeps the ones nobody presents again.
-// Idempotent, so several api replicas may each run it.
-const sessions = createSessionService({ orm, ttlDays: config.auth.sessionTtlDays, maxDays: config.auth.sessionMaxDays });
-const sweep = () =>
-  sessions.purgeExpired().then(
-    (purged) => purged > 0 && logger.info({ purged }, 'expired sessions purged'),
-    (error: unknown) => logger.warn({ err: error }, 'purging expired sessions failed'),
-  );
-const sweeper = setInterval(() => void sweep(), 60 * 60 * 1000);
-sweeper.unref();
-void sweep();
 
 // Run records whose execution ended outside Trellis are closed, claimed runs whose start was lost
 // are started again; one replica per interval does the pass (core/runs/reconciler.ts).
@@ -63,7 +51,6 @@ async function shutdown(signal: string) {
   const closed = new Promise((resolve) => server.close(resolve));
   setTimeout(() => server.closeAllConnections(), 5_000).unref();
   await closed;
-  clearInterval(sweeper);
   stopReconciler();
   (app.locals.close as () => void)();
   await Promise.allSettled([orm.close(), redis.quit(), temporal.connection.close()]);

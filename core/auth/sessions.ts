@@ -36,8 +36,6 @@ export interface SessionService {
   /** Revokes every session of a user (password change or reset), optionally but one. */
   revokeAll(userId: string, options?: { except?: string; em?: EntityManager }): Promise<number>;
   list(userId: string): Promise<Session[]>;
-  /** Deletes every expired session (validate() deletes one it meets; this sweeps the rest). */
-  purgeExpired(): Promise<number>;
 }
 
 const SESSION_WITH_USER =
@@ -49,7 +47,7 @@ export function createSessionService(deps: { orm: Orm; ttlDays: number; maxDays?
   const ttlMs = deps.ttlDays * DAY_MS;
   const maxMs = (deps.maxDays ?? 90) * DAY_MS;
   const now = deps.now ?? (() => new Date());
-  // The expiry is always min(last extension + ttl, sign-in + max), so purgeExpired() and list()
+  // The expiry is always min(last extension + ttl, sign-in + max), so retention (core/retention) and list()
   // need no second condition for sessions created under this rule.
   const expiryFrom = (at: number, createdAt: Date) => new Date(Math.min(at + ttlMs, createdAt.getTime() + maxMs));
 
@@ -118,10 +116,6 @@ export function createSessionService(deps: { orm: Orm; ttlDays: number; maxDays?
 
     async list(userId) {
       return deps.orm.em.fork().find(Session, { user: userId, expiresAt: { $gt: now() } }, { orderBy: { createdAt: 'desc' } });
-    },
-
-    async purgeExpired() {
-      return deps.orm.em.fork().nativeDelete(Session, { expiresAt: { $lte: now() } });
     },
   };
 }

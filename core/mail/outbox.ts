@@ -8,6 +8,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../log.ts';
 import { newId } from '../auth/random.ts';
+import { every } from '../periodic.ts';
 import { MailOutboxRecord } from './entities.ts';
 import type { MailMessage } from './mailer.ts';
 
@@ -21,8 +22,6 @@ export const mailWorkflowId = (outboxId: string) => `mail-${outboxId}`;
 export const MAIL_PER_RECIPIENT_PER_HOUR = 10;
 /** How long a recorded message may wait for its own start before the sweeper starts it. */
 const SWEEP_GRACE_MS = 10_000;
-/** Sent and failed rows are kept this long as the delivery log. */
-const RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 const SWEEP_BATCH = 200;
 
 export interface MailOutboxDeps {
@@ -52,7 +51,7 @@ export interface MailOutbox {
 
 export function createMailOutbox(deps: MailOutboxDeps): MailOutbox & {
   start(id: string): Promise<void>;
-  sweepOnce(now?: number): Promise<{ started: number; purged: number }>;
+  sweepOnce(now?: number): Promise<{ started: number }>;
   startSweeper(intervalMs: number): () => void;
 } {
   const { orm, logger } = deps;
@@ -103,7 +102,7 @@ export function createMailOutbox(deps: MailOutboxDeps): MailOutbox & {
     start(id).catch((error: unknown) => logger.warn({ mailId: id, err: (error as Error).message }, 'mail delivery not started yet: the sweeper will start it'));
   }
 
-  async function sweepOnce(now = Date.now()): Promise<{ started: number; purged: number }> {
+  async function sweepOnce(now = Date.now()): Promise<{ started: number }> {
     const em = orm.em.fork();
     const rows = await em.find(
       MailOutboxRecord,
@@ -120,24 +119,12 @@ export function createMailOutbox(deps: MailOutboxDeps): MailOutbox & {
         break; // Temporal is still away: the next pass tries again
       }
     }
-    const purged = await em.nativeDelete(MailOutboxRecord, { status: { $in: ['sent', 'failed', 'skipped'] }, createdAt: { $lt: new Date(now - RETENTION_MS) } });
     if (started > 0) logger.info({ started }, 'mail sweeper started deliveries that were recorded but not started');
-    return { started, purged };
+    return { started };
   }
 
   function startSweeper(intervalMs: number): () => void {
-    let running = false;
-    const pass = () => {
-      if (running) return;
-      running = true;
-      sweepOnce()
-        .catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'mail sweeper pass failed'))
-        .finally(() => (running = false));
-    };
-    const timer = setInterval(pass, intervalMs);
-    timer.unref();
-    pass();
-    return () => clearInterval(timer);
+    return every(intervalMs, sweepOnce, (error) => logger.warn({ err: (error as Error).message }, 'mail sweeper pass failed'));
   }
 
   return {

@@ -13,6 +13,7 @@ import { planLimits } from '../plans.ts';
 import { Team } from '../teams/entities.ts';
 import { UsageCounter } from '../usage/entities.ts';
 import { periodOf } from '../usage/service.ts';
+import { every } from '../periodic.ts';
 import { NotificationChannelRecord, NotificationDeliveryRecord } from './entities.ts';
 import { runUrl, usageUrl, type NotificationEvent, type NotificationPayload } from './events.ts';
 
@@ -24,8 +25,6 @@ export const notifyWorkflowId = (deliveryId: string) => `notify-${deliveryId}`;
 export const QUOTA_WARNING_RATIO = 0.8;
 const SWEEP_GRACE_MS = 10_000;
 const SWEEP_BATCH = 200;
-/** Delivery log rows are kept this long (the retention job may purge earlier). */
-export const DELIVERY_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 
 export interface NotifierDeps {
   orm: Orm;
@@ -199,7 +198,7 @@ export function createNotifier(deps: NotifierDeps) {
     }
   }
 
-  async function sweepOnce(now = Date.now()): Promise<{ started: number; purged: number }> {
+  async function sweepOnce(now = Date.now()): Promise<{ started: number }> {
     const em = orm.em.fork();
     const rows = await em.find(
       NotificationDeliveryRecord,
@@ -216,24 +215,12 @@ export function createNotifier(deps: NotifierDeps) {
         break; // Temporal is still away: the next pass tries again
       }
     }
-    const purged = await em.nativeDelete(NotificationDeliveryRecord, { status: { $in: ['sent', 'failed'] }, createdAt: { $lt: new Date(now - DELIVERY_RETENTION_MS) } });
     if (started > 0) logger.info({ started }, 'notification sweeper started deliveries that were recorded but not started');
-    return { started, purged };
+    return { started };
   }
 
   function startSweeper(intervalMs: number): () => void {
-    let running = false;
-    const pass = () => {
-      if (running) return;
-      running = true;
-      sweepOnce()
-        .catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'notification sweeper pass failed'))
-        .finally(() => (running = false));
-    };
-    const timer = setInterval(pass, intervalMs);
-    timer.unref();
-    pass();
-    return () => clearInterval(timer);
+    return every(intervalMs, sweepOnce, (error) => logger.warn({ err: (error as Error).message }, 'notification sweeper pass failed'));
   }
 
   return { emit, runFinished, runEnded, approvalWaiting, checkQuotas, start, sweepOnce, startSweeper };

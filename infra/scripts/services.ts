@@ -42,6 +42,17 @@ export async function isListening(host: string, port: number, timeoutMs = 500): 
   });
 }
 
+/** Whether a GET of `url` answers 2xx within 2 s (readiness probes). */
+export async function httpOk(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    await response.body?.cancel();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
 export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number, service?: Service): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exited = false;

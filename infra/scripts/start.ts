@@ -9,7 +9,7 @@ import { createOrm, migrate } from '../../core/db/orm.ts';
 import { Connection } from '@temporalio/client';
 import { ensureSearchAttributes } from '../../core/temporal.ts';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.ts';
-import { ROOT, isListening, launch, startRedis, startTemporalDevServer, waitFor, type Service } from './services.ts';
+import { ROOT, httpOk, isListening, launch, startRedis, startTemporalDevServer, waitFor, type Service } from './services.ts';
 
 const started = performance.now();
 const color = (code: number) => (text: string) => (process.stdout.isTTY ? `\x1b[${code}m${text}\x1b[0m` : text);
@@ -171,16 +171,6 @@ ${dim('Press Ctrl-C to stop everything.')}
 } catch (error) {
   console.error(red(`✗ ${(error as Error).message}`));
   await shutdown(1, 'start failed');
-}
-
-async function httpOk(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-    await response.body?.cancel();
-    return response.ok;
-  } catch {
-    return false;
-  }
 }
 
 function buildWebIfStale() {

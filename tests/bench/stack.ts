@@ -13,7 +13,7 @@ import { createLogger } from '../../core/log.ts';
 import { Team } from '../../core/teams/entities.ts';
 import { loadWorkflowBundle } from '../../worker/bundle.ts';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.ts';
-import { freePort, launch, startPostgres, startRedis, startTemporalDevServer, type Service } from '../../infra/scripts/services.ts';
+import { freePort, httpOk, launch, startPostgres, startRedis, startTemporalDevServer, type Service } from '../../infra/scripts/services.ts';
 import { signInBenchUser, TEMPORAL_STORES, type TemporalStore } from './harness.ts';
 import { startTemporalPostgres } from './temporal-postgres.ts';
 
@@ -49,16 +49,6 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** `dev-server` (default, a SQLite file) or `postgresql` (temporal-server on a private PostgreSQL); BENCH_TEMPORAL_STORE. */
   temporalStore?: TemporalStore;
-}
-
-async function httpOk(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-    await response.body?.cancel();
-    return response.ok;
-  } catch {
-    return false;
-  }
 }
 
 async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, exited?: Promise<unknown>): Promise<T> {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createOrm, migrate } from '../../core/db/orm.ts';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.ts';
-import { ROOT, freePort, launch, startPostgres, startRedis, startTemporalDevServer, waitFor, type Service } from '../../infra/scripts/services.ts';
+import { ROOT, freePort, httpOk, launch, startPostgres, startRedis, startTemporalDevServer, waitFor, type Service } from '../../infra/scripts/services.ts';
 
 export const PARTS = ['worker', 'api', 'temporal', 'redis', 'postgresql'] as const;
 export type Part = (typeof PARTS)[number];
@@ -29,16 +29,6 @@ export interface ChaosStack {
 }
 
 const APP_START_TIMEOUT_MS = 180_000;
-
-async function httpOk(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-    await response.body?.cancel();
-    return response.ok;
-  } catch {
-    return false;
-  }
-}
 
 export async function startChaosStack(options: { smtpUrl: string; extraEnv?: NodeJS.ProcessEnv; web?: boolean }): Promise<ChaosStack> {
   const dir = mkdtempSync(join(tmpdir(), 'trellis-chaos-'));

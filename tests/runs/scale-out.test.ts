@@ -12,7 +12,7 @@ import { createOrm, migrate, type Orm } from '../../core/db/orm.ts';
 import { createLogger } from '../../core/log.ts';
 import { PLANS } from '../../core/plans.ts';
 import { Team } from '../../core/teams/entities.ts';
-import { freePort, launch, waitFor, type Service } from '../../infra/scripts/services.ts';
+import { freePort, httpOk, launch, waitFor, type Service } from '../../infra/scripts/services.ts';
 import { loadWorkflowBundle, workflowSourceHash } from '../../worker/bundle.ts';
 import { signInBenchUser } from '../bench/harness.ts';
 import { freshPostgresUrl, tempDir, testEnv } from '../support/env.ts';
@@ -37,16 +37,6 @@ const processes: Service[] = [];
 const apiBases: string[] = [];
 let taskQueue: string;
 let databaseUrl: string;
-
-async function httpOk(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-    await response.body?.cancel();
-    return response.ok;
-  } catch {
-    return false;
-  }
-}
 
 async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;

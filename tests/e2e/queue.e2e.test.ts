@@ -93,3 +93,25 @@ it('shows queued runs with their places, cancels one from its page, and starts t
   await expect(page.getByTestId('queue-summary').textContent()).resolves.toMatch(/2 of 2\s*running · nothing queued/);
   await screenshot(page, 'queue-runs-after');
 });
+
+it('puts a priority-1 run started after priority-3 runs first in line', async () => {
+  // The previous test left both slots taken (two runs waiting on their gates): new starts queue.
+  const workflow = await api<{ id: string }>('post', `/api/v1/teams/${teamId}/workflows`, {
+    name: `priority ${Date.now()}`,
+    graph: { nodes: [{ id: 'gate', type: 'approval', config: { message: 'Hold' } }] },
+  });
+  const start = (priority: number) => api<{ runId: string; status: string }>('post', `/api/v1/teams/${teamId}/workflows/${workflow.id}/runs`, { priority });
+  const normal = [await start(3), await start(3)];
+  const urgent = await start(1);
+  for (const started of [...normal, urgent]) expect(started.status).toBe('queued');
+
+  await visit(page, `/t/${teamId}/runs?status=queued`);
+  await page.getByTestId('queue-place').nth(2).waitFor();
+  // Newest first: the urgent run was started last but is first in line; the others move down.
+  expect(await page.getByTestId('queue-place').allTextContents()).toEqual(['#1 · P1', '#3 · P3', '#2 · P3']);
+  await visit(page, `/t/${teamId}/runs/${urgent.runId}`);
+  await expect(page.getByTestId('run-queue').textContent()).resolves.toContain('position 1 · priority 1');
+  await visit(page, `/t/${teamId}/runs/${normal[0]!.runId}`);
+  await expect(page.getByTestId('run-queue').textContent()).resolves.toContain('position 2 · priority 3');
+  await screenshot(page, 'queue-priority');
+});

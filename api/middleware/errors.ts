@@ -1,6 +1,8 @@
 // The one error middleware: every error becomes application/problem+json.
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { ConnectionException } from '@mikro-orm/core';
+import { isGrpcServiceError } from '@temporalio/client';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { OperationalError, UserError, type Problem } from '../../core/errors.ts';
 import { markProblemCode } from '../metrics.ts';
@@ -47,7 +49,12 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, next
     if (error.headers) res.set(error.headers);
   } else if (error instanceof OperationalError) {
     req.log.warn({ err: error }, 'operational error');
+    if (error.status === 503) res.set('Retry-After', String(DEPENDENCY_RETRY_AFTER_SECONDS));
     body = problem(error.status, error.code, error.message);
+  } else if (unavailableDependency(error)) {
+    req.log.warn({ err: error }, 'a dependency is unavailable');
+    res.set('Retry-After', String(DEPENDENCY_RETRY_AFTER_SECONDS));
+    body = problem(503, 'dependency_unavailable', `${unavailableDependency(error)} is not reachable right now; try again shortly.`);
   } else if (isClientHttpError(error)) {
     body = problem(error.status, clientErrorCode(error), error.message);
   } else {
@@ -58,6 +65,27 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, next
   markProblemCode(res, body.code);
   res.status(body.status).type('application/problem+json').json(body);
 };
+
+const DEPENDENCY_RETRY_AFTER_SECONDS = 5;
+// gRPC codes Temporal answers while it (or the path to it) is down or overloaded.
+const TRANSIENT_GRPC_CODES = new Set([4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED */, 14 /* UNAVAILABLE */]);
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', '57P01', '57P03']);
+
+/**
+ * Which dependency an error says is down (the database, Temporal, Redis), or undefined: those
+ * answer 503 with Retry-After rather than 500, since the request itself was fine.
+ */
+function unavailableDependency(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof ConnectionException) return 'The database';
+    if (isGrpcServiceError(e) && TRANSIENT_GRPC_CODES.has(e.code)) return 'The workflow engine (Temporal)';
+    const code = (e as { code?: unknown }).code;
+    const message = (e as { message?: unknown }).message;
+    if (typeof code === 'string' && CONNECTION_CODES.has(code)) return 'A backing service';
+    if ((e as { name?: unknown }).name === 'MaxRetriesPerRequestError' || (typeof message === 'string' && message === 'Connection is closed.')) return 'Redis';
+  }
+  return undefined;
+}
 
 /**
  * A 4xx raised below the routes: body-parser (size, charset, encoding, bad JSON, a gzip body that

@@ -1,10 +1,10 @@
 // Runs over the API: start (core/runs/intake.ts: a queued row the dispatcher starts), list from the
 // database mirror, read the live state from Temporal, approve, cancel, rerun.
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { isGrpcServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Orm } from '../db/orm.ts';
 import { RunRecord, WorkflowVersion } from '../db/entities.ts';
-import { NotFoundError, UserError } from '../errors.ts';
+import { NotFoundError, OperationalError, UserError } from '../errors.ts';
 import { decodeCursor, encodeCursor } from '../pagination.ts';
 import type { UsageService } from '../usage/service.ts';
 import type { Admission } from '../usage/admission.ts';
@@ -21,6 +21,9 @@ import { upstreamOf } from '../../workflows/graph/validate.ts';
 import { isBlobRef, type NodeState, type RunState } from '../../workflows/interpreter/state.ts';
 import { createBlobStore } from '../blobs/store.ts';
 import { decide, getRunState, FINAL_RUN_STATUSES } from '../../workflows/messages.ts';
+
+/** gRPC's code for "the operation was rejected because the system is not in a state required for it". */
+const FAILED_PRECONDITION = 9;
 
 export type PublicRunStatus = RunState['status'] | 'queued';
 export type { StartRequest } from './intake.ts';
@@ -216,7 +219,8 @@ export function createRunService(deps: { orm: Orm; temporal: Client; intake: Run
     },
 
     async decide(teamId: string, runId: string, input: { nodeId: string; decision: 'approve' | 'reject'; comment?: string; data?: Record<string, unknown>; actor: string }) {
-      await findRow(teamId, runId);
+      const row = await findRow(teamId, runId);
+      if (row.status === 'queued') throw new UserError('node_not_waiting', 'The run is queued: none of its nodes has started yet', { status: 409 });
       try {
         return await temporal.workflow.getHandle(runId).executeUpdate(decide, { args: [input] });
       } catch (error) {
@@ -226,6 +230,11 @@ export function createRunService(deps: { orm: Orm; temporal: Client; intake: Run
           throw new UserError('node_not_waiting', message, { status: 409 });
         }
         if (error instanceof WorkflowNotFoundError) throw new UserError('node_not_waiting', 'The run has finished', { status: 409 });
+        // Temporal refuses updates while the run's last workflow task is failing (a worker crash
+        // or overload mid-step): transient, so 503 with Retry-After rather than a 500.
+        if (isGrpcServiceError(error) && error.code === FAILED_PRECONDITION) {
+          throw new OperationalError('run_busy', 'The run is recovering from an interrupted step; try again in a few seconds', { status: 503, cause: error });
+        }
         throw error;
       }
     },

@@ -286,6 +286,8 @@ async function racingDispatchers() {
     await Promise.all([a.dispatchTeam(team), b.dispatchTeam(team), a.kick(team), b.kick(team), b.scan()]);
     const running = await t.orm.em.fork().find(RunRecord, { teamId: team, status: { $in: ['running', 'waiting'] } });
     expect(running.length).toBeLessThanOrEqual(2);
+    // Both slots were free when the round began (the previous round's runs had ended), so the
+    // race filled them — or, had the app's own dispatcher heard a run end first, it had already.
     expect(running.length).toBe(2);
     for (const r of running) {
       // Each dispatched run has exactly one execution, started once.
@@ -298,6 +300,10 @@ async function racingDispatchers() {
     for (const id of runningIds) {
       await poll(`run ${id} waiting`, () => user.client.get(`/api/v1/teams/${team}/runs/${id}`), (r) => r.body.status === 'waiting');
       await approve(user, id);
+    }
+    // The next round starts once these runs have ended and given their slots back.
+    for (const id of runningIds) {
+      await poll(`run ${id} ended`, () => t.orm.em.fork().findOne(RunRecord, { id }), (row) => row?.status === 'succeeded');
     }
   }
   expect(started).toHaveLength(8);

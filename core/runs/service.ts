@@ -25,6 +25,28 @@ import { decide, getRunState, FINAL_RUN_STATUSES } from '../../workflows/message
 /** gRPC's code for "the operation was rejected because the system is not in a state required for it". */
 const FAILED_PRECONDITION = 9;
 
+/**
+ * Temporal refuses an update while the workflow task that would carry it is failing or was lost
+ * (a worker crash, overload, or the speculative task that held an earlier update failing): a
+ * transient state that clears within moments.
+ */
+function isUpdateRefusedForNow(error: unknown): boolean {
+  const grpc = isGrpcServiceError(error) ? error : (error as { cause?: unknown } | undefined)?.cause;
+  return isGrpcServiceError(grpc) && grpc.code === FAILED_PRECONDITION;
+}
+
+/** Retries an update refused for now a few times (about 3 s in all), then lets the refusal through (503). */
+async function withUpdateRetries<T>(send: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await send();
+    } catch (error) {
+      if (attempt >= 4 || !isUpdateRefusedForNow(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+    }
+  }
+}
+
 export type PublicRunStatus = RunState['status'] | 'queued';
 export type { StartRequest } from './intake.ts';
 
@@ -222,7 +244,7 @@ export function createRunService(deps: { orm: Orm; temporal: Client; intake: Run
       const row = await findRow(teamId, runId);
       if (row.status === 'queued') throw new UserError('node_not_waiting', 'The run is queued: none of its nodes has started yet', { status: 409 });
       try {
-        return await temporal.workflow.getHandle(runId).executeUpdate(decide, { args: [input] });
+        return await withUpdateRetries(() => temporal.workflow.getHandle(runId).executeUpdate(decide, { args: [input] }));
       } catch (error) {
         if (error instanceof WorkflowUpdateFailedError) {
           const message = error.cause?.message ?? error.message;
@@ -230,9 +252,7 @@ export function createRunService(deps: { orm: Orm; temporal: Client; intake: Run
           throw new UserError('node_not_waiting', message, { status: 409 });
         }
         if (error instanceof WorkflowNotFoundError) throw new UserError('node_not_waiting', 'The run has finished', { status: 409 });
-        // Temporal refuses updates while the run's last workflow task is failing (a worker crash
-        // or overload mid-step): transient, so 503 with Retry-After rather than a 500.
-        if (isGrpcServiceError(error) && error.code === FAILED_PRECONDITION) {
+        if (isUpdateRefusedForNow(error)) {
           throw new OperationalError('run_busy', 'The run is recovering from an interrupted step; try again in a few seconds', { status: 503, cause: error });
         }
         throw error;

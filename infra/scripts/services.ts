@@ -16,17 +16,35 @@ export interface Service {
   stop(timeoutMs?: number): Promise<void>;
 }
 
-/** A TCP port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+// Ports handed out are picked below Linux's ephemeral range (32768–60999): a port the OS picked
+// for us there can be taken, before our server binds it, as the local port of one of the many
+// outgoing connections test processes open — an EADDRINUSE a moment later.
+const PORT_RANGE = { from: 20_000, to: 32_767 };
+const handedOut = new Set<number>();
+
+function canListen(port: number, host = '::'): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      // A host without IPv6: check IPv4 alone.
+      if (host === '::' && (error.code === 'EAFNOSUPPORT' || error.code === 'EADDRNOTAVAIL')) resolve(canListen(port, '0.0.0.0'));
+      else resolve(false);
     });
+    // '::' also covers IPv4 on dual-stack hosts: the api listens there.
+    server.listen(port, host, () => server.close(() => resolve(true)));
   });
+}
+
+/** A TCP port nobody listens on right now, not handed out before by this process. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = PORT_RANGE.from + Math.floor(Math.random() * (PORT_RANGE.to - PORT_RANGE.from + 1));
+    if (handedOut.has(port) || !(await canListen(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no free TCP port found in ${PORT_RANGE.from}–${PORT_RANGE.to}`);
 }
 
 export async function isListening(host: string, port: number, timeoutMs = 500): Promise<boolean> {

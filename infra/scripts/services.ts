@@ -106,7 +106,8 @@ export function launch(
   for (const stream of [child.stdout, child.stderr]) {
     let buffered = '';
     stream?.on('data', (chunk: Buffer) => {
-      log.write(chunk);
+      // Output can still arrive after the service was stopped and its log closed.
+      if (!log.writableEnded) log.write(chunk);
       if (!options.onLine) return;
       buffered += chunk.toString();
       const lines = buffered.split('\n');
@@ -121,7 +122,7 @@ export function launch(
       resolve(code ?? (signal ? 128 : null));
     });
     child.once('error', (error) => {
-      log.write(`failed to start ${command}: ${error.message}\n`);
+      if (!log.writableEnded) log.write(`failed to start ${command}: ${error.message}\n`);
       resolve(127);
     });
   });

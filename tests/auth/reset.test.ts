@@ -85,14 +85,19 @@ describe.each(testDatabases)('password reset on %s', (_name, databaseUrl) => {
       for (let i = 0; i < 3; i++) await hashPassword(`calibration-password-${i}`);
     });
     // The same HTTP work around one token lookup, without and with a password in the body.
-    const tenLookups = await cpu(async () => {
-      for (let i = 0; i < 10; i++) await refuse('/api/v1/auth/verify-email', { token: `unknown-token-${i}-xxxxxxxx` });
-    });
-    const tenResets = await cpu(async () => {
-      for (let i = 0; i < 10; i++) await refuse('/api/v1/auth/password-reset/confirm', { token: `unknown-token-${i}-xxxxxxxx`, password: NEW_PASSWORD });
-    });
-    // Hashing first would add ten hashes; refusing first adds nothing but noise.
-    expect(tenResets - tenLookups).toBeLessThan(threeHashes);
+    const extra = async () => {
+      const tenLookups = await cpu(async () => {
+        for (let i = 0; i < 10; i++) await refuse('/api/v1/auth/verify-email', { token: `unknown-token-${i}-xxxxxxxx` });
+      });
+      const tenResets = await cpu(async () => {
+        for (let i = 0; i < 10; i++) await refuse('/api/v1/auth/password-reset/confirm', { token: `unknown-token-${i}-xxxxxxxx`, password: NEW_PASSWORD });
+      });
+      return tenResets - tenLookups;
+    };
+    // Hashing first would add ten hashes to every measurement; refusing first adds only noise
+    // (this process also runs the app's background work), so the quietest of three counts.
+    const measured = [await extra(), await extra(), await extra()];
+    expect(Math.min(...measured)).toBeLessThan(threeHashes);
   });
 
   it('only the newest reset link works, and a reset confirms an unverified address', async () => {

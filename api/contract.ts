@@ -9,6 +9,7 @@ export type { ApiKeyView } from '../core/keys/service.ts';
 export type { CredentialSummary } from '../core/credentials/service.ts';
 export type { NotificationChannelView, DeliveryView as NotificationDeliveryView } from '../core/notifications/channels.ts';
 export type { WorkflowSummary, WorkflowDetail } from '../core/workflows/service.ts';
+export type { WorkflowTool } from '../core/workflows/tool.ts';
 export type { WebhookView } from '../core/webhooks/service.ts';
 export type { ScheduleView } from '../core/schedules/service.ts';
 export type { RunSummary, RunDetail } from '../core/runs/service.ts';

@@ -42,7 +42,17 @@ export const platformSchemas = {
       },
     },
   },
-  Workflow: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, description: { type: ['string', 'null'] }, version: { type: 'integer' }, createdAt: iso, updatedAt: iso, graph: ref('Graph') } },
+  Workflow: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, description: { type: ['string', 'null'] }, version: { type: 'integer' }, createdAt: iso, updatedAt: iso, tool: { anyOf: [ref('WorkflowTool'), { type: 'null' }] }, graph: ref('Graph') } },
+  WorkflowTool: {
+    type: 'object',
+    description: 'Offers the workflow as a tool to MCP clients (POST /mcp) and agents; the name is unique in the team (409 tool_name_taken)',
+    required: ['name', 'description', 'inputSchema'],
+    properties: {
+      name: { type: 'string', pattern: '^[a-zA-Z0-9_-]{1,64}$' },
+      description: { type: 'string', maxLength: 1000 },
+      inputSchema: { type: 'object', description: 'a bounded JSON Schema of type "object" (the run input); arguments are validated against it before a run starts' },
+    },
+  },
   WorkflowVersion: { type: 'object', properties: { version: { type: 'integer' }, createdAt: iso, createdBy: { type: ['string', 'null'] } } },
   Credential: {
     type: 'object',
@@ -101,12 +111,12 @@ export function platformPaths(): Record<string, unknown> {
       delete: op('credentials', 'Delete a credential', { parameters: [teamId, param('credentialId', 'credential id')], responses: { 204: ok('deleted'), ...common } }),
     },
     [wf]: {
-      post: op('workflows', 'Create a workflow (version 1)', { parameters: [teamId], requestBody: body(CreateWorkflowRequest), responses: { 201: ok('created', ref('Workflow')), 422: problem('invalid graph: problems lists each {path, message}'), ...common } }),
+      post: op('workflows', 'Create a workflow (version 1)', { parameters: [teamId], requestBody: body(CreateWorkflowRequest), responses: { 201: ok('created', ref('Workflow')), 400: problem('invalid body or tool settings'), 409: problem('tool_name_taken: another workflow of the team is this tool'), 422: problem('invalid graph: problems lists each {path, message}'), ...common } }),
       get: op('workflows', 'List workflows, each with its last run (lastRun: {runId, status, startedAt, endedAt} or null); q: case-insensitive search in names and descriptions', { parameters: [teamId, { name: 'q', in: 'query', schema: { type: 'string', maxLength: 200 } }, { name: 'search', in: 'query', description: 'older name of q', schema: { type: 'string' } }, { name: 'limit', in: 'query', schema: { type: 'integer' } }, { name: 'cursor', in: 'query', schema: { type: 'string' } }], responses: { 200: ok('a page', page('Workflow')), ...common } }),
     },
     [`${wf}/{id}`]: {
       get: op('workflows', 'The latest version of a workflow', { parameters: [teamId, workflowId], responses: { 200: ok('workflow', ref('Workflow')), ...common } }),
-      put: op('workflows', 'Save: a new graph makes version n+1', { parameters: [teamId, workflowId], requestBody: body(UpdateWorkflowRequest), responses: { 200: ok('saved', ref('Workflow')), 409: problem('saved concurrently'), 422: problem('invalid graph, or one through which the workflow can start itself (the problem names the node: graph.nodes.N.config.workflowId)'), ...common } }),
+      put: op('workflows', 'Save: a new graph makes version n+1', { parameters: [teamId, workflowId], requestBody: body(UpdateWorkflowRequest), responses: { 200: ok('saved', ref('Workflow')), 400: problem('invalid body or tool settings'), 409: problem('saved concurrently (conflict), or tool_name_taken'), 422: problem('invalid graph, or one through which the workflow can start itself (the problem names the node: graph.nodes.N.config.workflowId)'), ...common } }),
       delete: op('workflows', 'Delete a workflow, its webhooks and schedules', { parameters: [teamId, workflowId], responses: { 204: ok('deleted'), ...common } }),
     },
     [`${wf}/{id}/versions`]: { get: op('workflows', 'Version history', { parameters: [teamId, workflowId], responses: { 200: ok('versions', list('WorkflowVersion')), ...common } }) },

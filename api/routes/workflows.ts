@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Platform } from '../../core/platform.ts';
 import { CreateCredential, UpdateCredentialHosts } from '../../core/credentials/service.ts';
 import { PageQuery } from '../../core/pagination.ts';
+import { WorkflowTool } from '../../core/workflows/tool.ts';
 import type { AuthMiddleware } from '../middleware/authenticate.ts';
 import { parseBody, parseQuery } from '../middleware/validate.ts';
 
@@ -13,11 +14,15 @@ export const CreateWorkflowRequest = z.object({
   name: z.string().trim().min(1).max(200),
   description: z.string().max(5_000).optional(),
   graph: z.unknown().refine((g) => g !== undefined, 'graph is required'),
+  /** Offers the workflow as a tool to MCP clients and agents; null or absent: not a tool. */
+  tool: WorkflowTool.nullable().optional(),
 });
 export const UpdateWorkflowRequest = z.object({
   name: z.string().trim().min(1).max(200).optional(),
   description: z.string().max(5_000).optional(),
   graph: z.unknown().optional(),
+  /** Absent: unchanged; null: no longer a tool. */
+  tool: WorkflowTool.nullable().optional(),
 });
 const Priority = z.number().int().min(1).max(5);
 export const CreateScheduleRequest = z.object({

@@ -71,6 +71,10 @@ export const WorkflowDefinition = defineEntity({
     createdAt: p.datetime(),
     updatedAt: p.datetime(),
     deletedAt: p.datetime().nullable(),
+    /** Tool settings (core/workflows/tool.ts): offered to MCP clients and agents; null: not a tool. */
+    tool: p.json<{ name: string; description: string; inputSchema: Record<string, unknown> }>().nullable(),
+    /** tool.name again, unique per team among workflows not deleted (m013's index). */
+    toolName: p.string().nullable(),
   },
 });
 export type WorkflowDefinition = InferEntity<typeof WorkflowDefinition>;

@@ -11,6 +11,7 @@ import type { UsageService } from '../usage/service.ts';
 import { Graph } from '../../workflows/graph/schema.ts';
 import { validate } from '../../workflows/graph/validate.ts';
 import { findSelfStarts, workflowReferences } from './references.ts';
+import type { WorkflowTool } from './tool.ts';
 
 export interface WorkflowSummary {
   id: string;
@@ -19,6 +20,14 @@ export interface WorkflowSummary {
   version: number;
   createdAt: string;
   updatedAt: string;
+  /** Tool settings: offered to MCP clients and agents (core/workflows/tool.ts); null: not a tool. */
+  tool: WorkflowTool | null;
+}
+
+/** A workflow offered as a tool (POST /mcp). */
+export interface ToolWorkflow {
+  workflowId: string;
+  tool: WorkflowTool;
 }
 
 export interface WorkflowDetail extends WorkflowSummary {
@@ -32,7 +41,16 @@ function searchFilter(text: string): object {
 }
 
 function summary(row: WorkflowDefinition): WorkflowSummary {
-  return { id: row.id, name: row.name, description: row.description ?? null, version: row.latestVersion, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString() };
+  return { id: row.id, name: row.name, description: row.description ?? null, version: row.latestVersion, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString(), tool: row.tool ?? null };
+}
+
+function toolNameTaken(name: string): UserError {
+  return new UserError('tool_name_taken', `Another workflow of this team is already the tool "${name}"`, { status: 409, problems: [{ path: 'tool.name', message: `"${name}" is taken by another workflow of this team` }] });
+}
+
+/** The unique index of m013 refused a save: two workflows raced for one tool name. */
+function isToolNameClash(error: unknown): boolean {
+  return error instanceof UniqueConstraintViolationException && /tool_name/.test(error.message);
 }
 
 /** Parses and validates a graph; every problem comes back in one 422. */
@@ -64,6 +82,13 @@ export function createWorkflowService(deps: { orm: Orm; usage: UsageService; onD
     return row;
   }
 
+  /** 409 when another live workflow of the team carries this tool name (the index is the backstop for races). */
+  async function requireFreeToolName(teamId: string, tool: WorkflowTool | null | undefined, ownId?: string): Promise<void> {
+    if (!tool) return;
+    const taken = await orm.em.fork().count(WorkflowDefinition, { teamId, toolName: tool.name, deletedAt: null, ...(ownId ? { id: { $ne: ownId } } : {}) });
+    if (taken > 0) throw toolNameTaken(tool.name);
+  }
+
   /** 422 when the graph, saved as `version` of workflow `id`, lets the workflow start itself. */
   async function requireNoSelfStart(teamId: string, id: string, version: number, graph: Graph): Promise<void> {
     const references = workflowReferences(graph);
@@ -83,16 +108,23 @@ export function createWorkflowService(deps: { orm: Orm; usage: UsageService; onD
   return {
     find,
 
-    async create(teamId: string, actor: string, input: { name: string; description?: string; graph: unknown }): Promise<WorkflowDetail> {
+    async create(teamId: string, actor: string, input: { name: string; description?: string; graph: unknown; tool?: WorkflowTool | null }): Promise<WorkflowDetail> {
       const graph = requireValidGraph(input.graph);
+      await requireFreeToolName(teamId, input.tool);
       const em = orm.em.fork();
       await usage.checkWorkflowCount(teamId, await em.count(WorkflowDefinition, { teamId, deletedAt: null }));
       await usage.checkGraphSize(teamId, graph.nodes.length);
       const now = new Date();
       const id = `wf_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
-      const row = em.create(WorkflowDefinition, { id, teamId, name: input.name, description: input.description ?? null, latestVersion: 1, createdAt: now, updatedAt: now, deletedAt: null });
+      const tool = input.tool ?? null;
+      const row = em.create(WorkflowDefinition, { id, teamId, name: input.name, description: input.description ?? null, latestVersion: 1, createdAt: now, updatedAt: now, deletedAt: null, tool, toolName: tool?.name ?? null });
       em.create(WorkflowVersion, { workflowId: id, version: 1, graph, createdAt: now, createdBy: actor });
-      await em.flush();
+      try {
+        await em.flush();
+      } catch (error) {
+        if (isToolNameClash(error) && tool) throw toolNameTaken(tool.name);
+        throw error;
+      }
       return { ...summary(row), graph };
     },
 
@@ -121,17 +153,34 @@ export function createWorkflowService(deps: { orm: Orm; usage: UsageService; onD
       return rows.map((r) => ({ version: r.version, createdAt: r.createdAt.toISOString(), createdBy: r.createdBy ?? null }));
     },
 
-    /** A new version when a graph is given; name/description changes alone keep the version. */
-    async update(teamId: string, id: string, actor: string, input: { name?: string; description?: string; graph?: unknown }): Promise<WorkflowDetail> {
+    /** The team's workflows that are tools, by tool name. */
+    async listTools(teamId: string): Promise<ToolWorkflow[]> {
+      const rows = await orm.em.fork().find(WorkflowDefinition, { teamId, deletedAt: null, toolName: { $ne: null } }, { orderBy: { toolName: 'asc' }, fields: ['id', 'tool'] });
+      return rows.flatMap((row) => (row.tool ? [{ workflowId: row.id, tool: row.tool }] : []));
+    },
+
+    /** The workflow that is the tool `name` in the team, if any. */
+    async findTool(teamId: string, name: string): Promise<ToolWorkflow | undefined> {
+      const row = await orm.em.fork().findOne(WorkflowDefinition, { teamId, deletedAt: null, toolName: name }, { fields: ['id', 'tool'] });
+      return row?.tool ? { workflowId: row.id, tool: row.tool } : undefined;
+    },
+
+    /** A new version when a graph is given; name/description/tool changes alone keep the version. */
+    async update(teamId: string, id: string, actor: string, input: { name?: string; description?: string; graph?: unknown; tool?: WorkflowTool | null }): Promise<WorkflowDetail> {
       const graph = input.graph === undefined ? undefined : requireValidGraph(input.graph);
       if (graph) await usage.checkGraphSize(teamId, graph.nodes.length);
       const em = orm.em.fork();
       const row = await em.findOne(WorkflowDefinition, { id, teamId, deletedAt: null });
       if (!row) throw new NotFoundError('Workflow');
       if (graph) await requireNoSelfStart(teamId, id, row.latestVersion + 1, graph);
+      await requireFreeToolName(teamId, input.tool, id);
       const now = new Date();
       if (input.name !== undefined) row.name = input.name;
       if (input.description !== undefined) row.description = input.description;
+      if (input.tool !== undefined) {
+        row.tool = input.tool;
+        row.toolName = input.tool?.name ?? null;
+      }
       row.updatedAt = now;
       if (graph) {
         row.latestVersion += 1;
@@ -140,6 +189,7 @@ export function createWorkflowService(deps: { orm: Orm; usage: UsageService; onD
       try {
         await em.flush();
       } catch (error) {
+        if (isToolNameClash(error) && input.tool) throw toolNameTaken(input.tool.name);
         // Two saves raced for the same version number: the later one must reload and retry.
         if (error instanceof UniqueConstraintViolationException) throw new UserError('conflict', 'The workflow was saved by someone else at the same time; reload and save again', { status: 409 });
         throw error;

@@ -12,6 +12,7 @@ import { M009TriggerPriority } from './m009-trigger-priority.ts';
 import { M010Notifications } from './m010-notifications.ts';
 import { M011RunAggregates } from './m011-run-aggregates.ts';
 import { M012Retention } from './m012-retention.ts';
+import { M013WorkflowTools } from './m013-workflow-tools.ts';
 
 export const migrationsList = [
   { name: 'm001-run-summary', class: M001RunSummary },
@@ -26,4 +27,5 @@ export const migrationsList = [
   { name: 'm010-notifications', class: M010Notifications },
   { name: 'm011-run-aggregates', class: M011RunAggregates },
   { name: 'm012-retention', class: M012Retention },
+  { name: 'm013-workflow-tools', class: M013WorkflowTools },
 ];

@@ -72,12 +72,17 @@ export async function requireModelAllowed(model: string, provider: Provider, cal
 
 /**
  * Prompt tokens, estimated from UTF-8 bytes: about 3 bytes a token (English runs nearer 4, so
- * this leans high), plus a few tokens of framing per message and the JSON Schema if any.
+ * this leans high), plus a few tokens of framing per message, the tool calls of earlier turns,
+ * the JSON Schema if any and the tool definitions offered.
  */
-export function estimatePromptTokens(messages: ChatCompletionMessageParam[], jsonSchema?: unknown): number {
+export function estimatePromptTokens(messages: ChatCompletionMessageParam[], jsonSchema?: unknown, tools?: unknown[]): number {
   let bytes = 0;
-  for (const message of messages) bytes += Buffer.byteLength(typeof message.content === 'string' ? message.content : JSON.stringify(message.content ?? ''));
+  for (const message of messages) {
+    bytes += Buffer.byteLength(typeof message.content === 'string' ? message.content : JSON.stringify(message.content ?? ''));
+    if (message.role === 'assistant' && message.tool_calls) bytes += Buffer.byteLength(JSON.stringify(message.tool_calls));
+  }
   if (jsonSchema !== undefined) bytes += Buffer.byteLength(JSON.stringify(jsonSchema));
+  if (tools?.length) bytes += Buffer.byteLength(JSON.stringify(tools));
   return Math.ceil(bytes / 3) + 4 * messages.length;
 }
 

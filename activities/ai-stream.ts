@@ -20,6 +20,13 @@ export interface AiUsage {
   totalTokens: number;
 }
 
+/** A function call the model asked for; `arguments` is the JSON text it wrote (not yet parsed). */
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
 /** What has come back so far; filled in place, so a failed stream still tells what it cost. */
 export interface Reply {
   text: string;
@@ -27,8 +34,10 @@ export interface Reply {
   model: string;
   finishReason?: string;
   usage?: AiUsage;
-  /** UTF-8 bytes of text and refusal. */
+  /** UTF-8 bytes of text, refusal and tool call names and arguments. */
   bytes: number;
+  /** Function calls, in the order the model gave them (absent: none). */
+  toolCalls?: ToolCall[];
 }
 
 export interface TokenPublisher {
@@ -97,6 +106,33 @@ export function appendText(reply: Reply, field: 'text' | 'refusal', text: string
   reply[field] += text;
 }
 
+/**
+ * Adds (part of) a tool call to the reply. Streams send a call in pieces keyed by `index`: the id
+ * and name first, then the arguments in fragments. Its bytes count against the same ceiling as text.
+ */
+export function appendToolCall(
+  reply: Reply,
+  part: { index?: number; id?: string | null; name?: string | null; arguments?: string | null },
+  maxBytes: number,
+): void {
+  const calls = (reply.toolCalls ??= []);
+  const index = part.index ?? calls.length;
+  const name = part.name ?? '';
+  const args = part.arguments ?? '';
+  reply.bytes += Buffer.byteLength(name) + Buffer.byteLength(args);
+  if (reply.bytes > maxBytes) throw outputLimit(maxBytes);
+  // Some servers give no id: the call is still answered, under an id of its own.
+  const call = (calls[index] ??= { id: '', name: '', arguments: '' });
+  if (part.id) call.id = part.id;
+  call.name += name;
+  call.arguments += args;
+}
+
+/** The tool calls of a finished reply, holes (a server skipping an index) left out and ids filled in. */
+export function toolCallsOf(reply: Reply): ToolCall[] {
+  return (reply.toolCalls ?? []).filter(Boolean).map((call, i) => ({ ...call, id: call.id || `call_${i}` }));
+}
+
 /** Reads a completion stream into `reply`; a reply over `maxBytes` aborts the stream. */
 export async function readStream(
   stream: AsyncIterable<ChatCompletionChunk> & { controller: AbortController },
@@ -122,6 +158,9 @@ export async function readStream(
         options.publish.push(delta);
       }
       if (choice.delta?.refusal) appendText(reply, 'refusal', choice.delta.refusal, options.maxBytes);
+      for (const call of choice.delta?.tool_calls ?? []) {
+        appendToolCall(reply, { index: call.index, id: call.id, name: call.function?.name, arguments: call.function?.arguments }, options.maxBytes);
+      }
       if (choice.finish_reason) reply.finishReason = choice.finish_reason;
     }
   } catch (error) {

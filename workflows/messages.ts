@@ -20,6 +20,18 @@ export interface DecideResult {
   decision: 'approve' | 'reject';
   decidedAt: string;
 }
+/**
+ * Why the decide validator refused an update: the ApplicationFailure's `type`, which the api maps to
+ * an HTTP answer (core/runs/service.ts). Callers match on these codes, never on message text.
+ */
+export const DecideFailure = {
+  NotDecidable: 'node_not_decidable',
+  NotWaiting: 'node_not_waiting',
+  InvalidDecision: 'invalid_decision',
+  InvalidFormData: 'invalid_form_data',
+} as const;
+export type DecideFailure = (typeof DecideFailure)[keyof typeof DecideFailure];
+
 /** Answers an approval node. Rejected (without a trace in history) when the node is not waiting. */
 export const decide = defineUpdate<DecideResult, [DecideInput]>('decide');
 

@@ -18,7 +18,7 @@ import type { Graph } from './graph/schema.ts';
 import { GraphExecution } from './interpreter/engine.ts';
 import { describeError, executeNode, graphOutput, loadGraphSchema, type RunRuntime } from './interpreter/executors.ts';
 import type { BlobRef, NodeState, RunState } from './interpreter/state.ts';
-import { cancelNode, decide, getRunState } from './messages.ts';
+import { cancelNode, decide, DecideFailure, getRunState } from './messages.ts';
 import type { RunEventSinks } from './events.ts';
 
 const { runEvents } = proxySinks<RunEventSinks>();
@@ -130,13 +130,13 @@ export async function runGraph(input: RunGraphInput): Promise<RunGraphResult> {
       // Runs before anything is written to history: a rejected decision leaves no trace.
       validator: (update) => {
         const node = args.graph.nodes.find((n) => n.id === update.nodeId);
-        if (!node || node.type !== 'approval') throw new Error(`node "${update.nodeId}" is not an approval node`);
+        if (!node || node.type !== 'approval') throw ApplicationFailure.nonRetryable(`node "${update.nodeId}" is not an approval node`, DecideFailure.NotDecidable);
         if (state.nodes[update.nodeId]?.status !== 'waiting' || runtime.decisions.has(update.nodeId)) {
-          throw new Error(`node "${update.nodeId}" is not waiting for a decision`);
+          throw ApplicationFailure.nonRetryable(`node "${update.nodeId}" is not waiting for a decision`, DecideFailure.NotWaiting);
         }
-        if (update.decision !== 'approve' && update.decision !== 'reject') throw new Error('decision must be "approve" or "reject"');
+        if (update.decision !== 'approve' && update.decision !== 'reject') throw ApplicationFailure.nonRetryable('decision must be "approve" or "reject"', DecideFailure.InvalidDecision);
         const problems = formProblems(node.config.form, update.data ?? {});
-        if (problems.length) throw new Error(`the form data is invalid: ${problems.join('; ')}`);
+        if (problems.length) throw ApplicationFailure.nonRetryable(`the form data is invalid: ${problems.join('; ')}`, DecideFailure.InvalidFormData);
       },
     },
   );

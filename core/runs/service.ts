@@ -2,6 +2,7 @@
 // database mirror, read the live state from Temporal, approve, cancel, rerun.
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { isGrpcServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Orm } from '../db/orm.ts';
 import { RunRecord, WorkflowVersion } from '../db/entities.ts';
 import { NotFoundError, OperationalError, UserError } from '../errors.ts';
@@ -20,7 +21,7 @@ import { Graph } from '../../workflows/graph/schema.ts';
 import { upstreamOf } from '../../workflows/graph/validate.ts';
 import { isBlobRef, type NodeState, type RunState } from '../../workflows/interpreter/state.ts';
 import { createBlobStore } from '../blobs/store.ts';
-import { decide, getRunState, FINAL_RUN_STATUSES } from '../../workflows/messages.ts';
+import { decide, DecideFailure, getRunState, FINAL_RUN_STATUSES } from '../../workflows/messages.ts';
 
 /** gRPC's code for "the operation was rejected because the system is not in a state required for it". */
 const FAILED_PRECONDITION = 9;
@@ -247,8 +248,11 @@ export function createRunService(deps: { orm: Orm; temporal: Client; intake: Run
         return await withUpdateRetries(() => temporal.workflow.getHandle(runId).executeUpdate(decide, { args: [input] }));
       } catch (error) {
         if (error instanceof WorkflowUpdateFailedError) {
+          // The validator's ApplicationFailure type says why (workflows/messages.ts DecideFailure).
           const message = error.cause?.message ?? error.message;
-          if (message.startsWith('the form data is invalid')) throw new UserError('invalid_form_data', message, { status: 422 });
+          const code = error.cause instanceof ApplicationFailure ? error.cause.type : undefined;
+          if (code === DecideFailure.InvalidFormData) throw new UserError('invalid_form_data', message, { status: 422 });
+          if (code === DecideFailure.InvalidDecision) throw new UserError('invalid_request', message, { status: 400 });
           throw new UserError('node_not_waiting', message, { status: 409 });
         }
         if (error instanceof WorkflowNotFoundError) throw new UserError('node_not_waiting', 'The run has finished', { status: 409 });

@@ -143,6 +143,9 @@ describe.each(testDatabases)('workflows, runs and triggers over HTTP (%s)', (_na
       async (event) => {
         const state = event.data.state as { status?: string } | undefined;
         if (event.event === 'node' && event.data.nodeId === 'review' && state?.status === 'waiting') {
+          // The workflow refuses a form without its required field by a typed failure code (422), not by message text.
+          const missing = await me.client.post(`/api/v1/teams/${team}/runs/${runId}/approvals/review`, { decision: 'approve', data: {} });
+          expect([missing.status, missing.body.code]).toEqual([422, 'invalid_form_data']);
           const approved = await me.client.post(`/api/v1/teams/${team}/runs/${runId}/approvals/review`, { decision: 'approve', data: { channel: 'blog' } });
           expect(approved.status).toBe(200);
         }

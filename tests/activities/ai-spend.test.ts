@@ -18,7 +18,8 @@ import { Team } from '../../core/teams/entities.ts';
 import { createAiSpendLedger } from '../../core/usage/ai-spend.ts';
 import { UsageCounter } from '../../core/usage/entities.ts';
 import { createUsageService, periodOf } from '../../core/usage/service.ts';
-import { AiConfig } from '../../workflows/graph/nodes/ai.ts';
+import { configSchema } from '../../workflows/graph/configs.ts';
+import type { AiConfig } from '../../workflows/graph/nodes/ai.ts';
 import { testDatabases, testEnv } from '../support/env.ts';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.ts';
 
@@ -84,7 +85,7 @@ describe.each(testDatabases)('AI spend on %s', (_name, databaseUrl) => {
     });
     const chat = (config: Partial<AiConfig> & { prompt: string }, spend?: AiChatInput['spend']) => {
       const env = new MockActivityEnvironment({ startToCloseTimeoutMs: 30_000 }, { logger: new DefaultLogger('ERROR') });
-      return env.run(aiChat, { config: AiConfig.parse(config), call: { runId, teamId, nodeId: 'ask', iteration: 0 }, spend }) as Promise<AiChatOutput>;
+      return env.run(aiChat, { config: configSchema('ai').parse(config), call: { runId, teamId, nodeId: 'ask', iteration: 0 }, spend }) as Promise<AiChatOutput>;
     };
     const month = async () => {
       const row = await orm.em.fork().findOne(UsageCounter, { team: teamId, period: periodOf(new Date()) });

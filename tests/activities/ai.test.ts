@@ -10,7 +10,8 @@ import { CACHE_HITS_KEY, CACHE_MISSES_KEY, createAiActivities, type AiChatInput,
 import type { CredentialStore } from '../../activities/http.ts';
 import { createRedis } from '../../core/redis/client.ts';
 import { freePort } from '../../infra/scripts/services.ts';
-import { AiConfig } from '../../workflows/graph/nodes/ai.ts';
+import { configSchema } from '../../workflows/graph/configs.ts';
+import type { AiConfig } from '../../workflows/graph/nodes/ai.ts';
 import { testEnv } from '../support/env.ts';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.ts';
 
@@ -50,7 +51,7 @@ function activities(overrides: Partial<AiDeps> = {}) {
     env,
     runId,
     chat: (config: Partial<AiConfig> & { prompt: string }, nodeId = 'ask', spend?: AiChatInput['spend']) =>
-      env.run(aiChat, { config: AiConfig.parse(config), call: { runId, teamId: 'team-1', nodeId, iteration: 0 }, spend } satisfies AiChatInput) as Promise<AiChatOutput>,
+      env.run(aiChat, { config: configSchema('ai').parse(config), call: { runId, teamId: 'team-1', nodeId, iteration: 0 }, spend } satisfies AiChatInput) as Promise<AiChatOutput>,
   };
 }
 

@@ -8,7 +8,8 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { pino } from 'pino';
 import { BudgetExhaustedError, BudgetTooSmallError, createHttpBufferBudget, type HttpBufferBudget } from '../../activities/http-budget.ts';
 import { createHttpActivities, type HttpDeps, type HttpResponse } from '../../activities/http.ts';
-import { HttpConfig } from '../../workflows/graph/nodes/http.ts';
+import { configSchema } from '../../workflows/graph/configs.ts';
+import type { HttpConfig } from '../../workflows/graph/nodes/http.ts';
 import { startHttpTarget } from '../support/http-target.ts';
 
 const KiB = 1024;
@@ -232,7 +233,7 @@ describe('the http activity under the budget', () => {
     return (path: string, teamId: string, config: Partial<HttpConfig> = {}) => {
       // One environment per call: cancelling one must not cancel the others.
       const env = new MockActivityEnvironment({ startToCloseTimeoutMs: 60_000 }, { logger: new DefaultLogger('ERROR') });
-      const input = { config: HttpConfig.parse({ url: `${target.url}${path}`, ...config }), call: { runId: 'run-1', teamId, nodeId: 'fetch', iteration: 0 } };
+      const input = { config: configSchema('http').parse({ url: `${target.url}${path}`, ...config }), call: { runId: 'run-1', teamId, nodeId: 'fetch', iteration: 0 } };
       return { env, response: env.run(httpRequest, input) as Promise<HttpResponse> };
     };
   }

@@ -8,7 +8,8 @@ import { DefaultLogger } from '@temporalio/worker';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { pino } from 'pino';
 import { createHttpActivities, type CredentialStore, type HttpDeps, type HttpRequestInput, type HttpResponse } from '../../activities/http.ts';
-import { HttpConfig } from '../../workflows/graph/nodes/http.ts';
+import { configSchema } from '../../workflows/graph/configs.ts';
+import type { HttpConfig } from '../../workflows/graph/nodes/http.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string, url: URL) => void;
 
@@ -83,7 +84,7 @@ function activities(overrides: Partial<HttpDeps> = {}) {
     lines,
     env,
     request: (config: Partial<HttpConfig> & { url: string }, callOverrides: Partial<typeof call> = {}) =>
-      env.run(httpRequest, { config: HttpConfig.parse(config), call: { ...call, ...callOverrides } } satisfies HttpRequestInput) as Promise<HttpResponse>,
+      env.run(httpRequest, { config: configSchema('http').parse(config), call: { ...call, ...callOverrides } } satisfies HttpRequestInput) as Promise<HttpResponse>,
   };
 }
 

@@ -1,5 +1,7 @@
 // What the designer's palette and side panel show about each node type, as plain JSON.
 import { z } from 'zod';
+import { configSchema } from './configs.ts';
+import type { NodeKind } from './nodes/types.ts';
 import { NODE_TYPES, nodeTypes, type NodeType } from './registry.ts';
 import { Node } from './schema.ts';
 
@@ -7,12 +9,16 @@ export interface NodeTypeDescription {
   type: NodeType;
   label: string;
   description: string;
+  /** What a node of this type does to its run (workflows/graph/nodes/types.ts). */
+  kind: NodeKind;
+  /** The config a new node of this type starts with (it validates). */
+  defaults: Record<string, unknown>;
   /**
    * Output ports; null when they depend on the config (switch: one per case, then "default").
    * Every type also has an "error" port when the node's onError is "route".
    */
   ports: string[] | null;
-  /** Config fields holding a bare JSONata expression. */
+  /** Config fields holding a bare JSONata expression (names, or dotted paths with `*` for every item). */
   expressionFields: string[];
   /** Config fields whose strings may hold "{{ }}" templates (searched recursively). */
   templateFields: string[];
@@ -33,10 +39,12 @@ export function describeNodeTypes(): NodeTypeDescription[] {
       type,
       label: definition.label,
       description: definition.description,
+      kind: definition.kind,
+      defaults: structuredClone(definition.defaults),
       ports: typeof outputs === 'function' ? null : [...outputs],
       expressionFields: [...definition.expressionFields],
       templateFields: [...definition.templateFields],
-      configSchema: jsonSchema(definition.config),
+      configSchema: jsonSchema(configSchema(type)),
     };
   });
 }

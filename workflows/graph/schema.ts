@@ -1,16 +1,11 @@
 import { z } from 'zod';
-import { AiConfig } from './nodes/ai.ts';
-import { ApprovalConfig } from './nodes/approval.ts';
-import { Duration, OnError, RetryPolicy } from './nodes/common.ts';
-import { ConditionConfig } from './nodes/condition.ts';
-import { DelayConfig } from './nodes/delay.ts';
-import { HttpConfig } from './nodes/http.ts';
-import { MapConfig } from './nodes/map.ts';
-import { MergeConfig } from './nodes/merge.ts';
-import { OutputConfig } from './nodes/output.ts';
-import { SubworkflowConfig } from './nodes/subworkflow.ts';
-import { SwitchConfig } from './nodes/switch.ts';
-import { TransformConfig } from './nodes/transform.ts';
+import { configSchema, type ConfigSchemaOf } from './configs.ts';
+import { duration, onError, retryPolicy } from './nodes/common.ts';
+import { NODE_TYPES, type NodeType } from './registry.ts';
+
+export const Duration = duration(z);
+export const RetryPolicy = retryPolicy(z);
+export const OnError = onError(z);
 
 /** Limits that keep one graph from hurting the service (plans may lower them). */
 export const LIMITS = { nodes: 500, edges: 2_000, expressionLength: 10_000 } as const;
@@ -28,19 +23,15 @@ const nodeBase = {
   onError: OnError.default('fail'),
 };
 
-export const Node = z.discriminatedUnion('type', [
-  z.object({ ...nodeBase, type: z.literal('http'), config: HttpConfig }),
-  z.object({ ...nodeBase, type: z.literal('ai'), config: AiConfig }),
-  z.object({ ...nodeBase, type: z.literal('transform'), config: TransformConfig }),
-  z.object({ ...nodeBase, type: z.literal('condition'), config: ConditionConfig }),
-  z.object({ ...nodeBase, type: z.literal('switch'), config: SwitchConfig }),
-  z.object({ ...nodeBase, type: z.literal('merge'), config: MergeConfig }),
-  z.object({ ...nodeBase, type: z.literal('delay'), config: DelayConfig }),
-  z.object({ ...nodeBase, type: z.literal('approval'), config: ApprovalConfig }),
-  z.object({ ...nodeBase, type: z.literal('map'), config: MapConfig }),
-  z.object({ ...nodeBase, type: z.literal('subworkflow'), config: SubworkflowConfig }),
-  z.object({ ...nodeBase, type: z.literal('output'), config: OutputConfig }),
-]);
+/** The schema of one node of type T: the fields every node has, its type, its config. */
+type NodeSchemaOf<T extends NodeType> = z.ZodObject<typeof nodeBase & { type: z.ZodLiteral<T>; config: ConfigSchemaOf<T> }>;
+type AnyNodeSchema = { [T in NodeType]: NodeSchemaOf<T> }[NodeType];
+
+const nodeSchema = <T extends NodeType>(type: T): NodeSchemaOf<T> =>
+  z.object({ ...nodeBase, type: z.literal(type), config: configSchema(type) }) as unknown as NodeSchemaOf<T>;
+
+/** A node of any registered type (the registry is the one list of types). */
+export const Node = z.discriminatedUnion('type', NODE_TYPES.map(nodeSchema) as [AnyNodeSchema, ...AnyNodeSchema[]]);
 export type Node = z.infer<typeof Node>;
 export type NodeInput = z.input<typeof Node>;
 

@@ -5,9 +5,9 @@
 import type { z } from 'zod';
 import { expressionProblem, stepReferences, templateExpressions } from './expressions.ts';
 import { checkJsonSchemaBounds } from './json-schema-bounds.ts';
-import { MAX_DURATION_MS, MAX_RETRY_INTERVAL_MS, OnError, durationMs } from './nodes/common.ts';
+import { MAX_DURATION_MS, MAX_RETRY_INTERVAL_MS, durationMs } from './durations.ts';
 import { NODE_TYPES, nodeTypes, outputPorts, type NodeType } from './registry.ts';
-import { Edge, Graph, LIMITS, Node, NodeId } from './schema.ts';
+import { Edge, Graph, LIMITS, Node, NodeId, OnError } from './schema.ts';
 import { findCycles, push, topologicalOrder, type Cycle, type Link } from './topology.ts';
 
 export { topologicalOrder };
@@ -48,9 +48,6 @@ const RESERVED_IDS = new Set([
 
 const KNOWN_TYPES = `known types: ${NODE_TYPES.join(', ')}`;
 
-/** Config fields holding a JSON Schema the user wrote: checked against the bounded subset. */
-const JSON_SCHEMA_FIELDS: Partial<Record<NodeType, readonly string[]>> = { ai: ['jsonSchema'] };
-
 // The per-type node schemas of the discriminated union, and the fields every node has.
 const nodeSchemas = new Map<string, z.ZodType>(Node.options.map((option) => [option.shape.type.value, option]));
 const NodeBase = Node.options[0].omit({ type: true, config: true });
@@ -82,7 +79,9 @@ export function parseGraph(candidate: unknown): { graph: Graph } | { problems: G
 function parseDeep(candidate: unknown): Graph {
   const graph = Graph.parse(candidate);
   for (const node of graph.nodes) {
-    if (node.type === 'map' && node.config.graph !== undefined) node.config.graph = parseDeep(node.config.graph);
+    const field = nodeTypes[node.type].subgraphField;
+    const config = node.config as Record<string, unknown>;
+    if (field !== undefined && config[field] !== undefined) config[field] = parseDeep(config[field]);
   }
   return graph;
 }
@@ -152,8 +151,11 @@ function checkDurations(node: Node, path: string, report: (path: string, message
   };
   check(node.timeout, 'timeout', MAX_DURATION_MS, 'a node timeout');
   check(node.retry?.initialInterval, 'retry.initialInterval', MAX_RETRY_INTERVAL_MS, 'the first retry interval');
-  if (node.type === 'delay') check(node.config.duration, 'config.duration', MAX_DURATION_MS, 'a delay');
-  if (node.type === 'approval') check(node.config.timeout, 'config.timeout', MAX_DURATION_MS, 'an approval timeout');
+  const config = node.config as Record<string, unknown>;
+  for (const { field, what } of nodeTypes[node.type].durationFields ?? []) {
+    const value = config[field];
+    check(typeof value === 'string' ? value : undefined, `config.${field}`, MAX_DURATION_MS, what);
+  }
 }
 
 const formatDays = (ms: number) => `${ms / 86_400_000}d`;
@@ -236,7 +238,7 @@ function checkGraph(candidate: unknown, prefix: string, scope: Scope): void {
     }
     if (entry.type) entry.walkable = checkValues(entry, `nodes.${i}.config`, report, scope.run);
     if (entry.type && entry.walkable && isRecord(raw.config)) {
-      for (const field of JSON_SCHEMA_FIELDS[entry.type] ?? []) {
+      for (const field of nodeTypes[entry.type].jsonSchemaFields ?? []) {
         const schema = raw.config[field];
         if (!isRecord(schema)) continue; // absent, or a shape problem reported above
         for (const problem of checkJsonSchemaBounds(schema)) report([`nodes.${i}.config.${field}`, ...problem.path].join('.'), problem.message);
@@ -295,24 +297,22 @@ function checkGraph(candidate: unknown, prefix: string, scope: Scope): void {
     const config = entry.raw.config;
     if (!isRecord(config)) continue;
     const definition = nodeTypes[entry.type];
+    const configPath = `nodes.${entry.index}.config`;
     for (const field of definition.expressionFields) {
-      const value = config[field];
-      if (typeof value === 'string') check(value, `nodes.${entry.index}.config.${field}`, 'expression');
+      forEachAt(config, field, configPath, (value, path) => {
+        if (typeof value === 'string') check(value, path, 'expression');
+      });
     }
     for (const field of definition.templateFields) {
-      forEachString(config[field], `nodes.${entry.index}.config.${field}`, (text, path) => {
-        for (const expression of templateExpressions(text)) check(expression, path, 'template');
-      });
+      forEachAt(config, field, configPath, (value, path) => forEachString(value, path, (text, at) => {
+        for (const expression of templateExpressions(text)) check(expression, at, 'template');
+      }));
     }
-    if (entry.type === 'switch' && Array.isArray(config.cases)) {
-      config.cases.forEach((c: unknown, k: number) => {
-        if (isRecord(c) && typeof c.expression === 'string') check(c.expression, `nodes.${entry.index}.config.cases.${k}.expression`, 'expression');
-      });
-    }
-    if (entry.type === 'map' && config.graph !== undefined) {
-      const path = `nodes.${entry.index}.config.graph`;
-      if (scope.depth + 1 > MAX_SUBGRAPH_DEPTH) report(path, `map sub-graphs may be nested at most ${MAX_SUBGRAPH_DEPTH} levels deep`);
-      else checkGraph(config.graph, `${at(path)}.`, { depth: scope.depth + 1, run: scope.run });
+    const subgraph = definition.subgraphField;
+    if (subgraph !== undefined && config[subgraph] !== undefined) {
+      const path = `${configPath}.${subgraph}`;
+      if (scope.depth + 1 > MAX_SUBGRAPH_DEPTH) report(path, `${entry.type} sub-graphs may be nested at most ${MAX_SUBGRAPH_DEPTH} levels deep`);
+      else checkGraph(config[subgraph], `${at(path)}.`, { depth: scope.depth + 1, run: scope.run });
     }
   }
 }
@@ -473,6 +473,24 @@ function checkExpression(
   }
 }
 
+/**
+ * Calls `visit` with each value a definition's field names (types.ts): a config key, or a dotted
+ * path where `*` is every item of an array or value of an object. Missing parts visit nothing.
+ */
+export function forEachAt(config: Record<string, unknown>, field: string, path: string, visit: (value: unknown, path: string) => void): void {
+  const walk = (value: unknown, parts: string[], at: string): void => {
+    if (parts.length === 0) return visit(value, at);
+    const [part, ...rest] = parts as [string, ...string[]];
+    if (part === '*') {
+      if (Array.isArray(value)) value.forEach((item: unknown, i) => walk(item, rest, `${at}.${i}`));
+      else if (isRecord(value)) for (const [key, item] of Object.entries(value)) walk(item, rest, `${at}.${key}`);
+    } else if (isRecord(value) && Object.hasOwn(value, part)) {
+      walk(value[part], rest, `${at}.${part}`);
+    }
+  };
+  walk(config, field.split('.'), path);
+}
+
 /** Calls `visit` for every string inside a value (objects and arrays walked), with its path. */
 function forEachString(value: unknown, path: string, visit: (text: string, path: string) => void, depth = 0): void {
   if (typeof value === 'string') visit(value, path);
@@ -527,7 +545,7 @@ function checkValues(entry: Entry, path: string, report: (path: string, message:
     return ok;
   };
   for (const [key, value] of Object.entries(config)) {
-    if (entry.type === 'map' && key === 'graph') continue;
+    if (key === nodeTypes[entry.type as NodeType].subgraphField) continue;
     keys.push(key);
     const ok = walk(value);
     keys.pop();

@@ -16,7 +16,7 @@ describe('describeNodeTypes', () => {
     expect(d?.configSchema).toMatchObject({ type: 'object' });
     const properties = d?.configSchema.properties as Record<string, unknown>;
     expect(Object.keys(properties).length).toBeGreaterThan(0);
-    for (const field of [...(d?.expressionFields ?? []), ...(d?.templateFields ?? [])]) expect(properties).toHaveProperty(field);
+    for (const field of [...(d?.expressionFields ?? []), ...(d?.templateFields ?? [])]) expect(properties).toHaveProperty(field.split('.')[0] as string);
   });
 
   it('gives static ports, and null where they depend on the config', () => {

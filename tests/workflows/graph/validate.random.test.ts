@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { expressionProblem, templateExpressions } from '../../../workflows/graph/expressions.ts';
 import { NODE_TYPES, nodeTypes, outputPorts } from '../../../workflows/graph/registry.ts';
 import { Graph } from '../../../workflows/graph/schema.ts';
-import { parseGraph, topologicalOrder, validate } from '../../../workflows/graph/validate.ts';
+import { forEachAt, parseGraph, topologicalOrder, validate } from '../../../workflows/graph/validate.ts';
 
 const SEED = 20261125;
 const CASES = 3_000;
@@ -219,16 +219,16 @@ function assertRunnable(candidate: unknown) {
     const definition = nodeTypes[node.type];
     const config = node.config as Record<string, unknown>;
     const parses = (e: string) => check(expressionProblem(e) === undefined, `expression ${e} does not parse`);
-    for (const field of definition.expressionFields) parses(String(config[field]));
+    for (const field of definition.expressionFields) forEachAt(config, field, '', (value) => parses(String(value)));
     if (node.type === 'switch') node.config.cases.forEach((c) => parses(c.expression));
     for (const field of definition.templateFields) {
       const walk = (v: unknown): void => {
         if (typeof v === 'string') templateExpressions(v).forEach(parses);
         else if (v && typeof v === 'object') Object.values(v).forEach(walk);
       };
-      walk(config[field]);
+      forEachAt(config, field, '', walk);
     }
-    if (node.type === 'map' && node.config.graph !== undefined) assertRunnable(node.config.graph);
+    if (definition.subgraphField !== undefined && config[definition.subgraphField] !== undefined) assertRunnable(config[definition.subgraphField]);
   }
 }
 

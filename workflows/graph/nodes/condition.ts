@@ -1,17 +1,17 @@
-import { z } from 'zod';
-import type { NodeTypeDefinition } from './types.ts';
+import { defineNode, type ConfigOf } from './types.ts';
 
-export const ConditionConfig = z.object({
-  expression: z.string().min(1).describe('JSONata; a truthy result takes the "true" port'),
-});
-export type ConditionConfig = z.infer<typeof ConditionConfig>;
-
-export const condition = {
+export const condition = defineNode({
   type: 'condition',
   label: 'Condition',
   description: 'Branches on an expression: the "true" or the "false" port; the other branch is skipped.',
-  config: ConditionConfig,
+  kind: 'compute',
+  config: (z) =>
+    z.object({
+      expression: z.string().min(1).describe('JSONata; a truthy result takes the "true" port'),
+    }),
   outputs: ['true', 'false'],
+  defaults: { expression: 'true' },
   expressionFields: ['expression'],
   templateFields: [],
-} as const satisfies NodeTypeDefinition<typeof ConditionConfig>;
+});
+export type ConditionConfig = ConfigOf<typeof condition>;

@@ -1,18 +1,19 @@
-import { z } from 'zod';
-import { Duration } from './common.ts';
-import type { NodeTypeDefinition } from './types.ts';
+import { duration } from './common.ts';
+import { defineNode, type ConfigOf } from './types.ts';
 
-export const DelayConfig = z.object({
-  duration: Duration.describe('How long to wait, e.g. "30s", "2h", "1d"'),
-});
-export type DelayConfig = z.infer<typeof DelayConfig>;
-
-export const delay = {
+export const delay = defineNode({
   type: 'delay',
   label: 'Delay',
   description: 'Waits durably (a Temporal timer): restarts and deploys do not reset it.',
-  config: DelayConfig,
+  kind: 'wait',
+  config: (z) =>
+    z.object({
+      duration: duration(z).describe('How long to wait, e.g. "30s", "2h", "1d"'),
+    }),
   outputs: ['out'],
+  defaults: { duration: '1m' },
   expressionFields: [],
   templateFields: [],
-} as const satisfies NodeTypeDefinition<typeof DelayConfig>;
+  durationFields: [{ field: 'duration', what: 'a delay' }],
+});
+export type DelayConfig = ConfigOf<typeof delay>;

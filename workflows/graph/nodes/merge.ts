@@ -1,17 +1,17 @@
-import { z } from 'zod';
-import type { NodeTypeDefinition } from './types.ts';
+import { defineNode, type ConfigOf } from './types.ts';
 
-export const MergeConfig = z.object({
-  mode: z.enum(['all', 'any']).default('all').describe('all: wait for every branch not skipped; any: go on with the first'),
-});
-export type MergeConfig = z.infer<typeof MergeConfig>;
-
-export const merge = {
+export const merge = defineNode({
   type: 'merge',
   label: 'Merge',
   description: 'Joins branches. Output: { <upstream id>: output } of the branches that ran.',
-  config: MergeConfig,
+  kind: 'compute',
+  config: (z) =>
+    z.object({
+      mode: z.enum(['all', 'any']).default('all').describe('all: wait for every branch not skipped; any: go on with the first'),
+    }),
   outputs: ['out'],
+  defaults: { mode: 'all' },
   expressionFields: [],
   templateFields: [],
-} as const satisfies NodeTypeDefinition<typeof MergeConfig>;
+});
+export type MergeConfig = ConfigOf<typeof merge>;

@@ -1,17 +1,17 @@
-import { z } from 'zod';
-import type { NodeTypeDefinition } from './types.ts';
+import { defineNode, type ConfigOf } from './types.ts';
 
-export const OutputConfig = z.object({
-  value: z.unknown().describe('The run\'s result; strings may hold "{{ }}" templates'),
-});
-export type OutputConfig = z.infer<typeof OutputConfig>;
-
-export const output = {
+export const output = defineNode({
   type: 'output',
   label: 'Output',
   description: 'Sets the result of the run (and answers a webhook called with ?wait=true).',
-  config: OutputConfig,
+  kind: 'output',
+  config: (z) =>
+    z.object({
+      value: z.unknown().describe('The run\'s result; strings may hold "{{ }}" templates'),
+    }),
   outputs: [],
+  defaults: { value: '{{ input }}' },
   expressionFields: [],
   templateFields: ['value'],
-} as const satisfies NodeTypeDefinition<typeof OutputConfig>;
+});
+export type OutputConfig = ConfigOf<typeof output>;

@@ -40,6 +40,19 @@ export const FailureType = {
   BudgetExceeded: 'budget_exceeded',
   ModelNotAllowed: 'model_not_allowed',
   AiOutputLimit: 'ai_output_limit',
+  // Remote MCP servers (activities/mcp-client.ts) and the agent's tools (activities/agent.ts).
+  /** The MCP server answered with an error (HTTP 4xx or a JSON-RPC error): not retried. */
+  McpError: 'McpError',
+  /** The MCP server could not be reached or failed (network, 5xx, 429): retried. */
+  McpUnavailable: 'McpUnavailable',
+  McpTimeout: 'McpTimeout',
+  /** The MCP server's answer is not valid MCP, or is larger than the client reads. */
+  McpInvalidResponse: 'McpInvalidResponse',
+  /** A tool outside the node's `allow` list, or an allowed tool the server does not offer. */
+  McpToolNotAllowed: 'mcp_tool_not_allowed',
+  McpToolNotFound: 'mcp_tool_not_found',
+  /** The model called a tool with arguments that are not a JSON object. */
+  AgentInvalidToolArguments: 'AgentInvalidToolArguments',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

@@ -1,3 +1,4 @@
+// @lane unit
 // The price table and the helpers around Retry-After and redaction.
 import { costOf, priceFor } from '../../activities/ai-prices.ts';
 import { parseRetryAfter, redact, redactDeep } from '../../activities/failures.ts';

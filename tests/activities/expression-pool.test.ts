@@ -1,3 +1,4 @@
+// @lane unit
 // The expression pool: every runaway expression fails with the limit it went over, the pool
 // keeps serving (a killed runner is replaced), the worker process is untouched, and teams take
 // turns so one team's slow evaluations do not hold up another's.

@@ -1,3 +1,4 @@
+// @lane unit
 // The worker-wide budget for buffered http bodies: on its own (fair grants across teams, bounded
 // waits, deadlock breaking), then under the http activity against a local server (backpressure on
 // the socket, another team's call going through, every path giving its bytes back).

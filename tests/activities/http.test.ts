@@ -1,3 +1,4 @@
+// @lane unit
 // The http activity against real HTTP servers on loopback (allowed through the allow-list),
 // run inside MockActivityEnvironment so cancellation and heartbeats are the SDK's own.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';

@@ -1,3 +1,4 @@
+// @lane unit
 // The JSON Schema subset structured outputs are validated with.
 import { ApplicationFailure } from '@temporalio/common';
 import { COMPILED_CACHE_SIZE, compiledSchemaStats, formatProblems, validateJsonSchema, type SchemaProblem } from '../../activities/json-schema.ts';

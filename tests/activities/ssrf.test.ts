@@ -1,3 +1,4 @@
+// @lane unit
 // The SSRF guard's address classification, allow-list parsing and DNS handling (no network).
 import { ApplicationFailure } from '@temporalio/common';
 import { blockedReason, createSsrfGuard, formatIp, parseAllowlist, parseIp, parsePortPolicy, type LookupAll } from '../../activities/ssrf.ts';

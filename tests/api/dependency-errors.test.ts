@@ -1,3 +1,4 @@
+// @lane unit
 // A dependency that is down (the database, Temporal, Redis) answers 503 with Retry-After and a
 // code saying so, never a 500: the request was fine and a retry may succeed. Everything else
 // unexpected stays a logged 500.

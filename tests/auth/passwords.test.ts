@@ -1,3 +1,4 @@
+// @lane unit
 // The password policy and hashing.
 import { hashPassword, passwordProblems, verifyAgainstDummy, verifyPassword } from '../../core/auth/passwords.ts';
 

@@ -1,3 +1,4 @@
+// @lane unit
 import { ConfigError, loadConfig } from '../../core/config.ts';
 import { loadWebConfig } from '../../web/app/config.server.ts';
 

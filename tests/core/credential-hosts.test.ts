@@ -1,3 +1,4 @@
+// @lane unit
 // Host patterns of credentials (core/credentials/hosts.ts): what they accept and what they match.
 import { hostAllowedFor, parseAllowedHosts, parseHostPattern } from '../../core/credentials/hosts.ts';
 

@@ -1,3 +1,4 @@
+// @lane unit
 import { randomBytes } from 'node:crypto';
 import { createVault } from '../../core/credentials/vault.ts';
 

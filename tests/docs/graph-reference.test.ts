@@ -1,3 +1,4 @@
+// @lane unit
 // Generated docs stay true: the graph reference matches the registry, the user guide's screenshots exist.
 import { existsSync, readFileSync } from 'node:fs';
 import { renderGraphReference } from '../../core/docs/graph-reference.ts';

@@ -10,6 +10,9 @@ import { postgresBinDir } from '../../infra/scripts/services.ts';
 
 function required(name: string): string {
   const value = process.env[name];
+  if (!value && process.env.TRELLIS_TEST_LANE === 'unit') {
+    throw new Error(`${name} is not set: this suite is marked \`// @lane unit\` (no services) yet asks for a test service; drop the mark or the service`);
+  }
   if (!value) throw new Error(`${name} is not set: run the tests with \`npm test\` (jest's global setup starts the services)`);
   return value;
 }

@@ -1,3 +1,4 @@
+// @lane unit
 // The permission table: role × action and API-key scopes, in one place.
 import { can, canManageRole, PERMISSIONS, ROLES, SCOPES, type Action, type Role } from '../../core/permissions.ts';
 

@@ -1,3 +1,4 @@
+// @lane unit
 // The dashboard's pure logic: paging up to a cap, runs per day and status, success rate, use of
 // plan limits, and the formatting of numbers, percentages and costs.
 import {

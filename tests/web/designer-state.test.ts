@@ -1,3 +1,4 @@
+// @lane unit
 // The designer's editing model: add, connect, delete, rename, drag, undo/redo, and how
 // validation problems land on nodes.
 import { validate } from '../../workflows/graph/validate.ts';

@@ -1,3 +1,4 @@
+// @lane unit
 // The web server's /api and /hooks proxy: bodies, query strings and headers pass through,
 // Server-Sent Events stream chunk by chunk, and a dead API becomes a 502 problem+json.
 import http from 'node:http';

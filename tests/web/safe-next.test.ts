@@ -1,3 +1,4 @@
+// @lane unit
 // After sign-in (and the theme switch) people go back to `next`: a path on this site, never another
 // one. Node's URL parser is the WHATWG one browsers use (tabs and newlines dropped, "\" read as
 // "/"), so "where would a browser go" is checked by resolving the answer against the site.

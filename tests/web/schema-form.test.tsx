@@ -1,3 +1,4 @@
+// @lane unit
 /**
  * @jest-environment jsdom
  */

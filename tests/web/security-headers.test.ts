@@ -1,3 +1,4 @@
+// @lane unit
 // The web server's security headers (web/server.ts): a nonce-based Content-Security-Policy that
 // forbids framing, nosniff, a same-origin Referrer-Policy, and HSTS once the site is on TLS. The
 // browser suite checks that the pages still work under it (no CSP violation on any main page).

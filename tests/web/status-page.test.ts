@@ -1,3 +1,4 @@
+// @lane unit
 // The public /status page of a production site shows whether the API and its dependencies are up,
 // not why one is down (error texts name hosts and ports) nor where the Temporal UI lives.
 import http from 'node:http';

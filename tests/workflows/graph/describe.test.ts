@@ -1,3 +1,4 @@
+// @lane unit
 import { describeNodeBase, describeNodeTypes } from '../../../workflows/graph/describe.ts';
 import { NODE_TYPES, nodeTypes } from '../../../workflows/graph/registry.ts';
 

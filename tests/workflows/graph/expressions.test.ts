@@ -1,3 +1,4 @@
+// @lane unit
 import {
   evaluate, EVALUATION_LIMITS, ExpressionError, isBoundedExpression, isBoundedValue, renderTemplate, stepReferences, type ExpressionContext,
 } from '../../../workflows/graph/expressions.ts';

@@ -1,3 +1,4 @@
+// @lane unit
 // The bounded subset of JSON Schema users may write, and its place in graph validation.
 import { JSON_SCHEMA_LIMITS, checkJsonSchemaBounds, jsonSchemaDialect, unsupportedRegexSyntax } from '../../../workflows/graph/json-schema-bounds.ts';
 import { validate } from '../../../workflows/graph/validate.ts';

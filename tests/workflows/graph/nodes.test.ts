@@ -1,3 +1,4 @@
+// @lane unit
 // Node types one by one: a valid config is accepted with its defaults applied, a bad one is
 // refused with the path of the field, and the ports are what edges may use.
 import { NODE_TYPES, outputPorts, type NodeType } from '../../../workflows/graph/registry.ts';

@@ -1,3 +1,4 @@
+// @lane unit
 // The scheduler reads output ports from ports.ts (free of zod, ADR 030); the registry's node
 // definitions are the reference. They must agree for every node type.
 import { nodeOutputPorts } from '../../../workflows/graph/ports.ts';

@@ -1,3 +1,4 @@
+// @lane unit
 // "A graph that validates must never crash the interpreter": thousands of random and mutated
 // graphs (seeded, so a failure reproduces) must never make `validate` throw, and every graph it
 // accepts must parse, order topologically and hold only edges the interpreter can follow.

@@ -1,3 +1,4 @@
+// @lane unit
 import { readFileSync } from 'node:fs';
 import { MAX_SUBGRAPH_DEPTH, MAX_VALUE_DEPTH, parseGraph, topologicalOrder, upstreamOf, validate, type GraphProblem } from '../../../workflows/graph/validate.ts';
 import { Graph, LIMITS } from '../../../workflows/graph/schema.ts';

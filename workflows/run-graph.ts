@@ -1,5 +1,5 @@
 // The one workflow that interprets any graph: `runGraph`. The scheduling lives in
-// interpreter/engine.ts, what each node does in interpreter/executors.ts.
+// interpreter/engine.ts, what each node does in interpreter/executors/<type>.ts.
 import {
   CancellationScope,
   CancelledFailure,
@@ -16,7 +16,8 @@ import {
 import type { Activities } from '../activities/index.ts';
 import type { Graph } from './graph/schema.ts';
 import { GraphExecution } from './interpreter/engine.ts';
-import { describeError, executeNode, graphOutput, loadGraphSchema, type RunRuntime } from './interpreter/executors.ts';
+import { executeNode } from './interpreter/executors/index.ts';
+import { describeError, graphOutput, loadGraphSchema, type RunRuntime } from './interpreter/node-runtime.ts';
 import type { BlobRef, NodeState, RunState } from './interpreter/state.ts';
 import { cancelNode, decide, DecideFailure, getRunState } from './messages.ts';
 import type { RunEventSinks } from './events.ts';

@@ -13,7 +13,7 @@ import { startRun } from '../../core/runs/start-run.ts';
 import { createTemporalClient } from '../../core/temporal.ts';
 import { MAX_DURATION_MS, MAX_RETRY_INTERVAL_MS } from '../../workflows/graph/nodes/common.ts';
 import { Graph } from '../../workflows/graph/schema.ts';
-import { BOUNDED_DURATIONS_PATCH } from '../../workflows/interpreter/executors.ts';
+import { BOUNDED_DURATIONS_PATCH } from '../../workflows/interpreter/node-runtime.ts';
 import { decide, getRunState } from '../../workflows/messages.ts';
 import type { RunGraphResult } from '../../workflows/run-graph.ts';
 import { tempDir, testEnv } from '../support/env.ts';

@@ -15,7 +15,7 @@ import {
 } from '../../workflows/graph/expressions.ts';
 import { sizeUnits } from '../../workflows/graph/inline-budget.ts';
 import { Graph } from '../../workflows/graph/schema.ts';
-import { INLINE_COMPUTE_PATCH } from '../../workflows/interpreter/executors.ts';
+import { INLINE_COMPUTE_PATCH } from '../../workflows/interpreter/node-runtime.ts';
 import { getRunState } from '../../workflows/messages.ts';
 import type { RunGraphResult } from '../../workflows/run-graph.ts';
 import { tempDir, testEnv } from '../support/env.ts';

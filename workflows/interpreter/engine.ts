@@ -3,7 +3,7 @@
 // Deterministic: it only reacts to Temporal-driven promise resolutions, in topological order.
 import { CancellationScope, condition, isCancellation } from '@temporalio/workflow';
 import type { ExpressionContext } from '../graph/expressions.ts';
-import { nodeOutputPorts } from '../graph/ports.ts';
+import { kindOf, outputPorts } from '../graph/registry.ts';
 import type { Edge, Graph, Node } from '../graph/schema.ts';
 import { topologicalOrder } from '../graph/topology.ts';
 import { isBlobRef, type NodeError, type NodeState, type RunState } from './state.ts';
@@ -42,9 +42,6 @@ export type ExecutionOutcome =
   | { kind: 'completed' }
   | { kind: 'failed'; nodeId: string; error: NodeError }
   | { kind: 'paused' };
-
-// Approvals and delays wait without using a worker: they do not count against the cap.
-const WAITING_TYPES = new Set(['approval', 'delay']);
 
 type EdgeState = 'pending' | 'active' | 'dead';
 
@@ -183,7 +180,8 @@ export class GraphExecution {
           progressed = true;
         } else if (verdict === 'ready') {
           const node = this.byId.get(id) as Node;
-          const waiting = WAITING_TYPES.has(node.type);
+          // Nodes of kind 'wait' (approvals, delays) wait without using a worker: they do not count against the cap.
+          const waiting = kindOf(node.type) === 'wait';
           if (!waiting && this.busySlots() >= this.options.maxConcurrency) continue;
           this.start(node, waiting);
         }
@@ -254,7 +252,7 @@ export class GraphExecution {
   }
 
   private defaultPorts(node: Node): string[] {
-    return nodeOutputPorts(node.type, node.config);
+    return outputPorts(node.type, node.config);
   }
 
   /** Records a final state and resolves the node's outgoing edges. */

@@ -1,16 +1,19 @@
-// @lane unit
-// The scheduler reads output ports from ports.ts (free of zod, ADR 030); the registry's node
-// definitions are the reference. They must agree for every node type.
-import { nodeOutputPorts } from '../../../workflows/graph/ports.ts';
-import { NODE_TYPES, outputPorts } from '../../../workflows/graph/registry.ts';
+// The scheduler reads output ports and kinds from the registry itself (zod-free, ADR 030 and 038).
+import { NODE_TYPES, kindOf, nodeTypes, outputPorts } from '../../../workflows/graph/registry.ts';
 
-describe('output ports without the registry', () => {
-  it.each(NODE_TYPES)('%s has the registry\'s ports', (type) => {
-    const config = { cases: [{ port: 'big', expression: 'input.n > 10' }, { port: 'small', expression: 'true' }] };
-    expect(nodeOutputPorts(type, config)).toEqual(outputPorts(type, config as never));
+describe('output ports and kinds from the registry', () => {
+  it('gives a switch its case ports, then default', () => {
+    expect(outputPorts('switch', { cases: [{ port: 'a', expression: '1' }] })).toEqual(['a', 'default']);
   });
 
-  it('gives a switch its case ports, then default', () => {
-    expect(nodeOutputPorts('switch', { cases: [{ port: 'a', expression: '1' }] })).toEqual(['a', 'default']);
+  it('gives static ports as a fresh copy', () => {
+    const ports = outputPorts('condition', {});
+    ports.push('changed');
+    expect(outputPorts('condition', {})).toEqual(['true', 'false']);
+  });
+
+  it('counts approvals and delays, and only them, as waiting', () => {
+    expect(NODE_TYPES.filter((type) => kindOf(type) === 'wait').sort()).toEqual(['approval', 'delay']);
+    expect(kindOf('http')).toBe(nodeTypes.http.kind);
   });
 });

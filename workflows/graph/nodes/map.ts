@@ -25,5 +25,6 @@ export const map = defineNode({
   expressionFields: ['items'],
   templateFields: [],
   subgraphField: 'graph',
+  parsesGraphs: true,
 });
 export type MapConfig = ConfigOf<typeof map>;

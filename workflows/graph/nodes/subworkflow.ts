@@ -16,5 +16,6 @@ export const subworkflow = defineNode({
   defaults: { workflowId: 'workflow-id' },
   expressionFields: [],
   templateFields: ['input'],
+  parsesGraphs: true,
 });
 export type SubworkflowConfig = ConfigOf<typeof subworkflow>;

@@ -43,6 +43,11 @@ export interface NodeTypeDefinition<C extends z.ZodType> {
   jsonSchemaFields?: readonly string[];
   /** A config field holding an inline sub-graph: validated as a graph (nested), parsed with the graph. */
   subgraphField?: string;
+  /**
+   * The executor parses graphs (an inline sub-graph, or a saved workflow's graph for a child run):
+   * runs with such a node load the graph schemas first (interpreter/node-runtime.ts loadGraphSchema).
+   */
+  parsesGraphs?: boolean;
 }
 
 /** Declares a node type (an identity function that keeps the config's schema type). */

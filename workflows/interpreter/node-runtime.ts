@@ -1,11 +1,11 @@
-// What each node type does when it runs. `satisfies Record<NodeType, …>` makes the compiler
-// demand an executor for every type in the registry.
+// What the executors of every node type share (executors/<type>.ts): rendering templates and
+// expressions, retries, activity proxies with the time-outs the node type declares, large values
+// to blob storage, child runs and their admission. Workflow code: deterministic, no Node built-ins.
 import {
   ActivityFailure,
   ApplicationFailure,
   ChildWorkflowFailure,
   TimeoutFailure,
-  condition,
   executeChild,
   isCancellation,
   patched,
@@ -16,11 +16,11 @@ import {
 import type { Activities } from '../../activities/index.ts';
 import { ExpressionError, ExpressionLimitError, INLINE_COMPUTE_LIMITS, INLINE_LIMITS, isBoundedValue, isInlineValue, renderValue, type EvaluationLimits } from '../graph/expressions.ts';
 import { MAX_DURATION_MS, MAX_RETRY_INTERVAL_MS, durationMs } from '../graph/durations.ts';
-import type { NodeType } from '../graph/registry.ts';
+import { nodeTypes, type NodeType } from '../graph/registry.ts';
 import type { Graph, Node } from '../graph/schema.ts';
 import type * as GraphSchema from '../graph/schema.ts';
 import { runSearchAttributes } from '../search-attributes.ts';
-import { GraphExecution, type NodeResult } from './engine.ts';
+import type { GraphExecution, NodeResult } from './engine.ts';
 import { isBlobRef, type NodeError, type NodeState, type RunState } from './state.ts';
 import type { DecideInput } from '../messages.ts';
 import type { RunGraphInput, RunGraphResult } from '../run-graph.ts';
@@ -30,15 +30,17 @@ import type { RunGraphInput, RunGraphResult } from '../run-graph.ts';
 let graphSchema: typeof GraphSchema | undefined;
 
 /**
- * Loads the graph schemas when the run may parse a sub-graph (map, subworkflow). Called once at
- * the start of a run, before its first command, so the extra await reorders nothing.
+ * Loads the graph schemas when the run may parse a sub-graph (node types with `parsesGraphs`:
+ * map, subworkflow). Called once at the start of a run, before its first command, so the extra
+ * await reorders nothing.
  */
 export async function loadGraphSchema(graph: Graph): Promise<void> {
-  if (graphSchema || !graph.nodes.some((n) => n.type === 'map' || n.type === 'subworkflow')) return;
+  if (graphSchema || !graph.nodes.some((n) => nodeTypes[n.type].parsesGraphs === true)) return;
   graphSchema = await import('../graph/schema.ts');
 }
 
-function parseGraph(value: unknown): Graph {
+/** Parses a (sub-)graph; only in runs whose graph has a node type that `parsesGraphs`. */
+export function parseGraph(value: unknown): Graph {
   if (!graphSchema) throw new Error('the graph schemas are not loaded (loadGraphSchema)');
   return graphSchema.Graph.parse(value);
 }
@@ -56,8 +58,8 @@ export interface RunRuntime {
   onChange: (nodePath: string, state: NodeState) => void;
 }
 
-type Executor<T extends NodeType> = (node: Extract<Node, { type: T }>, execution: GraphExecution, runtime: RunRuntime) => Promise<NodeResult>;
-type Executors = { [T in NodeType]: Executor<T> };
+/** What a node type does when it runs: its output and the ports it takes. */
+export type Executor<T extends NodeType> = (node: Extract<Node, { type: T }>, execution: GraphExecution, runtime: RunRuntime) => Promise<NodeResult>;
 
 /**
  * Graphs saved before the duration bounds (validate.ts) may ask for more than Temporal can hold
@@ -67,11 +69,16 @@ type Executors = { [T in NodeType]: Executor<T> };
  */
 export const BOUNDED_DURATIONS_PATCH = 'bounded-durations';
 
-function bounded(ms: number, max: number): number {
+export function bounded(ms: number, max: number): number {
   return ms > max && patched(BOUNDED_DURATIONS_PATCH) ? max : ms;
 }
 
-function activities(node: Node, defaults: { timeout: string; heartbeat?: string }) {
+/** Fallback for a node type without `timeouts` (every 'action' type declares them: registry.test.ts). */
+const DEFAULT_TIMEOUTS = { timeout: '1 minute' };
+
+/** Activities for a node: its own timeout, else its type's `timeouts`; one attempt per call. */
+export function activities(node: Node) {
+  const defaults: { timeout: string; heartbeat?: string } = nodeTypes[node.type].timeouts ?? DEFAULT_TIMEOUTS;
   const timeout = node.timeout === undefined ? undefined : durationMs(node.timeout) > MAX_DURATION_MS ? bounded(durationMs(node.timeout), MAX_DURATION_MS) : node.timeout;
   // Retries happen in the workflow (withRetry) so each attempt is visible in the node's state.
   return proxyActivities<Activities>({
@@ -81,11 +88,11 @@ function activities(node: Node, defaults: { timeout: string; heartbeat?: string 
   });
 }
 
-const internal = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } });
+export const internal = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } });
 
 /** Runs started before this patch sent no approval.waiting notification (docs/decisions/032-notifications.md). */
 export const APPROVAL_NOTIFY_PATCH = 'approval-notify';
-const notify = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 5 } });
+export const notify = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 5 } });
 
 function applicationCause(error: unknown): ApplicationFailure | undefined {
   if (error instanceof ApplicationFailure) return error;
@@ -112,7 +119,7 @@ function retryable(error: unknown): boolean {
 }
 
 /** Runs an attempt, retrying per the node's policy; every attempt shows in the node's state. */
-async function withRetry<T>(node: Node, state: NodeState, attempt: () => Promise<T>): Promise<T> {
+export async function withRetry<T>(node: Node, state: NodeState, attempt: () => Promise<T>): Promise<T> {
   const policy = node.retry ?? DEFAULT_RETRY;
   for (let n = 1; ; n++) {
     state.attempts = n;
@@ -171,7 +178,7 @@ function inlineLimits(mode: 'expression' | 'template', value: unknown): Partial<
  * Evaluates an expression or renders a value's templates. `claim`: a large result is stored in
  * blob storage and referenced (for values that become a node's output).
  */
-async function render(execution: GraphExecution, runtime: RunRuntime, mode: 'expression' | 'template', value: unknown, claim = false): Promise<unknown> {
+export async function render(execution: GraphExecution, runtime: RunRuntime, mode: 'expression' | 'template', value: unknown, claim = false): Promise<unknown> {
   // Most config has no templates: return it as is, without a trip to the pool.
   if (mode === 'template' && !hasTemplates(value)) return value;
   const owner = { teamId: runtime.args.teamId, runId: runtime.runId };
@@ -195,18 +202,18 @@ async function render(execution: GraphExecution, runtime: RunRuntime, mode: 'exp
 }
 
 /** Keeps values computed in the workflow small: large ones are stored and referenced. */
-async function claimCheck(runtime: RunRuntime, value: unknown): Promise<unknown> {
+export async function claimCheck(runtime: RunRuntime, value: unknown): Promise<unknown> {
   if (isBlobRef(value)) return value;
   if (JSON.stringify(value ?? null).length <= runtime.args.blobThresholdBytes) return value;
   return internal.storeValue({ owner: { teamId: runtime.args.teamId, runId: runtime.runId }, value });
 }
 
-function truthy(value: unknown): boolean {
+export function truthy(value: unknown): boolean {
   return Array.isArray(value) ? value.length > 0 : Boolean(value);
 }
 
 /** Runs `fn` over items with at most `limit` in flight, keeping results in item order. */
-async function pool<T, R>(limit: number, items: T[], fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function pool<T, R>(limit: number, items: T[], fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
@@ -219,11 +226,11 @@ async function pool<T, R>(limit: number, items: T[], fn: (item: T, index: number
   return results;
 }
 
-function callContext(node: Node, execution: GraphExecution, runtime: RunRuntime) {
+export function callContext(node: Node, execution: GraphExecution, runtime: RunRuntime) {
   return { runId: runtime.runId, teamId: runtime.args.teamId, nodeId: execution.pathOf(node.id), iteration: execution.iteration };
 }
 
-function childRunInput(runtime: RunRuntime, graph: Graph, version: number, workflowId: string, input: unknown, trigger: 'map' | 'subworkflow', item?: unknown): RunGraphInput {
+export function childRunInput(runtime: RunRuntime, graph: Graph, version: number, workflowId: string, input: unknown, trigger: 'map' | 'subworkflow', item?: unknown): RunGraphInput {
   return {
     ...runtime.args, graph, version, workflowId, input, trigger, item, carried: undefined, seed: undefined, parentRunId: runtime.runId,
     depth: (runtime.args.depth ?? 0) + 1, rootRunId: runtime.args.rootRunId ?? runtime.runId,
@@ -235,7 +242,7 @@ function childRunInput(runtime: RunRuntime, graph: Graph, version: number, workf
  * all its items at once, so 10 000 items are refused before the first starts) and runs this
  * month. Over a limit the node fails, non-retryable, with the limit's code as its error type.
  */
-async function admitChildRuns(runtime: RunRuntime, trigger: 'map' | 'subworkflow', key: string, runs: number): Promise<void> {
+export async function admitChildRuns(runtime: RunRuntime, trigger: 'map' | 'subworkflow', key: string, runs: number): Promise<void> {
   // Runs recorded before admission existed started their children without this activity.
   if (runs === 0 || !patched('child-run-admission')) return;
   await internal.admitChildRuns({
@@ -243,7 +250,7 @@ async function admitChildRuns(runtime: RunRuntime, trigger: 'map' | 'subworkflow
   });
 }
 
-async function runChild(runtime: RunRuntime, childId: string, input: RunGraphInput): Promise<unknown> {
+export async function runChild(runtime: RunRuntime, childId: string, input: RunGraphInput): Promise<unknown> {
   try {
     const result = await executeChild<(input: RunGraphInput) => Promise<RunGraphResult>>('runGraph', {
       workflowId: childId,
@@ -268,180 +275,3 @@ export function graphOutput(graph: Graph, nodes: RunState['nodes']): unknown {
   return undefined;
 }
 
-export const executors = {
-  async http(node, execution, runtime) {
-    const config = (await render(execution, runtime, 'template', node.config)) as typeof node.config;
-    const state = execution.nodes[node.id] as NodeState;
-    const { httpRequest } = activities(node, { timeout: '1 minute', heartbeat: '30 seconds' });
-    const output = await withRetry(node, state, () => httpRequest({ config, call: callContext(node, execution, runtime) }));
-    return { output };
-  },
-
-  async ai(node, execution, runtime) {
-    const config = (await render(execution, runtime, 'template', node.config)) as typeof node.config;
-    const state = execution.nodes[node.id] as NodeState;
-    const { aiChat } = activities(node, { timeout: '10 minutes', heartbeat: '30 seconds' });
-    // The run's limits and spend so far travel in the activity's input (no new command: replay-safe);
-    // read per attempt, so a retry sees what other nodes spent meanwhile.
-    const settings = runtime.args.graph.settings;
-    const spend = () => ({ maxAiTokens: settings?.maxAiTokens, maxCostUsd: settings?.maxCostUsd, spent: { ...runtime.state.usage } });
-    const output = await withRetry(node, state, () => aiChat({ config, call: callContext(node, execution, runtime), spend: spend() }));
-    if (!isBlobRef(output)) {
-      runtime.state.usage.aiTokens += output.usage.totalTokens;
-      runtime.state.usage.costUsd += output.costUsd;
-    }
-    return { output };
-  },
-
-  async transform(node, execution, runtime) {
-    const state = execution.nodes[node.id] as NodeState;
-    state.attempts = 1;
-    return { output: await claimCheck(runtime, await render(execution, runtime, 'expression', node.config.expression, true)) };
-  },
-
-  async condition(node, execution, runtime) {
-    (execution.nodes[node.id] as NodeState).attempts = 1;
-    const value = truthy(await render(execution, runtime, 'expression', node.config.expression));
-    return { output: value, ports: [value ? 'true' : 'false'] };
-  },
-
-  async switch(node, execution, runtime) {
-    (execution.nodes[node.id] as NodeState).attempts = 1;
-    for (const c of node.config.cases) {
-      if (truthy(await render(execution, runtime, 'expression', c.expression))) return { output: c.port, ports: [c.port] };
-    }
-    return { output: 'default', ports: ['default'] };
-  },
-
-  async merge(node, execution, runtime) {
-    (execution.nodes[node.id] as NodeState).attempts = 1;
-    const inputs = execution.activeInputs(node.id);
-    const merged = Object.fromEntries(inputs.map((edge) => [edge.from, execution.context.steps[edge.from]?.output]));
-    return { output: await claimCheck(runtime, merged) };
-  },
-
-  async delay(node, execution) {
-    (execution.nodes[node.id] as NodeState).attempts = 1;
-    const waitMs = bounded(durationMs(node.config.duration), MAX_DURATION_MS);
-    await sleep(waitMs);
-    return { output: { waitedMs: waitMs } };
-  },
-
-  async approval(node, execution, runtime) {
-    const state = execution.nodes[node.id] as NodeState;
-    state.attempts = 1;
-    const message = String(await render(execution, runtime, 'template', node.config.message));
-    const timeoutMs = node.config.timeout ? bounded(durationMs(node.config.timeout), MAX_DURATION_MS) : undefined;
-    const key = execution.pathOf(node.id);
-    state.status = 'waiting';
-    state.waiting = {
-      message,
-      form: node.config.form,
-      deadline: timeoutMs === undefined ? undefined : new Date(Date.now() + timeoutMs).toISOString(),
-    };
-    execution.reportChange(node.id);
-    if (patched(APPROVAL_NOTIFY_PATCH)) {
-      // Started, not awaited: the approval waits (and may be answered) whatever becomes of the notification.
-      const notice = { teamId: runtime.args.teamId, workflowId: runtime.args.workflowId, runId: runtime.runId, nodeId: key, message: message.slice(0, 2_000) };
-      notify.notifyApprovalWaiting(notice).catch(() => undefined);
-    }
-    const decided = timeoutMs === undefined
-      ? (await condition(() => runtime.decisions.has(key)), true)
-      : await condition(() => runtime.decisions.has(key), timeoutMs);
-    state.status = 'running';
-    state.waiting = undefined;
-    execution.reportChange(node.id);
-    if (!decided) return { output: { decision: 'timed_out', message }, ports: ['timed_out'] };
-    const d = runtime.decisions.get(key) as DecideInput & { decidedAt: string };
-    return {
-      output: { decision: d.decision, comment: d.comment ?? null, data: d.data ?? {}, actor: d.actor, decidedAt: d.decidedAt, message },
-      ports: [d.decision === 'approve' ? 'approved' : 'rejected'],
-    };
-  },
-
-  async map(node, execution, runtime) {
-    const state = execution.nodes[node.id] as NodeState;
-    state.attempts = 1;
-    const items = await render(execution, runtime, 'expression', node.config.items);
-    if (!Array.isArray(items)) {
-      throw ApplicationFailure.create({ type: 'MapItemsNotArray', message: `items must be an array, got ${items === null ? 'null' : typeof items}`, nonRetryable: true });
-    }
-    state.progress = { done: 0, total: items.length };
-    const progress = state.progress;
-    const concurrency = node.config.concurrency;
-
-    if (node.config.graph !== undefined && items.length <= INLINE_MAP_LIMIT) {
-      const graph = parseGraph(node.config.graph);
-      const results = await pool(concurrency, items, async (item, index) => {
-        const nodes: RunState['nodes'] = {};
-        const sub = new GraphExecution({
-          graph,
-          context: { input: execution.context.input, run: execution.context.run, item },
-          nodes,
-          execute: (n, e) => executeNode(n, e, runtime),
-          describeError,
-          maxConcurrency: concurrency,
-          onChange: runtime.onChange,
-          path: `${execution.pathOf(node.id)}[${index}]`,
-          iteration: index,
-        });
-        const outcome = await sub.run();
-        if (outcome.kind === 'failed') {
-          throw ApplicationFailure.create({ type: 'MapItemFailed', message: `item ${index}: node "${outcome.nodeId}" failed: ${outcome.error.message}`, nonRetryable: true });
-        }
-        progress.done++;
-        execution.reportChange(node.id);
-        return graphOutput(graph, nodes);
-      });
-      return { output: await claimCheck(runtime, results) };
-    }
-
-    // Large arrays, or a saved workflow: one child run per item.
-    let graph: Graph;
-    let version = runtime.args.version;
-    let workflowId = runtime.args.workflowId;
-    if (node.config.workflowId !== undefined) {
-      const loaded = await internal.loadWorkflowVersion({ teamId: runtime.args.teamId, workflowId: node.config.workflowId, version: node.config.version });
-      graph = parseGraph(loaded.graph);
-      version = loaded.version;
-      workflowId = node.config.workflowId;
-    } else {
-      graph = parseGraph(node.config.graph);
-    }
-    const saved = node.config.workflowId !== undefined;
-    await admitChildRuns(runtime, 'map', `${runtime.runId}.${execution.pathOf(node.id)}`, items.length);
-    const results = await pool(concurrency, items, async (item, index) => {
-      const input = saved ? item : execution.context.input;
-      const out = await runChild(runtime, `${runtime.runId}.${execution.pathOf(node.id)}.${index}`, childRunInput(runtime, graph, version, workflowId, input, 'map', saved ? undefined : item));
-      progress.done++;
-      execution.reportChange(node.id);
-      return out;
-    });
-    return { output: await claimCheck(runtime, results) };
-  },
-
-  async subworkflow(node, execution, runtime) {
-    (execution.nodes[node.id] as NodeState).attempts = 1;
-    const loaded = await internal.loadWorkflowVersion({ teamId: runtime.args.teamId, workflowId: node.config.workflowId, version: node.config.version });
-    const input = node.config.input === undefined ? {} : await render(execution, runtime, 'template', node.config.input);
-    const childId = `${runtime.runId}.${execution.pathOf(node.id)}`;
-    await admitChildRuns(runtime, 'subworkflow', childId, 1);
-    const output = await runChild(
-      runtime,
-      childId,
-      childRunInput(runtime, parseGraph(loaded.graph), loaded.version, node.config.workflowId, input, 'subworkflow'),
-    );
-    return { output };
-  },
-
-  async output(node, execution, runtime) {
-    (execution.nodes[node.id] as NodeState).attempts = 1;
-    return { output: await claimCheck(runtime, await render(execution, runtime, 'template', node.config.value, true)) };
-  },
-} satisfies Executors;
-
-export function executeNode(node: Node, execution: GraphExecution, runtime: RunRuntime): Promise<NodeResult> {
-  // The cast is safe: `node.type` selects the executor written for exactly that node type.
-  const executor = executors[node.type] as Executor<NodeType>;
-  return executor(node as never, execution, runtime);
-}

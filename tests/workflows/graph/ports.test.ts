@@ -1,3 +1,4 @@
+// @lane unit
 // The scheduler reads output ports and kinds from the registry itself (zod-free, ADR 030 and 038).
 import { NODE_TYPES, kindOf, nodeTypes, outputPorts } from '../../../workflows/graph/registry.ts';
 

@@ -1,0 +1,71 @@
+// trellis login|logout|whoami: an API key (with the team it belongs to) or an email/password
+// session, kept in ~/.config/trellis/config.json; the key itself is never printed.
+import { TrellisClient, TrellisProblem } from '../../typescript/index.ts';
+import { configPath, readConfig, removeConfig, resolveConfig, writeConfig, type CliConfig } from '../config.ts';
+import { EXIT, UsageError, type Io } from '../output.ts';
+
+export interface LoginOptions {
+  url?: string;
+  key?: string;
+  team?: string;
+  email?: string;
+  password?: string;
+}
+
+export async function login(io: Io, options: LoginOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const url = (options.url ?? env.TRELLIS_URL)?.replace(/\/+$/, '');
+  if (!url) throw new UsageError('pass --url, the instance to log in to (e.g. http://localhost:3000)');
+  try {
+    new URL(url);
+  } catch {
+    throw new UsageError(`--url ${url} is not a URL`);
+  }
+  const key = options.key ?? (options.email ? undefined : env.TRELLIS_API_KEY);
+  let config: CliConfig;
+  if (key) {
+    if (!key.startsWith('trk_')) throw new UsageError('--key must be an API key (trk_…)');
+    const teamId = options.team ?? env.TRELLIS_TEAM;
+    // An API key belongs to one team, and the api has no "which team is this key's": the key's page shows it.
+    if (!teamId) throw new UsageError('an API key belongs to one team: pass its id with --team (team_…)');
+    const team = new TrellisClient({ baseUrl: url, auth: { apiKey: key } }).team(teamId);
+    try {
+      await team.workflows.list({ limit: 1 });
+    } catch (error) {
+      // A key without workflows:read may still start runs: only an unknown key or team stops the login.
+      if (!(error instanceof TrellisProblem && error.code === 'insufficient_scope')) throw error;
+    }
+    config = { url, teamId, apiKey: key };
+  } else if (options.email) {
+    const password = options.password ?? env.TRELLIS_PASSWORD;
+    if (!password) throw new UsageError('pass --password or set TRELLIS_PASSWORD');
+    const session = await TrellisClient.login(url, { email: options.email, password });
+    const me = await new TrellisClient({ baseUrl: url, auth: { sessionToken: session.token } }).me();
+    const teams = me.teams as { id: string; name: string; personal?: boolean }[];
+    const team = options.team ? teams.find((t) => t.id === options.team) : teams.find((t) => t.personal) ?? teams[0];
+    if (!team) throw new UsageError(options.team ? `${options.email} is not a member of ${options.team}` : `${options.email} belongs to no team`);
+    config = { url, teamId: team.id, sessionToken: session.token };
+  } else {
+    throw new UsageError('pass --key trk_… --team team_… (an API key) or --email and --password (a session)');
+  }
+  const path = writeConfig(config, env);
+  io.out(`logged in to ${url} (team ${config.teamId}, ${config.apiKey ? 'API key' : 'session'}); saved to ${path}`);
+  return EXIT.ok;
+}
+
+export async function logout(io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const file = readConfig(env);
+  if (file.url && file.sessionToken) {
+    // Revoke the session server-side too; an unreachable instance still gets the file removed.
+    await new TrellisClient({ baseUrl: file.url, auth: { sessionToken: file.sessionToken } }).logout().catch(() => undefined);
+  }
+  removeConfig(env);
+  io.out(`logged out (${configPath(env)} removed)`);
+  return EXIT.ok;
+}
+
+export function whoami(io: Io, flags: { url?: string; team?: string }, env: NodeJS.ProcessEnv = process.env): number {
+  const config = resolveConfig(flags, env);
+  const how = config.apiKey ? `API key${env.TRELLIS_API_KEY ? ' (TRELLIS_API_KEY)' : ''}` : config.sessionToken ? 'session' : 'no credentials';
+  io.out(`${config.url}  team ${config.teamId}  ${how}`);
+  return EXIT.ok;
+}

@@ -3,6 +3,7 @@
 // committed file differs from what the registry renders.
 import { z } from 'zod';
 import { describeNodeBase, describeNodeTypes } from '../../workflows/graph/describe.ts';
+import type { NodeKind } from '../../workflows/graph/nodes/types.ts';
 import { Edge, GraphSettings } from '../../workflows/graph/schema.ts';
 
 type Schema = Record<string, unknown>;
@@ -27,6 +28,15 @@ function limitsOf(schema: Schema): string {
 }
 
 const asSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Schema;
+
+/** What each kind means for a run (workflows/graph/nodes/types.ts). */
+const KIND_NOTES: Record<NodeKind, string> = {
+  action: ' (calls an activity; its time-out and retries apply)',
+  compute: ' (evaluated inside the run)',
+  wait: ' (waits without a worker: not counted against the run\'s concurrency)',
+  child: ' (runs sub-graphs or child runs)',
+  output: ' (sets the run\'s result)',
+};
 
 const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
@@ -94,6 +104,7 @@ export function renderGraphReference(): string {
       '',
       `**${t.label}.** ${t.description}`,
       '',
+      `- Kind: \`${t.kind}\`${KIND_NOTES[t.kind]}`,
       `- Output ports: ${t.ports ? t.ports.map((p) => `\`${p}\``).join(', ') : 'one per case (from the config), then `default`'}`,
       `- Expression fields: ${t.expressionFields.length ? t.expressionFields.map((f) => `\`${f}\``).join(', ') : 'none'}`,
       `- Template fields: ${t.templateFields.length ? t.templateFields.map((f) => `\`${f}\``).join(', ') : 'none'}`,

@@ -40,7 +40,7 @@ export function describeNodeTypes(): NodeTypeDescription[] {
       label: definition.label,
       description: definition.description,
       kind: definition.kind,
-      defaults: structuredClone(definition.defaults),
+      defaults: JSON.parse(JSON.stringify(definition.defaults)) as Record<string, unknown>,
       ports: typeof outputs === 'function' ? null : [...outputs],
       expressionFields: [...definition.expressionFields],
       templateFields: [...definition.templateFields],

@@ -149,36 +149,9 @@ export function nextNodeId(graph: DesignGraph, type: string): string {
   for (let n = 1; ; n++) if (!taken.has(`${type}_${n}`)) return `${type}_${n}`;
 }
 
-/** A config that passes validation where a sensible default exists, so a new node starts close to valid. */
+/** The config a new node starts with: its type's `defaults` (they validate: tests/workflows/graph/registry.test.ts), a fresh copy. */
 export function defaultConfig(type: NodeType): Record<string, unknown> {
-  switch (type) {
-    case 'http':
-      return { method: 'GET', url: 'https://example.com' };
-    case 'ai':
-      return { prompt: 'Summarize {{ input }}' };
-    case 'transform':
-      return { expression: 'input' };
-    case 'condition':
-      return { expression: 'true' };
-    case 'switch':
-      return { cases: [{ port: 'a', expression: 'true' }] };
-    case 'merge':
-      return { mode: 'all' };
-    case 'delay':
-      return { duration: '1m' };
-    case 'approval':
-      return { message: 'Approve?' };
-    case 'map':
-      return { items: 'input.items', graph: { nodes: [{ id: 'each', type: 'transform', config: { expression: 'item' } }], edges: [] } };
-    case 'subworkflow':
-      return { workflowId: '' };
-    case 'output':
-      return { value: '{{ input }}' };
-    default: {
-      const exhaustive: never = type;
-      return exhaustive;
-    }
-  }
+  return JSON.parse(JSON.stringify(nodeTypes[type].defaults)) as Record<string, unknown>;
 }
 
 /** Output ports a node shows: its type's ports for its config, plus "error" when errors are routed. */

@@ -1,6 +1,6 @@
-// @lane unit
 /**
  * @jest-environment jsdom
+ * @lane unit
  */
 // The node config form generated from a node type's JSON Schema: one field per property of the
 // right kind, live expression checks, and values written back in the shape the graph needs.

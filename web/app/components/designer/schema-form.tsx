@@ -1,8 +1,9 @@
 // The side panel's config form, generated from a node type's JSON Schema (describeNodeTypes):
 // enums become selects, numbers number inputs, booleans checkboxes, expression fields a code box
 // checked as you type, and anything structured a JSON box. One form for every node type, so a
-// new type in the registry needs no UI work.
-import { useEffect, useId, useState } from 'react';
+// new type in the registry needs no UI work. A field that needs more than that (the agent's tool
+// list) gets a widget keyed by node type and field (field-widgets.ts); the form stays generic.
+import { useEffect, useId, useState, type ComponentType } from 'react';
 import { expressionProblem, templateExpressions } from '../../../../workflows/graph/expressions.ts';
 import { cx, inputClass } from '../ui.tsx';
 
@@ -31,7 +32,24 @@ export interface SchemaFormProps {
   /** Problems from graph validation, keyed by field name. */
   problems?: Record<string, string>;
   readOnly?: boolean;
+  /** Custom editors by field name (see field-widgets.ts); other fields get the generated control. */
+  widgets?: Partial<Record<string, FieldWidget>>;
+  /** Every problem under a field, with paths relative to it ("1.name"): what widgets show. */
+  problemsUnder?: Record<string, { path: string; message: string }[]>;
 }
+
+/** What a custom field editor receives: the field, its value, and the problems under it. */
+export interface FieldWidgetProps {
+  name: string;
+  label: string;
+  schema: JsonSchema;
+  value: unknown;
+  onChange: (value: unknown) => void;
+  problems: { path: string; message: string }[];
+  variables: string[];
+  readOnly?: boolean;
+}
+export type FieldWidget = ComponentType<FieldWidgetProps>;
 
 type FieldKind = 'enum' | 'expression' | 'template' | 'string' | 'number' | 'boolean' | 'json';
 
@@ -101,7 +119,7 @@ function sameValue(a: unknown, b: unknown): boolean {
   return a === b || (typeof a !== 'symbol' && JSON.stringify(a) === JSON.stringify(b));
 }
 
-export function SchemaForm({ schema, value, onChange, expressionFields, templateFields, variables, problems = {}, readOnly }: SchemaFormProps) {
+export function SchemaForm({ schema, value, onChange, expressionFields, templateFields, variables, problems = {}, readOnly, widgets = {}, problemsUnder = {} }: SchemaFormProps) {
   const properties = Object.entries(schema.properties ?? {});
   const required = new Set(schema.required ?? []);
   const set = (name: string, next: unknown) => {
@@ -112,25 +130,33 @@ export function SchemaForm({ schema, value, onChange, expressionFields, template
   };
   return (
     <div className="space-y-4">
-      {properties.map(([name, property]) => (
-        <SchemaField
-          key={name}
-          name={name}
-          schema={property}
-          required={required.has(name)}
-          kind={fieldKind(name, property, expressionFields, templateFields)}
-          value={value[name]}
-          onChange={(next) => set(name, next)}
-          variables={variables}
-          problem={problems[name]}
-          readOnly={readOnly}
-        />
-      ))}
+      {properties.map(([name, property]) => {
+        const Widget = widgets[name];
+        if (Widget) {
+          const label = `${labelOf(name)}${required.has(name) ? ' *' : ''}`;
+          const under = problemsUnder[name] ?? (problems[name] ? [{ path: '', message: problems[name] }] : []);
+          return <Widget key={name} name={name} label={label} schema={property} value={value[name]} onChange={(next) => set(name, next)} problems={under} variables={variables} readOnly={readOnly} />;
+        }
+        return (
+          <SchemaField
+            key={name}
+            name={name}
+            schema={property}
+            required={required.has(name)}
+            kind={fieldKind(name, property, expressionFields, templateFields)}
+            value={value[name]}
+            onChange={(next) => set(name, next)}
+            variables={variables}
+            problem={problems[name]}
+            readOnly={readOnly}
+          />
+        );
+      })}
     </div>
   );
 }
 
-function labelOf(name: string): string {
+export function labelOf(name: string): string {
   return name.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/^./, (c) => c.toUpperCase());
 }
 

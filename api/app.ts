@@ -21,6 +21,7 @@ import { notificationRoutes } from './routes/notifications.ts';
 import { createNotificationChannels } from '../core/notifications/channels.ts';
 import { createNotifier } from '../core/notifications/notifier.ts';
 import { workflowRoutes } from './routes/workflows.ts';
+import { mcpRoutes } from './routes/mcp.ts';
 import { createAuthMiddleware } from './middleware/authenticate.ts';
 import { csrf } from './middleware/csrf.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
@@ -39,7 +40,7 @@ import { usageRoutes } from './routes/usage.ts';
 import { adminRoutes } from './routes/admin.ts';
 
 export interface AppDeps {
-  config: Pick<Config, 'env' | 'temporal' | 'engine' | 'dataDir' | 'web' | 'smtp' | 'mail' | 'auth' | 'rateLimit' | 'secretKey' | 'previousSecretKeys' | 'redis' | 'trustProxy' | 'sse' | 'diagnostics' | 'metrics' | 'dispatch' | 'admin'>;
+  config: Pick<Config, 'env' | 'temporal' | 'engine' | 'dataDir' | 'web' | 'smtp' | 'mail' | 'auth' | 'rateLimit' | 'secretKey' | 'previousSecretKeys' | 'redis' | 'trustProxy' | 'sse' | 'diagnostics' | 'metrics' | 'dispatch' | 'admin' | 'mcp' | 'http'>;
   logger: Logger;
   orm: Orm;
   redis: Redis;
@@ -96,6 +97,8 @@ export function createApp(deps: AppDeps): express.Express {
   const events = createRunEventStreams({ runs: platform.runs, hub, slots: createStreamSlots({ redis: deps.redis, logger: deps.logger }), limits: deps.config.sse, logger: deps.logger });
   app.use(workflowRoutes(platform, guards), runRoutes(platform, guards, events), queueRoutes(platform, guards));
   app.use(insightRoutes(platform, guards));
+  // Trellis as an MCP server for API keys (POST /mcp): the team's tool workflows.
+  app.use(mcpRoutes({ platform, hub, identity, guards, config: deps.config, logger: deps.logger }));
 
   // Notification channels; deliveries run on the outgoing-messages queue (worker/mail.ts).
   const notifier = createNotifier({ orm: deps.orm, temporal: deps.temporal, taskQueue: deps.config.mail.taskQueue, publicUrl: deps.config.web.publicUrl, logger: deps.logger });

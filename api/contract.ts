@@ -10,6 +10,8 @@ export type { CredentialSummary } from '../core/credentials/service.ts';
 export type { NotificationChannelView, DeliveryView as NotificationDeliveryView } from '../core/notifications/channels.ts';
 export type { WorkflowSummary, WorkflowDetail } from '../core/workflows/service.ts';
 export type { WorkflowTool } from '../core/workflows/tool.ts';
+/** POST …/mcp/tools answers `{ tools: McpToolInfo[] }` (a remote MCP server's tools). */
+export type { McpToolInfo } from '../activities/mcp-client.ts';
 export type { WebhookView } from '../core/webhooks/service.ts';
 export type { ScheduleView } from '../core/schedules/service.ts';
 export type { RunSummary, RunDetail } from '../core/runs/service.ts';

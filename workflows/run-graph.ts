@@ -24,7 +24,7 @@ import type { RunEventSinks } from './events.ts';
 
 const { runEvents } = proxySinks<RunEventSinks>();
 
-export type TriggerType = 'api' | 'webhook' | 'schedule' | 'manual' | 'system' | 'map' | 'subworkflow' | 'rerun';
+export type TriggerType = 'api' | 'webhook' | 'schedule' | 'manual' | 'system' | 'map' | 'subworkflow' | 'rerun' | 'mcp';
 
 export interface RunGraphInput {
   /** The exact graph version the run executes (validated, defaults applied). */

@@ -3,6 +3,7 @@
 //   requireAuth       any credentials (401 otherwise)
 //   requireUser       a user session; API keys get 403
 //   requireScope(s)   API keys must carry scope s; sessions pass
+//   apiKeyOf(req)     the request's API key (`Bearer trk_…`) or 401, for endpoints outside /api (POST /mcp)
 //   requireTeamRole(action)  THE team guard: the `:teamId` of the path must be the caller's team
 //                     (404 otherwise, never revealing that it exists), and the permission table
 //                     (core/permissions.ts) must allow `action` for the caller's role or key scopes
@@ -136,11 +137,21 @@ export function createAuthMiddleware(identity: Identity) {
     next();
   };
 
-  function requireTeamRole(action: Action): RequestHandler {
+  /** The request's API key; 401 for anything else (a session, a cookie, no credentials). */
+  async function apiKeyOf(req: Request): Promise<AuthenticatedKey> {
+    const given = credentials(req);
+    if (!given || given.via !== 'bearer' || !isApiKey(given.token)) throw new UnauthorizedError('Send an API key of your team as Authorization: Bearer trk_…', 'api_key_required');
+    const key = await identity.keys.authenticate(given.token);
+    if (!key) throw new UnauthorizedError('This API key is unknown or was revoked', 'invalid_api_key');
+    return key;
+  }
+
+  /** `teamOf`: where the team comes from; the path's `:teamId` unless said otherwise (POST /mcp: the key's team). */
+  function requireTeamRole(action: Action, teamOf: (req: Request) => unknown = (req) => req.params.teamId): RequestHandler {
     return async (req, res, next) => {
       const auth = req.auth;
       if (!auth) throw new UnauthorizedError();
-      const teamId = req.params.teamId;
+      const teamId = teamOf(req);
       if (typeof teamId !== 'string') throw new Error(`requireTeamRole(${action}) on a route without :teamId`);
       let team: TeamContext;
       if (auth.kind === 'key') {
@@ -170,5 +181,5 @@ export function createAuthMiddleware(identity: Identity) {
     };
   }
 
-  return { authenticate, requireAuth, requireUser, requireScope, requireTeamRole };
+  return { authenticate, requireAuth, requireUser, requireScope, apiKeyOf, requireTeamRole };
 }

@@ -36,11 +36,21 @@ export function isAuthEndpoint(path: string): boolean {
 
 const PASSWORD_LOGIN = '/api/v1/auth/login';
 
+/** One user session's or API key's bucket (`principalKey`), also used by routes outside /api that authenticate themselves (POST /mcp). */
+export function principalRule(settings: IdentityConfig['rateLimit']): RateRule {
+  return { name: 'principal', limit: settings.principalPerMinute, windowSeconds: 60 };
+}
+
+/** Requests without credentials, per client network. */
+export function anonymousRule(settings: IdentityConfig['rateLimit']): RateRule {
+  return { name: 'ip', limit: settings.anonymousPerMinute, windowSeconds: 60 };
+}
+
 export function rateLimit(deps: { limiter: RateLimiter; config: Pick<IdentityConfig, 'rateLimit'> }): RequestHandler {
   const settings = deps.config.rateLimit;
   const authIp: RateRule = { name: 'auth-ip', limit: settings.authPerIp, windowSeconds: settings.authWindowSeconds };
-  const principal: RateRule = { name: 'principal', limit: settings.principalPerMinute, windowSeconds: 60 };
-  const anonymous: RateRule = { name: 'ip', limit: settings.anonymousPerMinute, windowSeconds: 60 };
+  const principal = principalRule(settings);
+  const anonymous = anonymousRule(settings);
 
   return async (req, res, next) => {
     if (!settings.enabled || !req.path.startsWith('/api/')) {

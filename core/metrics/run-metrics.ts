@@ -5,7 +5,7 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { NODE_TYPES } from '../../workflows/graph/registry.ts';
 
-export const RUN_TRIGGERS = ['api', 'webhook', 'schedule', 'manual', 'system', 'map', 'subworkflow', 'rerun'] as const;
+export const RUN_TRIGGERS = ['api', 'webhook', 'schedule', 'manual', 'system', 'map', 'subworkflow', 'rerun', 'mcp'] as const;
 export const RUN_END_STATUSES = ['succeeded', 'failed', 'cancelled', 'timed_out'] as const;
 export const NODE_END_STATUSES = ['succeeded', 'failed', 'cancelled'] as const;
 export const NOTIFICATION_CHANNEL_TYPES = ['email', 'slack', 'webhook'] as const;

@@ -1,0 +1,35 @@
+// The designer's "list tools" of a remote MCP server (POST /api/v1/teams/{teamId}/mcp/tools):
+// the agent's own MCP client (activities/mcp-client.ts: SSRF guard, credential hosts, time-out,
+// caps) asked from the api, its typed failures turned into problem+json with stable codes.
+import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
+import { FailureType } from '../../activities/failures.ts';
+import type { McpClient, McpToolInfo } from '../../activities/mcp-client.ts';
+import { UserError } from '../errors.ts';
+
+export const ListRemoteToolsRequest = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).max(2_048),
+  credentialId: z.string().min(1).max(200).optional(),
+});
+export type ListRemoteToolsRequest = z.infer<typeof ListRemoteToolsRequest>;
+
+/** What went wrong, as [status, code, the request field it is about]. */
+const FAILURES: Record<string, [number, string, string]> = {
+  [FailureType.CredentialNotFound]: [400, 'credential_not_found', 'credentialId'],
+  [FailureType.CredentialTypeMismatch]: [400, 'credential_type_mismatch', 'credentialId'],
+  [FailureType.CredentialHostNotAllowed]: [400, 'credential_host_not_allowed', 'credentialId'],
+  [FailureType.HttpDestinationRefused]: [400, 'mcp_destination_refused', 'url'],
+  [FailureType.HttpDnsError]: [400, 'mcp_destination_refused', 'url'],
+  [FailureType.McpTimeout]: [504, 'mcp_timeout', 'url'],
+};
+
+export async function listRemoteTools(client: Pick<McpClient, 'listTools'>, teamId: string, request: ListRemoteToolsRequest): Promise<{ tools: McpToolInfo[] }> {
+  try {
+    return { tools: await client.listTools(request, { teamId }) };
+  } catch (error) {
+    if (!(error instanceof ApplicationFailure)) throw error;
+    // The server's own trouble (an error, unreachable, not MCP): a bad gateway, whatever its kind.
+    const [status, code, path] = FAILURES[error.type ?? ''] ?? [502, 'mcp_server_error', 'url'];
+    throw new UserError(code, error.message, { status, problems: [{ path, message: error.message }] });
+  }
+}

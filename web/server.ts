@@ -1,5 +1,5 @@
 // The production web server: `npm run build:web`, then `node web/server.ts`.
-// One origin for the browser: /api and /hooks are proxied to the API, built assets are served
+// One origin for the browser: /api, /hooks and /mcp are proxied to the API, built assets are served
 // from web/build/client, and every other request is rendered by React Router.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -77,7 +77,7 @@ export function createWebApp({ config, build, clientDir, logger }: WebAppOptions
   });
 
   // Before anything that reads bodies: the proxy streams the raw request to the API.
-  app.use(['/api', '/hooks'], createApiProxy({ target: config.apiUrl, logger }));
+  app.use(['/api', '/hooks', '/mcp'], createApiProxy({ target: config.apiUrl, logger }));
 
   app.use(securityHeaders(config));
 

@@ -1,5 +1,5 @@
 // Vite builds the app (client + server bundles); in production web/server.ts serves them.
-// In `react-router dev` Vite itself serves the app, so it also proxies /api and /hooks to the
+// In `react-router dev` Vite itself serves the app, so it also proxies /api, /hooks and /mcp to the
 // API the way web/server.ts does, keeping the browser on one origin (session cookie, SSE).
 import { reactRouter } from '@react-router/dev/vite';
 import tailwindcss from '@tailwindcss/vite';
@@ -16,7 +16,7 @@ export default defineConfig(({ command }): UserConfig => {
     server: {
       port: config.port,
       strictPort: true,
-      proxy: { '/api': toApi, '/hooks': toApi },
+      proxy: { '/api': toApi, '/hooks': toApi, '^/mcp$': toApi },
     },
   };
 });

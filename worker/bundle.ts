@@ -22,11 +22,15 @@ function sourceFiles(dir: string): string[] {
 /**
  * Modules evaluated once per worker and shared by every workflow, instead of once per workflow
  * (the SDK's reusable V8 context gives each workflow its own module instances otherwise):
- * expressions and JSONata. They must stay pure (no per-workflow state, no @temporalio/workflow
- * calls at module level), and the SDK deep-freezes their exports, which zod schemas do not
- * survive: those are loaded lazily instead (docs/decisions/030-inline-compute.md).
+ * expressions and JSONata, and the zod-free node registry with every node definition (ADR 038).
+ * They must stay pure (no per-workflow state, no @temporalio/workflow calls at module level), and
+ * the SDK deep-freezes their exports, which zod schemas do not survive: those are loaded lazily
+ * instead (docs/decisions/030-inline-compute.md).
  */
-export const SHARED_WORKFLOW_MODULES = ['expressions.ts', 'inline-budget.ts'].map((file) => join(ROOT, 'workflows', 'graph', file));
+export const SHARED_WORKFLOW_MODULES = [
+  ...['expressions.ts', 'inline-budget.ts', 'durations.ts', 'registry.ts'].map((file) => join(ROOT, 'workflows', 'graph', file)),
+  ...sourceFiles(join(ROOT, 'workflows', 'graph', 'nodes')),
+];
 
 /** A dynamic import() in workflow code stays in the one bundle (the sandbox loads no chunks). */
 type WebpackConfig = Parameters<NonNullable<BundleOptions['webpackConfigHook']>>[0];

@@ -24,6 +24,7 @@ import { workflowRoutes } from './routes/workflows.ts';
 import { mcpRoutes } from './routes/mcp.ts';
 import { createAuthMiddleware } from './middleware/authenticate.ts';
 import { csrf } from './middleware/csrf.ts';
+import { cors } from './middleware/origin.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
 import { errorHandler, notFound } from './middleware/errors.ts';
 import { checkJsonBody, refuseNulInUrl } from './middleware/validate.ts';
@@ -58,6 +59,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(securityHeaders);
   app.use(requestLog(deps.logger));
   app.use(metrics.measure);
+  // CORS_ORIGINS' pages may call the API (API keys only; ADR 039); preflights end here.
+  app.use(cors({ origins: deps.config.auth.corsOrigins }));
   // Accounts and tenancy (core/identity.ts); workflows, runs and triggers (core/platform.ts).
   const identity = createIdentity({ config: deps.config, orm: deps.orm, redis: deps.redis, logger: deps.logger, temporal: deps.temporal });
   const platform = createPlatform({ config: deps.config, orm: deps.orm, redis: deps.redis, temporal: deps.temporal, logger: deps.logger, usage: identity.usage });

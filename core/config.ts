@@ -34,6 +34,28 @@ const trustProxy = z
   .default('loopback')
   .transform((value): boolean | number | string => (value === 'true' ? true : value === 'false' ? false : /^\d+$/.test(value) ? Number(value) : value));
 
+/** Comma-separated exact origins (scheme://host[:port]); no wildcard, no path. */
+const corsOrigins = z
+  .string()
+  .default('')
+  .transform((value, ctx) => {
+    const origins: string[] = [];
+    for (const entry of value.split(',').map((part) => part.trim()).filter(Boolean)) {
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(entry);
+      } catch {
+        parsed = undefined;
+      }
+      if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || entry.includes('*') || entry.replace(/\/$/, '') !== parsed.origin) {
+        ctx.addIssue({ code: 'custom', message: `${entry} is not an origin: list exact origins such as https://app.example.com (no wildcard, path or trailing slash)` });
+        continue;
+      }
+      origins.push(parsed.origin);
+    }
+    return [...new Set(origins)];
+  });
+
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -132,6 +154,8 @@ const EnvSchema = z.object({
     .string()
     .default('')
     .transform((value) => value.split(',').map((entry) => entry.trim().replace(/\/+$/, '')).filter(Boolean)),
+  // Origins whose pages may call the API from the browser (CORS), with API keys only (ADR 039).
+  CORS_ORIGINS: corsOrigins,
   RATE_LIMIT_ENABLED: z.enum(['true', 'false', '1', '0']).default('true').transform((v) => v === 'true' || v === '1'),
   RATE_LIMIT_AUTH_PER_IP: z.coerce.number().int().min(1).default(20),
   RATE_LIMIT_AUTH_WINDOW_SECONDS: z.coerce.number().int().min(1).default(300),
@@ -205,6 +229,8 @@ export interface Config {
     sessionMaxDays: number;
     /** Origins allowed to make cookie-authenticated writes: PUBLIC_URL's plus TRELLIS_ALLOWED_ORIGINS. */
     allowedOrigins: string[];
+    /** CORS_ORIGINS: cross-origin pages answered with CORS headers; they authenticate with API keys only. */
+    corsOrigins: string[];
     oauth: { google?: OAuthClientConfig; github?: OAuthClientConfig };
   };
   /** taskQueue: where mail deliveries run (their own queue, so runs and mail never wait for each other). */
@@ -275,6 +301,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     return [{ variable: missing, message: `is required when ${id ? `${provider}_CLIENT_ID` : `${provider}_CLIENT_SECRET`} is set` }];
   });
   if (oauthProblems.length) throw new ConfigError(oauthProblems);
+  const allowedOrigins = [...new Set([new URL(e.PUBLIC_URL).origin, ...e.TRELLIS_ALLOWED_ORIGINS])];
+  // One origin, one rule: a first-party origin's session cookie works, a CORS origin's never does.
+  const both = e.CORS_ORIGINS.filter((origin) => allowedOrigins.includes(origin));
+  if (both.length) {
+    throw new ConfigError([{ variable: 'CORS_ORIGINS', message: `${both.join(', ')} is also PUBLIC_URL's origin or in TRELLIS_ALLOWED_ORIGINS (first party, sessions allowed); list it in one place` }]);
+  }
   const oauthClient = (clientId: string | undefined, clientSecret: string | undefined) =>
     clientId && clientSecret ? { clientId, clientSecret } : undefined;
   return {
@@ -328,7 +360,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     auth: {
       sessionTtlDays: e.SESSION_TTL_DAYS,
       sessionMaxDays: e.SESSION_MAX_DAYS,
-      allowedOrigins: [...new Set([new URL(e.PUBLIC_URL).origin, ...e.TRELLIS_ALLOWED_ORIGINS])],
+      allowedOrigins,
+      corsOrigins: e.CORS_ORIGINS,
       oauth: {
         google: oauthClient(e.GOOGLE_CLIENT_ID, e.GOOGLE_CLIENT_SECRET),
         github: oauthClient(e.GITHUB_CLIENT_ID, e.GITHUB_CLIENT_SECRET),

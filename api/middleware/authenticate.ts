@@ -17,6 +17,7 @@ import type { AuthenticatedKey } from '../../core/keys/service.ts';
 import { isApiKey } from '../../core/keys/service.ts';
 import { can, PERMISSIONS, type Action, type Role, type Scope, type TeamPrincipal } from '../../core/permissions.ts';
 import { planLimits } from '../../core/plans.ts';
+import { crossOrigin } from './origin.ts';
 import { applyDecision } from './rate-limit.ts';
 
 export type AuthContext =
@@ -73,14 +74,15 @@ export function clearSessionCookie(res: Response, config: Identity['config']): v
   res.clearCookie(SESSION_COOKIE, cookieOptions(config));
 }
 
-/** The credentials of a request, without checking them. */
-function credentials(req: Request): { token: string; via: 'cookie' | 'bearer' } | undefined {
+/** The credentials of a request, without checking them; `cookie: false` leaves the session cookie unread. */
+function credentials(req: Request, { cookie: readSessionCookie = true } = {}): { token: string; via: 'cookie' | 'bearer' } | undefined {
   const header = req.headers.authorization;
   if (header) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) throw new UnauthorizedError('The Authorization header must be "Bearer <token>"', 'invalid_authorization');
     return { token: match[1]!, via: 'bearer' };
   }
+  if (!readSessionCookie) return undefined;
   const cookie = readCookie(req, SESSION_COOKIE);
   return cookie ? { token: cookie, via: 'cookie' } : undefined;
 }
@@ -110,10 +112,16 @@ export type AuthMiddleware = ReturnType<typeof createAuthMiddleware>;
 
 export function createAuthMiddleware(identity: Identity) {
   const { config } = identity;
+  const firstParty = new Set(config.auth.allowedOrigins);
 
-  /** Sets req.auth from the session cookie or Authorization header. Never requires credentials. */
+  /**
+   * Sets req.auth from the session cookie or Authorization header. Never requires credentials.
+   * A cross-origin request (api/middleware/origin.ts) authenticates with an API key only: its
+   * cookie is not read, a session token is refused.
+   */
   const authenticate: RequestHandler = async (req, res, next) => {
-    const given = req.path.startsWith('/api/') ? credentials(req) : undefined;
+    const cross = req.path.startsWith('/api/') ? crossOrigin(req, firstParty) : undefined;
+    const given = req.path.startsWith('/api/') ? credentials(req, { cookie: cross === undefined }) : undefined;
     if (!given) {
       next();
       return;
@@ -124,6 +132,9 @@ export function createAuthMiddleware(identity: Identity) {
       req.auth = { kind: 'key', key, via: 'bearer' };
       next();
       return;
+    }
+    if (cross !== undefined) {
+      throw new ForbiddenError('cross_origin_session', `Requests from ${cross} authenticate with an API key (Authorization: Bearer trk_…); a session works only from the Trellis web app`);
     }
     const valid = await identity.sessions.validate(given.token);
     if (!valid) {

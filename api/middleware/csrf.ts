@@ -2,21 +2,13 @@
 // (it carries Origin, or at least Referer) must come from the web app's origin, an allowed one, or
 // the API's own. Bearer-authenticated requests are exempt (a browser never adds that header by
 // itself); requests with neither header are not from a browser page. SameSite=Lax on the session
-// cookie is the first line; this is the second. See docs/decisions/010-sessions.md.
+// cookie is the first line; this is the second. See docs/decisions/010-sessions.md. Which origins
+// are first party is decided in origin.ts, as for authentication and CORS.
 import type { RequestHandler } from 'express';
 import { ForbiddenError } from '../../core/errors.ts';
+import { isFirstParty, originOf } from './origin.ts';
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-function originOf(value: string | undefined): string | undefined {
-  if (!value) return undefined;
-  if (value === 'null') return 'null';
-  try {
-    return new URL(value).origin;
-  } catch {
-    return 'invalid';
-  }
-}
 
 export function csrf(deps: { allowedOrigins: string[] }): RequestHandler {
   const allowed = new Set(deps.allowedOrigins);
@@ -30,8 +22,7 @@ export function csrf(deps: { allowedOrigins: string[] }): RequestHandler {
       next();
       return;
     }
-    const own = `${req.protocol}://${req.host}`;
-    if (origin !== own && !allowed.has(origin)) {
+    if (!isFirstParty(req, origin, allowed)) {
       throw new ForbiddenError('csrf_origin_mismatch', `Requests from ${origin} may not use this session; use the Trellis web app or an Authorization header`);
     }
     next();

@@ -146,10 +146,13 @@ describe.each(testDatabases)('accounts on %s', (_name, databaseUrl) => {
     const fromApp = await client.post('/api/v1/teams', { name: 'Mine' }).set('Cookie', cookie).set('Origin', 'http://app.trellis.test');
     expect(fromApp.status).toBe(201);
     // A bearer token is never sent by a browser on its own: no CSRF risk, no Origin check.
-    const bearer = await client.withToken(token).post('/api/v1/teams', { name: 'Script' }).set('Origin', 'https://evil.example');
+    const bearer = await client.withToken(token).post('/api/v1/teams', { name: 'Script' });
     expect(bearer.status).toBe(201);
-    // Reads are not state-changing.
-    expect((await client.get('/api/v1/me').set('Cookie', cookie).set('Origin', 'https://evil.example')).status).toBe(200);
+    // But a page on another origin never acts with a session, even reading (ADR 039): its
+    // session token is refused and its cookie not read; tests/api/cors.test.ts has the rest.
+    const elsewhere = await client.withToken(token).post('/api/v1/teams', { name: 'Script' }).set('Origin', 'https://evil.example');
+    expect(elsewhere.body.code).toBe('cross_origin_session');
+    expect((await client.get('/api/v1/me').set('Cookie', cookie).set('Origin', 'https://evil.example')).status).toBe(401);
   });
 
   it('changing the password revokes every session and signs this client in again', async () => {

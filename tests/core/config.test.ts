@@ -79,4 +79,24 @@ describe('loadConfig', () => {
   it('treats empty strings as unset', () => {
     expect(loadConfig({ API_PORT: '' }).api.port).toBe(3001);
   });
+
+  it('reads CORS_ORIGINS as exact origins (none by default), refusing wildcards, paths and first-party origins', () => {
+    expect(loadConfig({}).auth.corsOrigins).toEqual([]);
+    expect(loadConfig({ CORS_ORIGINS: 'https://a.example, http://b.example:8080/ ,https://a.example' }).auth.corsOrigins)
+      .toEqual(['https://a.example', 'http://b.example:8080']);
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+      return [];
+    };
+    for (const bad of ['*', 'https://a.example/app', 'a.example', 'ftp://a.example', 'https://*.example']) {
+      expect(problems({ CORS_ORIGINS: bad })).toEqual([{ variable: 'CORS_ORIGINS', message: expect.stringContaining('not an origin') }]);
+    }
+    // A first-party origin's session cookie works; a CORS origin's never does: one of the two.
+    expect(problems({ PUBLIC_URL: 'https://app.example', CORS_ORIGINS: 'https://app.example' })).toEqual([{ variable: 'CORS_ORIGINS', message: expect.stringContaining('https://app.example') }]);
+    expect(problems({ TRELLIS_ALLOWED_ORIGINS: 'https://b.example', CORS_ORIGINS: 'https://b.example' })).toHaveLength(1);
+  });
 });

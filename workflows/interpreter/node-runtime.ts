@@ -16,7 +16,7 @@ import {
 import type { Activities } from '../../activities/index.ts';
 import { ExpressionError, ExpressionLimitError, INLINE_COMPUTE_LIMITS, INLINE_LIMITS, isBoundedValue, isInlineValue, renderValue, type EvaluationLimits } from '../graph/expressions.ts';
 import { MAX_DURATION_MS, MAX_RETRY_INTERVAL_MS, durationMs } from '../graph/durations.ts';
-import { nodeTypes, type NodeType } from '../graph/registry.ts';
+import { kindOf, nodeTypes, type NodeType } from '../graph/registry.ts';
 import type { Graph, Node } from '../graph/schema.ts';
 import type * as GraphSchema from '../graph/schema.ts';
 import { runSearchAttributes } from '../search-attributes.ts';
@@ -266,11 +266,11 @@ export async function runChild(runtime: RunRuntime, childId: string, input: RunG
   }
 }
 
-/** The value of a (sub-)graph's first output node that ran. */
+/** The value of a (sub-)graph's first node of kind 'output' that ran. */
 export function graphOutput(graph: Graph, nodes: RunState['nodes']): unknown {
   for (const node of graph.nodes) {
     const state = nodes[node.id];
-    if (node.type === 'output' && state?.status === 'succeeded') return state.outputRef ?? state.output;
+    if (kindOf(node.type) === 'output' && state?.status === 'succeeded') return state.outputRef ?? state.output;
   }
   return undefined;
 }

@@ -157,6 +157,11 @@ export default function Workflows({ loaderData, actionData }: Route.ComponentPro
               <tr key={workflow.id}>
                 <td className="font-medium">
                   <Link to={teamPath(team.id, `/workflows/${encodeURIComponent(workflow.id)}`)}>{workflow.name}</Link>
+                  {workflow.tool && (
+                    <span className="ml-2" title={`Offered to agents and MCP clients as the tool “${workflow.tool.name}”`}>
+                      <Badge>tool</Badge>
+                    </span>
+                  )}
                 </td>
                 <td className="hidden max-w-xs truncate text-slate-600 md:table-cell dark:text-slate-400" title={workflow.description ?? undefined}>
                   {workflow.description || '—'}

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { WorkflowDetail, WorkflowToolSettings } from '../typescript/index.ts';
+import { Graph } from '../../workflows/graph/schema.ts';
 import { UsageError } from './output.ts';
 
 export type FileFormat = 'json' | 'yaml';
@@ -136,8 +137,18 @@ export interface WorkflowChanges {
   tool: boolean;
 }
 
+/**
+ * The graph as the api stores it: defaults filled in (onError, edges, config defaults), unknown
+ * keys dropped. A hand-written file that leaves defaults out then equals what applying it saved.
+ * A graph the schema refuses is compared as written (applying it answers 422 with its problems).
+ */
+export function normalizeGraph(graph: Graphish): Graphish {
+  const parsed = Graph.safeParse(graph);
+  return parsed.success ? (parsed.data as unknown as Graphish) : graph;
+}
+
 export function changesBetween(file: WorkflowFile, remote: WorkflowFile): WorkflowChanges {
-  return { graph: !same(file.graph, remote.graph), description: text(file.description) !== text(remote.description), tool: !same(file.tool, remote.tool) };
+  return { graph: !same(normalizeGraph(file.graph), normalizeGraph(remote.graph)), description: text(file.description) !== text(remote.description), tool: !same(file.tool, remote.tool) };
 }
 
 export interface NodeChange {

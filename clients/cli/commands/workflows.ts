@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { TeamClient, WorkflowListItem } from '../../typescript/index.ts';
 import { EXIT, summarize, table, UsageError, type Io } from '../output.ts';
 import {
-  changesBetween, diffGraphs, fileNameFor, fileOf, loadWorkflowFiles, serialize,
+  changesBetween, diffGraphs, fileNameFor, fileOf, loadWorkflowFiles, normalizeGraph, serialize,
   type FileFormat, type GraphDiff,
 } from '../workflow-files.ts';
 
@@ -118,7 +118,7 @@ export async function diffWorkflows(team: TeamClient, io: Io, paths: string[]): 
     io.out(`~ ${file.name} (${existing.id}, v${detail.version})`);
     if (changes.description) io.out(`    description: ${summarize(theirs.description)} -> ${summarize(file.description)}`);
     if (changes.tool) io.out(`    tool settings: ${summarize(theirs.tool)} -> ${summarize(file.tool)}`);
-    if (changes.graph) printGraphDiff(diffGraphs(theirs.graph, file.graph), io);
+    if (changes.graph) printGraphDiff(diffGraphs(normalizeGraph(theirs.graph), normalizeGraph(file.graph)), io);
   }
   if (!differs) io.out(`no differences (${files.length} workflow${files.length === 1 ? '' : 's'})`);
   return differs ? EXIT.failed : EXIT.ok;

@@ -51,8 +51,12 @@ export const FailureType = {
   /** A tool outside the node's `allow` list, or an allowed tool the server does not offer. */
   McpToolNotAllowed: 'mcp_tool_not_allowed',
   McpToolNotFound: 'mcp_tool_not_found',
-  /** The model called a tool with arguments that are not a JSON object. */
+  /** The model called a tool with arguments that are not a JSON object or do not match its input schema. */
   AgentInvalidToolArguments: 'AgentInvalidToolArguments',
+  /** A tool's input schema is too large to offer to the model in every turn. */
+  AgentToolSchemaLimit: 'agent_tool_schema_limit',
+  /** A workflow tool's workflow is not (or no longer) in the team. */
+  WorkflowNotFound: 'workflow_not_found',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

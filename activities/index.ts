@@ -16,7 +16,10 @@ import { createRunRecords, type RunEnd, type RunStart } from '../core/runs/recor
 import { kickDispatch } from '../core/runs/dispatcher.ts';
 import { createAdmissionActivities } from './admission.ts';
 import { createScheduledRunActivities } from './scheduled-runs.ts';
-import { createAiActivities, type AiLimits } from './ai.ts';
+import { createAiActivities, type AiDeps, type AiLimits } from './ai.ts';
+import { createChatCompletions } from './ai-chat.ts';
+import { createAgentActivities } from './agent.ts';
+import { createMcpClient } from './mcp-client.ts';
 import { createAiSpendLedger } from '../core/usage/ai-spend.ts';
 import { createHttpActivities, type CredentialStore, type HttpRequestInput } from './http.ts';
 import { createHttpBufferBudget, type HttpBufferBudgetOptions } from './http-budget.ts';
@@ -135,10 +138,22 @@ export function createActivities(deps: ActivityDeps) {
     await deps.notifications?.runEnded(run.runId, run.teamId);
     deps.logger.info({ runId: run.runId, status: run.status }, 'run finished');
   }
-  const ai = createAiActivities({
+  const aiDeps: AiDeps = {
     openai: deps.openai, redis: deps.redis, credentials: deps.credentials, logger: deps.logger, allowlist: deps.httpAllowlist, limits: deps.ai, metrics: deps.metrics,
     // Team quotas are kept where usage is; engine-only workers check the runs' own limits alone.
     spend: deps.usage ? createAiSpendLedger({ orm: deps.orm }) : undefined,
+  };
+  // One provider client cache and spend guard for the ai node and the agent's turns.
+  const chat = createChatCompletions(aiDeps);
+  const ai = createAiActivities(aiDeps, chat);
+  const agent = createAgentActivities({
+    orm: deps.orm,
+    logger: deps.logger,
+    chat,
+    http,
+    mcp: createMcpClient({ credentials: deps.credentials, allowlist: deps.httpAllowlist, ports: deps.httpPorts, logger: deps.logger }),
+    renderTemplate: ({ teamId, runId, value, context }) =>
+      evaluateIsolated({ owner: { teamId, runId }, mode: 'template', value, context: context as unknown as ExpressionContext }),
   });
   /**
    * Evaluates an expression or renders a value's templates in the expression pool, under its
@@ -179,6 +194,12 @@ export function createActivities(deps: ActivityDeps) {
 
     /** The ai node (usage and cost travel with the output, so it is not claim-checked here). */
     aiChat: ai.aiChat,
+
+    /** The agent node's steps: tools prepared once, then model turns and tool calls (activities/agent.ts). */
+    agentPrepareTools: agent.agentPrepareTools,
+    agentTurn: agent.agentTurn,
+    agentHttpTool: agent.agentHttpTool,
+    agentMcpTool: agent.agentMcpTool,
 
     /**
      * The row of a run that no start path wrote: a child run (admitted by its parent) or a run

@@ -8,7 +8,13 @@
 //   2. markers in the last user message: `#status=429` (an error with that status),
 //      `#retry-after=2` (a Retry-After header on that error), `#delay=300` (ms before answering),
 //      `#code=insufficient_quota` (the error's code);
-//   3. a default reply: the JSON example of the requested schema, or `You said: <prompt>`.
+//   3. tool calling, when the request offers tools: after tool results (the last message is a
+//      tool message) a text that quotes them, `Tool results: <content> | <content>`; else a call
+//      of each offered tool whose name appears in the last user message, with the arguments of
+//      `#args={"city":"Paris"}` (JSON without spaces) or an example of the tool's parameters;
+//   4. a default reply: the JSON example of the requested schema, or `You said: <prompt>`.
+// Tool calls (scripted with `toolCalls` or by rule 3) are streamed as OpenAI does: a first chunk
+// with the id and name, then the arguments in fragments, and finish_reason "tool_calls".
 // Every request is recorded in `fake.requests` (method, path, headers, parsed body).
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,9 +29,23 @@ export interface FakeRequest {
   closed: boolean;
 }
 
+export interface FakeToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+export interface FakeMessage {
+  role: string;
+  content: string | null;
+  tool_calls?: FakeToolCall[];
+  tool_call_id?: string;
+}
+
 export interface FakeChatBody {
   model?: string;
-  messages?: { role: string; content: string }[];
+  messages?: FakeMessage[];
+  tools?: { type: string; function: { name: string; description?: string; parameters?: Record<string, unknown> } }[];
   stream?: boolean;
   stream_options?: { include_usage?: boolean };
   response_format?: { type: string; json_schema?: { name: string; schema: Record<string, unknown>; strict?: boolean } };
@@ -44,6 +64,8 @@ export interface FakeReply {
   error?: { message?: string; code?: string; type?: string };
   /** The assistant's text (default: schema example or an echo). */
   content?: string;
+  /** Function calls to answer with (arguments: a JSON text, or a value to serialise); no text unless `content` is set. */
+  toolCalls?: { name: string; arguments?: unknown; id?: string }[];
   /** The model reported in the response (default: the requested one). */
   model?: string;
   /** Usage to report (default: word counts). */
@@ -122,6 +144,29 @@ function markers(prompt: string): FakeReply | undefined {
   };
 }
 
+/** Rule 3: tool calls or a text quoting tool results, when the request offers tools. */
+function toolRule(body: FakeChatBody, prompt: string): FakeReply | undefined {
+  const tools = body.tools ?? [];
+  const messages = body.messages ?? [];
+  if (tools.length === 0) return undefined;
+  const last = messages[messages.length - 1];
+  if (last?.role === 'tool') {
+    const results: string[] = [];
+    for (let i = messages.length - 1; i >= 0 && messages[i]!.role === 'tool'; i--) results.unshift(messages[i]!.content ?? '');
+    return { content: `Tool results: ${results.join(' | ')}` };
+  }
+  if (last?.role !== 'user') return undefined;
+  const named = tools.filter((tool) => new RegExp(`(^|[^\\w-])${tool.function.name}($|[^\\w-])`).test(prompt));
+  if (named.length === 0) return undefined;
+  const args = /#args=(\S+)/.exec(prompt)?.[1];
+  return {
+    toolCalls: named.map((tool) => ({
+      name: tool.function.name,
+      arguments: args ?? JSON.stringify(exampleFor(tool.function.parameters ?? { type: 'object' })),
+    })),
+  };
+}
+
 function errorType(status: number): string {
   if (status === 401) return 'invalid_request_error';
   if (status === 429) return 'rate_limit_exceeded';
@@ -168,7 +213,7 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     });
     const messages = body.messages ?? [];
     const prompt = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
-    const reply: FakeReply = script.shift() ?? markers(prompt) ?? {};
+    const reply: FakeReply = script.shift() ?? markers(prompt) ?? toolRule(body, prompt) ?? {};
     if (reply.hold) await reply.hold;
     if (reply.delayMs) await sleep(reply.delayMs);
     if (res.destroyed) return;
@@ -195,18 +240,24 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     }
 
     const schema = body.response_format?.type === 'json_schema' ? body.response_format.json_schema?.schema : undefined;
-    const content = reply.content ?? (schema ? JSON.stringify(exampleFor(schema)) : `You said: ${prompt}`);
+    const id = `chatcmpl-fake-${++counter}`;
+    const toolCalls: FakeToolCall[] = (reply.toolCalls ?? []).map((call, i) => ({
+      id: call.id ?? `call_${counter}_${i}`,
+      type: 'function',
+      function: { name: call.name, arguments: typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments ?? {}) },
+    }));
+    const content = reply.content ?? (toolCalls.length > 0 ? '' : schema ? JSON.stringify(exampleFor(schema)) : `You said: ${prompt}`);
     const model = reply.model ?? body.model ?? 'fake-model';
     const pieces = words(content);
-    const promptTokens = messages.reduce((n, m) => n + words(String(m.content)).length, 0);
+    const promptTokens = messages.reduce((n, m) => n + words(m.content ?? '').length + (m.tool_calls ? words(JSON.stringify(m.tool_calls)).length : 0), 0);
+    const completionTokens = pieces.length + toolCalls.reduce((n, call) => n + 1 + Math.ceil(call.function.arguments.length / 8), 0);
     const usage = reply.usage ?? {
       prompt_tokens: promptTokens,
-      completion_tokens: pieces.length,
-      total_tokens: promptTokens + pieces.length,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
     };
-    const id = `chatcmpl-fake-${++counter}`;
     const created = Math.floor(Date.now() / 1000);
-    const finishReason = reply.finishReason ?? 'stop';
+    const finishReason = reply.finishReason ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop');
 
     if (!body.stream) {
       res.writeHead(200, { 'content-type': 'application/json', ...reply.headers });
@@ -216,7 +267,14 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
           object: 'chat.completion',
           created,
           model,
-          choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: finishReason, logprobs: null }],
+          choices: [
+            {
+              index: 0,
+              message: { role: 'assistant', content: toolCalls.length > 0 && !content ? null : content, refusal: null, ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}) },
+              finish_reason: finishReason,
+              logprobs: null,
+            },
+          ],
           usage,
         }),
       );
@@ -238,6 +296,18 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       if (res.destroyed) return;
       send(chunk({ content: piece }, null));
       request.chunks++;
+    }
+    for (const [index, call] of toolCalls.entries()) {
+      send(chunk({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } }] }, null));
+      // The arguments in three fragments, as providers cut them anywhere.
+      const text = call.function.arguments;
+      const third = Math.ceil(text.length / 3);
+      for (let at = 0; at < text.length; at += third) {
+        if (reply.chunkDelayMs) await sleep(reply.chunkDelayMs);
+        if (res.destroyed) return;
+        send(chunk({ tool_calls: [{ index, function: { arguments: text.slice(at, at + third) } }] }, null));
+        request.chunks++;
+      }
     }
     send(chunk({}, finishReason));
     if (body.stream_options?.include_usage) send({ id, object: 'chat.completion.chunk', created, model, choices: [], usage });

@@ -78,6 +78,18 @@ describe('mcp client', () => {
     ]);
   });
 
+  it('reads answers streamed as server-sent events', async () => {
+    const sse = await startMcpServer({ sse: true });
+    try {
+      const mcp = client();
+      expect((await mcp.listTools({ url: sse.url }, call)).length).toBe(4);
+      expect(await mcp.callTool({ url: sse.url }, 'add', { a: 20, b: 22 }, call)).toEqual({ content: { sum: 42 }, isError: false });
+      expect(sse.calls).toEqual({ add: 1 });
+    } finally {
+      await sse.close();
+    }
+  });
+
   it("reports a tool's own error as a result, not a failure", async () => {
     expect(await client().callTool({ url: open.url }, 'fail', {}, call)).toEqual({ content: 'the tool failed on purpose', isError: true });
   });

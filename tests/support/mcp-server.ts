@@ -6,7 +6,7 @@
 //   fail {}                  → a tool error (isError: true)
 // Every call is counted per tool (`calls`), so a test can assert a tool ran exactly once; every
 // HTTP request is recorded with its headers. `token`: requests without `Authorization: Bearer
-// <token>` are answered 401. `hold`: tools/call waits for it (a test's gate, never a sleep).
+// <token>` are answered 401; `sse`: answers come as SSE streams instead of JSON bodies. `hold`: tools/call waits for it (a test's gate, never a sleep).
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -28,7 +28,7 @@ export interface FakeMcpServer {
   close(): Promise<void>;
 }
 
-export async function startMcpServer(options: { token?: string } = {}): Promise<FakeMcpServer> {
+export async function startMcpServer(options: { token?: string; sse?: boolean } = {}): Promise<FakeMcpServer> {
   const fake: FakeMcpServer = {
     url: '',
     calls: {},
@@ -94,7 +94,7 @@ export async function startMcpServer(options: { token?: string } = {}): Promise<
     }
     // Stateless: a server and a transport per request, as the SDK's stateless example does.
     const server = build();
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: !options.sse });
     res.on('close', () => {
       void transport.close();
       void server.close();

@@ -33,7 +33,7 @@ function setup(initial: Record<string, unknown>, problems: Record<string, { path
     ...base,
     listMcpTools: async (server) => {
       listed.push(server);
-      return { tools: [{ name: 'search', description: 'Searches the docs' }, { name: 'fetch' }] };
+      return { tools: [{ name: 'search', description: 'Searches the docs', inputSchema: { type: 'object' } }, { name: 'fetch', description: '', inputSchema: { type: 'object' } }] };
     },
   };
   function Harness() {

@@ -31,13 +31,6 @@ export interface CredentialOption {
   type: string;
 }
 
-/** A tool a remote MCP server lists (`POST …/mcp/tools`). */
-export interface McpToolInfo {
-  name: string;
-  description?: string;
-  inputSchema?: unknown;
-}
-
 export const TOOL_TYPE_LABELS: Record<ToolType, string> = { workflow: 'Workflow tool', http: 'HTTP tool', mcp: 'MCP server' };
 
 /** Credential types each tool can send (the http node's, and a header or bearer token for MCP). */

@@ -11,6 +11,7 @@ export type {
   FailuresAnswer,
   InvitationView,
   LoginEventView,
+  McpToolInfo,
   Me,
   MemberView,
   Page,

@@ -12,7 +12,6 @@ import {
   toolTitle,
   usedNames,
   workflowOptionLabel,
-  type McpToolInfo,
   type ToolDraft,
   type ToolType,
 } from '../../lib/agent-tools.ts';
@@ -157,7 +156,7 @@ function McpToolEditor({ tool, readOnly, update }: { tool: ToolDraft; readOnly?:
   const listed = answer?.tools;
   const listedNames = (listed ?? []).map((t) => t.name);
   // Allowed tools the last listing did not show (or before any listing) stay visible and ticked.
-  const shown: McpToolInfo[] = [...(listed ?? []), ...allow.filter((name) => !listedNames.includes(name)).map((name) => ({ name }))];
+  const shown: { name: string; description?: string }[] = [...(listed ?? []), ...allow.filter((name) => !listedNames.includes(name)).map((name) => ({ name }))];
   const list = () => {
     setListing(true);
     void listMcpTools({ url, ...(typeof tool.credentialId === 'string' ? { credentialId: tool.credentialId } : {}) })

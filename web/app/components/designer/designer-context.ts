@@ -1,8 +1,9 @@
 // What custom field widgets may need beyond the node's config: the team, its workflows (with
 // their tool settings) and its credentials, loaded once by the designer route.
 import { createContext, useContext } from 'react';
-import type { CredentialOption, McpToolInfo, ToolWorkflowOption } from '../../lib/agent-tools.ts';
+import type { CredentialOption, ToolWorkflowOption } from '../../lib/agent-tools.ts';
 import { Problem } from '../../lib/problems.ts';
+import type { McpToolInfo } from '../../lib/types.ts';
 
 /** The tools a remote MCP server lists, or why they could not be listed. */
 export type McpToolsAnswer = { tools: McpToolInfo[]; problem?: undefined } | { problem: Problem; tools?: undefined };

@@ -15,6 +15,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import type { Graph } from './graph/schema.ts';
+import { nodeTypes } from './graph/registry.ts';
 import { GraphExecution } from './interpreter/engine.ts';
 import { executeNode } from './interpreter/executors/index.ts';
 import { describeError, graphOutput, loadGraphSchema, type RunRuntime } from './interpreter/node-runtime.ts';
@@ -130,13 +131,15 @@ export async function runGraph(input: RunGraphInput): Promise<RunGraphResult> {
     {
       // Runs before anything is written to history: a rejected decision leaves no trace.
       validator: (update) => {
+        // Nodes of a type that asks for decisions (approval; an agent before a gated tool) while they wait.
         const node = args.graph.nodes.find((n) => n.id === update.nodeId);
-        if (!node || node.type !== 'approval') throw ApplicationFailure.nonRetryable(`node "${update.nodeId}" is not an approval node`, DecideFailure.NotDecidable);
-        if (state.nodes[update.nodeId]?.status !== 'waiting' || runtime.decisions.has(update.nodeId)) {
+        if (!node || !nodeTypes[node.type].asksDecisions) throw ApplicationFailure.nonRetryable(`node "${update.nodeId}" is not an approval node`, DecideFailure.NotDecidable);
+        const asked = state.nodes[update.nodeId];
+        if (asked?.status !== 'waiting' || !asked.waiting || runtime.decisions.has(update.nodeId)) {
           throw ApplicationFailure.nonRetryable(`node "${update.nodeId}" is not waiting for a decision`, DecideFailure.NotWaiting);
         }
         if (update.decision !== 'approve' && update.decision !== 'reject') throw ApplicationFailure.nonRetryable('decision must be "approve" or "reject"', DecideFailure.InvalidDecision);
-        const problems = formProblems(node.config.form, update.data ?? {});
+        const problems = formProblems(asked.waiting.form as FormFieldSpec[], update.data ?? {});
         if (problems.length) throw ApplicationFailure.nonRetryable(`the form data is invalid: ${problems.join('; ')}`, DecideFailure.InvalidFormData);
       },
     },
@@ -242,7 +245,10 @@ function liveStatus(state: RunState): RunState['status'] {
   return active.length > 0 && active.every((n) => n.status === 'waiting') ? 'waiting' : 'running';
 }
 
-function formProblems(form: { name: string; type: string; required: boolean }[], data: Record<string, unknown>): string[] {
+/** A form field as an approval node's `waiting` carries it. */
+type FormFieldSpec = { name: string; type: string; required: boolean };
+
+function formProblems(form: FormFieldSpec[], data: Record<string, unknown>): string[] {
   const problems: string[] = [];
   for (const field of form) {
     const value = data[field.name];

@@ -12,6 +12,16 @@ import { BUNDLE_CACHE } from '../support/worker.ts';
 const dir = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
 
+/**
+ * Child run ids derive from the run's own id (`<run>.<node>…`): a history that started child runs
+ * replays under the workflow id it was recorded with, read back from its first child's id.
+ */
+function recordedWorkflowId(history: unknown): string | undefined {
+  const events = (history as { events?: { startChildWorkflowExecutionInitiatedEventAttributes?: { workflowId?: string } }[] }).events ?? [];
+  const child = events.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)?.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
+  return child?.split('.')[0];
+}
+
 describe('replay of recorded histories', () => {
   it('has histories to replay', () => {
     expect(files.length).toBeGreaterThan(0);
@@ -22,7 +32,7 @@ describe('replay of recorded histories', () => {
     const workflowBundle = await loadWorkflowBundle(BUNDLE_CACHE, createLogger({ level: 'silent', service: 'replay' }));
     // Live-event sinks are not called while replaying; registering a no-op keeps the log quiet.
     const sinks = { runEvents: { publish: { fn: () => undefined } } };
-    const result = await Worker.runReplayHistory({ workflowBundle, sinks }, history as Parameters<typeof Worker.runReplayHistory>[1], file);
+    const result = await Worker.runReplayHistory({ workflowBundle, sinks }, history as Parameters<typeof Worker.runReplayHistory>[1], recordedWorkflowId(history) ?? file);
     expect(result).toBeUndefined(); // runReplayHistory throws DeterminismViolationError on a break
   });
 });

@@ -13,6 +13,9 @@ import { getRunState } from '../../workflows/messages.ts';
 import type { RunGraphResult } from '../../workflows/run-graph.ts';
 import { tempDir, testEnv } from '../support/env.ts';
 import { json, startHttpTarget } from '../support/http-target.ts';
+import { startFakeOpenAI } from '../support/fake-openai.ts';
+import { startMcpServer } from '../support/mcp-server.ts';
+import { decide } from '../../workflows/messages.ts';
 
 async function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   const child = spawn(process.execPath, [join(ROOT, 'worker/main.ts')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -95,6 +98,67 @@ describe('worker crash', () => {
     } finally {
       worker.kill('SIGTERM');
       await target.close();
+    }
+  }, 180_000);
+
+  it('an agent killed mid-run repeats no completed model turn or tool call', async () => {
+    const target = await startHttpTarget({ '/price': json(200, { priceUsd: 4.5 }) });
+    const openai = await startFakeOpenAI();
+    const mcp = await startMcpServer();
+    const dir = tempDir('agent-crash');
+    const databaseUrl = `sqlite:${join(dir, 'app.sqlite')}`;
+    const orm = await createOrm(databaseUrl);
+    await migrate(orm);
+    await orm.close();
+    const taskQueue = `agent-crash-${randomUUID()}`;
+    const env = {
+      NODE_ENV: 'test', LOG_LEVEL: 'info', TEMPORAL_ADDRESS: testEnv.temporalAddress, TEMPORAL_TASK_QUEUE: taskQueue, REDIS_URL: testEnv.redisUrl,
+      DATABASE_URL: databaseUrl, TRELLIS_DATA_DIR: dir, TRELLIS_HTTP_ALLOWLIST: '127.0.0.1', WORKER_METRICS_PORT: String(await freePort()),
+      OPENAI_BASE_URL: openai.url, OPENAI_API_KEY: 'sk-test',
+    };
+    // The model asks for both tools at once: the HTTP call completes, then the MCP call waits for a person.
+    openai.script.push({ toolCalls: [{ name: 'price_lookup', arguments: { item: 'tea' } }, { name: 'lookup_weather', arguments: { city: 'Oslo' } }] });
+    let worker = await startWorkerProcess(env);
+    try {
+      const { runId } = await startRun(client, { taskQueue, blobThresholdBytes: 65_536, maxConcurrency: 10 }, {
+        graph: Graph.parse({
+          nodes: [{
+            id: 'agent', type: 'agent', config: {
+              prompt: 'tea price and weather',
+              tools: [
+                { type: 'http', name: 'price_lookup', description: 'Price', url: `${target.url}/price?item={{ args.item }}`, inputSchema: { type: 'object' } },
+                { type: 'mcp', url: mcp.url, allow: ['lookup_weather'], requiresApproval: true },
+              ],
+            },
+          }],
+          edges: [],
+        }),
+        version: 1, input: {}, teamId: 'team_crash', workflowId: 'wf_agent_crash', trigger: 'api',
+      });
+      const handle = client.workflow.getHandle(runId);
+      for (let i = 0; i < 300; i++) {
+        const state = await handle.query(getRunState);
+        if (state.nodes.agent?.status === 'waiting') break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      worker.kill('SIGKILL');
+      await new Promise((r) => worker.once('exit', r));
+      expect(target.count('/price')).toBe(1);
+      const turns = () => openai.requests.filter((r) => r.body.messages?.some((m) => m.content === 'tea price and weather')).length;
+      expect(turns()).toBe(1);
+
+      worker = await startWorkerProcess(env);
+      await handle.executeUpdate(decide, { args: [{ nodeId: 'agent', decision: 'approve', actor: 'user_1' }] });
+      const result = (await handle.result()) as RunGraphResult;
+      expect(result.status).toBe('succeeded');
+      expect(target.count('/price')).toBe(1); // the completed call was not made again
+      expect(mcp.calls).toEqual({ lookup_weather: 1 });
+      expect(turns()).toBe(2); // the first turn was not asked again: only the answer after the tools
+      const state = await handle.query(getRunState);
+      expect((state.nodes.agent?.output as { text: string }).text).toContain('Sunny, 21 °C in Oslo');
+    } finally {
+      worker.kill('SIGTERM');
+      await Promise.all([target.close(), openai.close(), mcp.close()]);
     }
   }, 180_000);
 });

@@ -2,6 +2,7 @@
 // validation, designer palette and defaults, reference docs); the interpreter's executor table
 // must cover it (docs/decisions/038-node-type-as-one-unit.md). Free of zod at run time, so the
 // workflow's scheduler imports it (docs/decisions/030-inline-compute.md); the schemas are in configs.ts.
+import { agent } from './nodes/agent.ts';
 import { ai } from './nodes/ai.ts';
 import { approval } from './nodes/approval.ts';
 import { condition } from './nodes/condition.ts';
@@ -18,6 +19,7 @@ import type { NodeKind } from './nodes/types.ts';
 export const nodeTypes = {
   http,
   ai,
+  agent,
   transform,
   condition,
   switch: switchNode,

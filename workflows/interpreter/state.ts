@@ -37,6 +37,25 @@ export interface NodeState {
   waiting?: { message: string; form: unknown[]; deadline?: string };
   /** Map progress. */
   progress?: { done: number; total: number };
+  /** An agent's steps so far (model turns and tool calls), for the live timeline. */
+  agent?: { steps: AgentStep[] };
+}
+
+/** One step of an agent node: a model turn or a tool call. */
+export interface AgentStep {
+  index: number;
+  kind: 'model' | 'tool';
+  status: 'running' | 'succeeded' | 'failed' | 'waiting' | 'rejected';
+  /** A model turn's text. */
+  text?: string;
+  tool?: string;
+  arguments?: unknown;
+  result?: unknown;
+  error?: string;
+  tokens?: number;
+  costUsd?: number;
+  startedAt: string;
+  endedAt?: string;
 }
 
 export interface RunState {

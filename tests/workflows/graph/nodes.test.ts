@@ -42,6 +42,28 @@ const cases: Record<NodeType, { minimal: unknown; defaults: Record<string, unkno
     ],
     ports: ['out'],
   },
+  agent: {
+    minimal: { prompt: 'Answer {{ input.question }}' },
+    defaults: { model: 'gpt-4o-mini', maxSteps: 8, tools: [] },
+    bad: {
+      prompt: 'x',
+      maxSteps: 99,
+      tools: [
+        { type: 'http', name: 'has space', description: 'd', url: 'https://example.com', inputSchema: { type: 'object' } },
+        { type: 'mcp', url: 'not a url', allow: [] },
+        { type: 'workflow', workflowId: 'wf_1', name: 'dup' },
+        { type: 'workflow', workflowId: 'wf_2', name: 'dup' },
+      ],
+    },
+    expected: [
+      'nodes.0.config.maxSteps: Too big: expected number to be <=32',
+      'nodes.0.config.tools.0.name: must be 1–64 letters, digits, _ or -',
+      'nodes.0.config.tools.1.url: Invalid URL',
+      'nodes.0.config.tools.1.allow: Too small: expected array to have >=1 items',
+      'nodes.0.config.tools.3: duplicate tool name "dup"',
+    ],
+    ports: ['out'],
+  },
   transform: {
     minimal: { expression: 'input.items[price > 10].name' },
     defaults: {},

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { MAX_SUBGRAPH_DEPTH, MAX_VALUE_DEPTH, parseGraph, topologicalOrder, upstreamOf, validate, type GraphProblem } from '../../../workflows/graph/validate.ts';
 import { Graph, LIMITS } from '../../../workflows/graph/schema.ts';
+import { NODE_TYPES } from '../../../workflows/graph/registry.ts';
 
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../../fixtures/${name}`, import.meta.url), 'utf8')) as unknown;
 const hello = fixture('hello-graph.json');
@@ -11,7 +12,8 @@ const lines = (problems: GraphProblem[]) => problems.map((p) => `${p.path}: ${p.
 
 const t = (id: string, expression = '1', extra: Record<string, unknown> = {}) => ({ id, type: 'transform', config: { expression }, ...extra });
 const out = (id: string, value: unknown = 'done') => ({ id, type: 'output', config: { value } });
-const KNOWN = 'known types: http, ai, transform, condition, switch, merge, delay, approval, map, subworkflow, output';
+// Every registered type, in registry order (a new type must not break this test).
+const KNOWN = `known types: ${NODE_TYPES.join(', ')}`;
 
 describe('validate', () => {
   it('accepts a valid graph', () => {

@@ -15,6 +15,7 @@ export const approval = defineNode({
   label: 'Approval',
   description: 'Waits for a person to approve or reject (with the form filled in). Output: { decision, comment, data, actor, decidedAt }.',
   kind: 'wait',
+  asksDecisions: true,
   config: (z) =>
     z.object({
       message: z.string().min(1).describe('What the approver is asked; may hold "{{ }}" templates'),

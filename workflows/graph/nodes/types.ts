@@ -48,6 +48,11 @@ export interface NodeTypeDefinition<C extends z.ZodType> {
    * runs with such a node load the graph schemas first (interpreter/node-runtime.ts loadGraphSchema).
    */
   parsesGraphs?: boolean;
+  /**
+   * The node may wait for a person's decision (the `decide` update): while it does, its state's
+   * `waiting` says what is asked and which form fields the answer carries.
+   */
+  asksDecisions?: boolean;
 }
 
 /** Declares a node type (an identity function that keeps the config's schema type). */

@@ -4,6 +4,7 @@ import type { NodeType } from '../../graph/registry.ts';
 import type { Node } from '../../graph/schema.ts';
 import type { GraphExecution, NodeResult } from '../engine.ts';
 import type { Executor, RunRuntime } from '../node-runtime.ts';
+import { agent } from './agent.ts';
 import { ai } from './ai.ts';
 import { approval } from './approval.ts';
 import { condition } from './condition.ts';
@@ -19,6 +20,7 @@ import { transform } from './transform.ts';
 export const executors = {
   http,
   ai,
+  agent,
   transform,
   condition,
   switch: switchNode,

@@ -1,0 +1,223 @@
+// The agent node: model turns and tool calls, each its own durable step (an activity, or a child
+// run for a workflow tool), so a retry or a worker crash repeats none that completed
+// (docs/decisions/036-agent-node.md). The run's AI limits travel with every model turn.
+import { ApplicationFailure, condition, isCancellation } from '@temporalio/workflow';
+import type { AgentMessage, AgentToolCall, ToolSpec } from '../../../activities/agent.ts';
+import type { AgentConfig, AgentTool } from '../../graph/nodes/agent.ts';
+import type { AgentStep, NodeState } from '../state.ts';
+import {
+  activities,
+  admitChildRuns,
+  callContext,
+  childRunInput,
+  claimCheck,
+  describeError,
+  internal,
+  notify,
+  parseGraph,
+  render,
+  runChild,
+  withRetry,
+  type Executor,
+} from '../node-runtime.ts';
+
+/** What the model reads back of one tool result: the history carries every turn's messages. */
+export const TOOL_RESULT_CHARS = 16_384;
+/** What the live timeline keeps of a text or a result (the output keeps all of it). */
+const TIMELINE_CHARS = 2_000;
+
+export interface AgentOutputStep {
+  tool: string;
+  arguments: unknown;
+  result: unknown;
+  /** Tokens and cost of the model turn that asked for this call (on its first call only). */
+  tokens: number;
+  costUsd: number;
+  status: 'succeeded' | 'failed' | 'rejected';
+}
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters cut)`;
+}
+
+function preview(value: unknown): unknown {
+  const text = typeof value === 'string' ? value : JSON.stringify(value ?? null);
+  return text.length <= TIMELINE_CHARS ? value : clip(text, TIMELINE_CHARS);
+}
+
+function parseArguments(text: string): { ok: true; value: unknown } | { ok: false; error: string } {
+  try {
+    const value = JSON.parse(text || '{}') as unknown;
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false, error: 'the arguments must be a JSON object' };
+    return { ok: true, value };
+  } catch {
+    return { ok: false, error: 'the arguments are not valid JSON' };
+  }
+}
+
+export const agent: Executor<'agent'> = async (node, execution, runtime) => {
+  const state = execution.nodes[node.id] as NodeState;
+  state.attempts = 1;
+  const config: AgentConfig = node.config;
+  const rendered = (await render(execution, runtime, 'template', { instructions: config.instructions, prompt: config.prompt })) as { instructions?: unknown; prompt: unknown };
+  const { agentPrepareTools, agentTurn, agentHttpTool, agentMcpTool } = activities(node);
+  const call = callContext(node, execution, runtime);
+  const key = execution.pathOf(node.id);
+  const timeline: AgentStep[] = [];
+  state.agent = { steps: timeline };
+
+  const begin = (step: Omit<AgentStep, 'index' | 'startedAt' | 'status'>): AgentStep => {
+    const entry: AgentStep = { index: timeline.length, status: 'running', startedAt: new Date().toISOString(), ...step };
+    timeline.push(entry);
+    execution.reportChange(node.id);
+    return entry;
+  };
+  const end = (entry: AgentStep, status: AgentStep['status'], fields: Partial<AgentStep> = {}) => {
+    Object.assign(entry, fields, { status, endedAt: new Date().toISOString() });
+    execution.reportChange(node.id);
+  };
+
+  const specs: ToolSpec[] = config.tools.length === 0 ? [] : await withRetry(node, state, () => agentPrepareTools({ tools: config.tools, call }));
+  const messages: AgentMessage[] = [];
+  if (typeof rendered.instructions === 'string' && rendered.instructions) messages.push({ role: 'system', content: rendered.instructions });
+  messages.push({ role: 'user', content: typeof rendered.prompt === 'string' ? rendered.prompt : JSON.stringify(rendered.prompt) });
+
+  const steps: AgentOutputStep[] = [];
+  const usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: 0 };
+  const settings = runtime.args.graph.settings;
+  const offered = specs.map(({ name, description, parameters }) => ({ name, description, parameters }));
+
+  for (let turn = 0; turn < config.maxSteps; turn++) {
+    const step = begin({ kind: 'model' });
+    let reply: Awaited<ReturnType<typeof agentTurn>>;
+    try {
+      reply = await withRetry(node, state, () =>
+        agentTurn({
+          config: { model: config.model, credentialId: config.credentialId, temperature: config.temperature, maxTokens: config.maxTokens, outputSchema: config.outputSchema },
+          messages,
+          tools: offered,
+          call,
+          // Read per attempt: the run's limits see what other nodes spent meanwhile.
+          spend: { maxAiTokens: settings?.maxAiTokens, maxCostUsd: settings?.maxCostUsd, spent: { ...runtime.state.usage } },
+        }),
+      );
+    } catch (error) {
+      end(step, 'failed', { error: describeError(error).message });
+      throw error;
+    }
+    runtime.state.usage.aiTokens += reply.usage.totalTokens;
+    runtime.state.usage.costUsd += reply.costUsd;
+    usage.promptTokens += reply.usage.promptTokens;
+    usage.completionTokens += reply.usage.completionTokens;
+    usage.totalTokens += reply.usage.totalTokens;
+    usage.costUsd += reply.costUsd;
+    end(step, 'succeeded', { text: clip(reply.text, TIMELINE_CHARS), tokens: reply.usage.totalTokens, costUsd: reply.costUsd });
+
+    if (reply.toolCalls.length === 0) {
+      const output = { text: reply.text, ...(reply.json === undefined ? {} : { json: reply.json }), steps, usage };
+      return { output: await claimCheck(runtime, output) };
+    }
+    messages.push({
+      role: 'assistant',
+      content: reply.text || null,
+      tool_calls: reply.toolCalls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.arguments } })),
+    });
+    for (const [i, toolCall] of reply.toolCalls.entries()) {
+      const outcome = await callTool(toolCall, `${turn}.${i}`);
+      steps.push({
+        tool: toolCall.name, arguments: outcome.arguments, result: outcome.result, status: outcome.status,
+        tokens: i === 0 ? reply.usage.totalTokens : 0, costUsd: i === 0 ? reply.costUsd : 0,
+      });
+      const text = typeof outcome.result === 'string' ? outcome.result : JSON.stringify(outcome.result ?? null);
+      messages.push({ role: 'tool', tool_call_id: toolCall.id, content: clip(text, TOOL_RESULT_CHARS) });
+    }
+  }
+  throw ApplicationFailure.create({
+    type: 'AgentMaxSteps',
+    message: `the agent used its ${config.maxSteps} model turns (maxSteps) without a final answer`,
+    nonRetryable: true,
+  });
+
+  /** One tool call: approval first when the tool asks for it; a failure is told to the model, not thrown. */
+  async function callTool(toolCall: AgentToolCall, slot: string): Promise<{ arguments: unknown; result: unknown; status: AgentOutputStep['status'] }> {
+    const spec = specs.find((s) => s.name === toolCall.name);
+    const parsed = parseArguments(toolCall.arguments);
+    const args = parsed.ok ? parsed.value : toolCall.arguments;
+    const step = begin({ kind: 'tool', tool: toolCall.name, arguments: preview(args) });
+    if (!spec || !parsed.ok) {
+      const error = !spec ? `there is no tool named "${toolCall.name}"` : parsed.ok ? '' : parsed.error;
+      end(step, 'failed', { error });
+      return { arguments: args, result: { error }, status: 'failed' };
+    }
+    const tool = toolOf(spec);
+    if (tool.requiresApproval) {
+      const decision = await approve(step, toolCall.name, args);
+      if (decision.decision !== 'approve') {
+        const result = { error: `a person rejected this call${decision.comment ? `: ${decision.comment}` : ''}` };
+        end(step, 'rejected', { result });
+        return { arguments: args, result, status: 'rejected' };
+      }
+    }
+    try {
+      const result = await run(spec, tool, args, slot, toolCall.id);
+      end(step, 'succeeded', { result: preview(result) });
+      return { arguments: args, result, status: 'succeeded' };
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      const message = describeError(error).message;
+      end(step, 'failed', { error: message });
+      return { arguments: args, result: { error: message }, status: 'failed' };
+    }
+  }
+
+  function toolOf(spec: ToolSpec): AgentTool {
+    if (spec.source.type === 'workflow') {
+      const workflowId = spec.source.workflowId;
+      return config.tools.find((t) => t.type === 'workflow' && t.workflowId === workflowId && t.name === spec.name) as AgentTool;
+    }
+    return config.tools[spec.source.index] as AgentTool;
+  }
+
+  async function run(spec: ToolSpec, tool: AgentTool, args: unknown, slot: string, callId: string): Promise<unknown> {
+    const source = spec.source;
+    switch (source.type) {
+      case 'workflow': {
+        const loaded = await internal.loadWorkflowVersion({ teamId: runtime.args.teamId, workflowId: source.workflowId });
+        const childId = `${runtime.runId}.${key}.${slot}`;
+        await admitChildRuns(runtime, 'subworkflow', childId, 1);
+        return runChild(runtime, childId, childRunInput(runtime, parseGraph(loaded.graph), loaded.version, source.workflowId, args, 'subworkflow'));
+      }
+      case 'http':
+        return withRetry(node, state, () => agentHttpTool({ tool: tool as Extract<AgentTool, { type: 'http' }>, args, call, callId }));
+      case 'mcp': {
+        const server = tool as Extract<AgentTool, { type: 'mcp' }>;
+        return withRetry(node, state, () => agentMcpTool({ server: { url: server.url, credentialId: server.credentialId }, name: source.remoteName, args, call, allow: server.allow }));
+      }
+      default: {
+        const exhaustive: never = source;
+        return exhaustive;
+      }
+    }
+  }
+
+  /** Pauses the run until a person decides (the same update as approval nodes). */
+  async function approve(step: AgentStep, tool: string, args: unknown) {
+    const message = `Call ${tool} with ${clip(JSON.stringify(args), 1_000)}?`;
+    step.status = 'waiting';
+    state.status = 'waiting';
+    state.waiting = { message, form: [] };
+    execution.reportChange(node.id);
+    // Started, not awaited, as for approval nodes.
+    const notice = { teamId: runtime.args.teamId, workflowId: runtime.args.workflowId, runId: runtime.runId, nodeId: key, message };
+    notify.notifyApprovalWaiting(notice).catch(() => undefined);
+    await condition(() => runtime.decisions.has(key));
+    const decision = runtime.decisions.get(key) as NonNullable<ReturnType<typeof runtime.decisions.get>>;
+    // Taken, so the agent's next call that needs approval can be decided in its turn.
+    runtime.decisions.delete(key);
+    state.status = 'running';
+    state.waiting = undefined;
+    step.status = 'running';
+    execution.reportChange(node.id);
+    return decision;
+  }
+};

@@ -29,8 +29,8 @@ import { rateLimit } from './middleware/rate-limit.ts';
 import { errorHandler, notFound } from './middleware/errors.ts';
 import { checkJsonBody, refuseNulInUrl } from './middleware/validate.ts';
 import { requestLog } from './middleware/request-log.ts';
-import { DOCS_CSP, securityHeaders } from './middleware/security-headers.ts';
-import { docsPage, openApiDocument } from './openapi.ts';
+import { securityHeaders } from './middleware/security-headers.ts';
+import { docsRoutes } from './docs.ts';
 import { diagnosticsRoutes } from './routes/diagnostics.ts';
 import { healthRoutes } from './routes/health.ts';
 import { authRoutes } from './routes/auth.ts';
@@ -85,13 +85,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(healthRoutes({ ...deps, namespace: deps.config.temporal.namespace, metrics: metrics.registry, metricsToken: deps.config.metrics.token }));
   // Off unless TRELLIS_DIAGNOSTICS asks for them; core/config.ts refuses them in production.
   const diagnostics = deps.config.diagnostics && deps.config.env !== 'production';
-  const document = openApiDocument({ diagnostics });
-  app.get('/api/v1/openapi.json', (_req, res) => {
-    res.json(document);
-  });
-  app.get('/api/docs', (_req, res) => {
-    res.set('Content-Security-Policy', DOCS_CSP).type('html').send(docsPage(document));
-  });
+  // The OpenAPI document generated from the contract, and the interactive reference (api/docs.ts).
+  app.use(docsRoutes({ diagnostics }));
   // Identity: who is calling (session or API key), rate limits, CSRF; then the account and team
   // routes. Team routes of other areas guard themselves with guards.requireTeamRole(action).
   const guards = createAuthMiddleware(identity);

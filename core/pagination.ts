@@ -1,13 +1,8 @@
 // Lists: `?limit=&cursor=` → `{items, nextCursor}` (API.md). Cursors are opaque keysets over
 // (createdAt, id), newest first, so pages stay stable while rows are added.
-import { z } from 'zod';
 import { UserError } from './errors.ts';
 
-export const PageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-  cursor: z.string().max(200).optional(),
-});
-export type PageQuery = z.infer<typeof PageQuery>;
+export { PageQuery } from '../contract/common.ts';
 
 export interface Page<T> {
   items: T[];

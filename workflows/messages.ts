@@ -1,11 +1,12 @@
 // Signals, updates and queries of runGraph, defined once and shared by the workflow and the api.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { FINAL_RUN_STATUSES as FINAL } from '../contract/run-status.ts';
 import type { RunState } from './interpreter/state.ts';
 
 export const getRunState = defineQuery<RunState>('getRunState');
 
 /** The statuses a run never leaves (its state then no longer changes). */
-export const FINAL_RUN_STATUSES: ReadonlySet<string> = new Set<RunState['status']>(['succeeded', 'failed', 'cancelled', 'timed_out']);
+export const FINAL_RUN_STATUSES: ReadonlySet<string> = new Set<RunState['status']>(FINAL);
 
 export interface DecideInput {
   nodeId: string;

@@ -1,11 +1,9 @@
-// The api answers JSON (and one plain HTML page, /api/docs): nothing of it may run script, load
+// The api answers JSON (and the API reference, /api/docs, with its own CSP: api/docs.ts): nothing of it may run script, load
 // anything, or be framed, and a browser must not guess another content type. HSTS once a request
 // came over TLS.
 import type { RequestHandler } from 'express';
 
 export const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
-/** /api/docs: its only resource is the inline <style>. */
-export const DOCS_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 export const securityHeaders: RequestHandler = (req, res, next) => {
   // req.secure believes X-Forwarded-Proto only from TRUST_PROXY's proxies.

@@ -1,9 +1,7 @@
 // /api/v1/auth: registration, email verification, login/logout, password reset, OAuth sign-in.
 import { type Router, type Request } from 'express';
 import { apiRouter } from './router.ts';
-import { z } from 'zod';
 import { isOAuthProvider, type OAuthProvider } from '../../core/auth/oauth.ts';
-import { PASSWORD_MAX_LENGTH } from '../../core/auth/passwords.ts';
 import type { RequestMeta } from '../../core/auth/service.ts';
 import { NotFoundError, UserError } from '../../core/errors.ts';
 import type { Identity } from '../../core/identity.ts';
@@ -11,15 +9,7 @@ import { clearSessionCookie, cookieOptions, readCookie, requireUser, setSessionC
 import { parseBody } from '../middleware/validate.ts';
 import { safeNext } from '../safe-next.ts';
 
-const Email = z.string().trim().toLowerCase().pipe(z.email().max(254));
-const Password = z.string().min(1).max(PASSWORD_MAX_LENGTH);
-const Token = z.string().min(10).max(200);
-
-export const RegisterRequest = z.object({ email: Email, password: Password, name: z.string().trim().min(1).max(100) });
-export const VerifyEmailRequest = z.object({ token: Token });
-export const EmailOnlyRequest = z.object({ email: Email });
-export const LoginRequest = z.object({ email: z.string().trim().min(1).max(254), password: Password });
-export const PasswordResetConfirmRequest = z.object({ token: Token, password: Password });
+import { EmailOnlyRequest, LoginRequest, PasswordResetConfirmRequest, RegisterRequest, VerifyEmailRequest } from '../../contract/identity.ts';
 
 const OAUTH_STATE_COOKIE = 'trellis_oauth_state';
 const OAUTH_VERIFIER_COOKIE = 'trellis_oauth_verifier';

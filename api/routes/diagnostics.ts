@@ -3,7 +3,7 @@
 // reads only the runs it started (team "system"); see docs/decisions/006-diagnostics-endpoint.md.
 import { type Router } from 'express';
 import { apiRouter } from './router.ts';
-import { z } from 'zod';
+import { HelloRunRequest } from '../../contract/ops.ts';
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { NotFoundError } from '../../core/errors.ts';
@@ -13,8 +13,6 @@ import type { RunState } from '../../workflows/interpreter/state.ts';
 import { getRunState } from '../../workflows/messages.ts';
 import { parseBody } from '../middleware/validate.ts';
 
-export const HelloRunRequest = z.object({ name: z.string().min(1).max(100).default('world') });
-export type HelloRunRequest = z.infer<typeof HelloRunRequest>;
 
 export function diagnosticsRoutes(deps: { temporal: Client; engine: EngineSettings }): Router {
   const router = apiRouter();

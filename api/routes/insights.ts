@@ -2,27 +2,15 @@
 // (core/runs/stats.ts, core/failures/service.ts) so the dashboard reads a few numbers instead of
 // paging through the run list. Readable by every member (viewers too) and by runs:read API keys.
 import { type Router } from 'express';
-import { z } from 'zod';
+import { FailuresQuery, StatsQuery } from '../../contract/runs.ts';
 import { apiRouter } from './router.ts';
 import type { AuthMiddleware } from '../middleware/authenticate.ts';
 import { parseQuery } from '../middleware/validate.ts';
 import type { RunStatsService } from '../../core/runs/stats.ts';
 import type { FailureService } from '../../core/failures/service.ts';
 
-/** At most a year of days per answer (366 rows): the cost of a request stays bounded. */
-export const MAX_STATS_DAYS = 366;
+/** Without ?since=: the failures of the last 7 days. */
 const DEFAULT_FAILURES_WINDOW_MS = 7 * 86_400_000;
-
-export const StatsQuery = z.object({
-  days: z.coerce.number().int().min(1).max(MAX_STATS_DAYS).default(30),
-  workflowId: z.string().min(1).max(100).optional(),
-});
-
-export const FailuresQuery = z.object({
-  since: z.union([z.iso.datetime({ offset: true }), z.iso.date()]).optional(),
-  workflowId: z.string().min(1).max(100).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-});
 
 export function insightRoutes(services: { stats: RunStatsService; failures: FailureService }, guards: AuthMiddleware): Router {
   const router = apiRouter();

@@ -1,19 +1,10 @@
 // /api/v1/teams/{teamId}/api-keys: create (the key is shown once), list (no secrets), revoke.
 import { type Router } from 'express';
 import { apiRouter } from './router.ts';
-import { z } from 'zod';
 import type { Identity } from '../../core/identity.ts';
-import { PageQuery } from '../../core/pagination.ts';
-import { SCOPES } from '../../core/permissions.ts';
+import { CreateApiKeyRequest, PageQuery } from '../../contract/index.ts';
 import type { AuthMiddleware } from '../middleware/authenticate.ts';
 import { parseBody, parseQuery } from '../middleware/validate.ts';
-
-export const CreateApiKeyRequest = z.object({
-  name: z.string().trim().min(1).max(100),
-  scopes: z.array(z.enum(SCOPES)).min(1),
-  /** When the key stops working: after now, at most 365 days ahead; 90 days when absent. */
-  expiresAt: z.iso.datetime({ offset: true }).transform((value) => new Date(value)).optional(),
-});
 
 export function keyRoutes(identity: Identity, guards: AuthMiddleware): Router {
   const router = apiRouter();

@@ -1,50 +1,18 @@
 // /api/v1/me: the signed-in user, their teams, profile, password, sessions and login history.
 import { type Router } from 'express';
 import { apiRouter } from './router.ts';
-import { z } from 'zod';
+import { ChangePasswordRequest, PageQuery, UpdateProfileRequest, type Session } from '../../contract/index.ts';
 import { listLogins } from '../../core/auth/login-events.ts';
-import { PASSWORD_MAX_LENGTH } from '../../core/auth/passwords.ts';
 import { userView } from '../../core/auth/service.ts';
 import type { Orm } from '../../core/db/orm.ts';
 import { NotFoundError } from '../../core/errors.ts';
 import type { Identity } from '../../core/identity.ts';
-import { PageQuery } from '../../core/pagination.ts';
 import { requireUser, setSessionCookie, type AuthContext } from '../middleware/authenticate.ts';
 import { parseBody, parseQuery } from '../middleware/validate.ts';
 import { requestMeta } from './auth.ts';
 
-export const UpdateProfileRequest = z
-  .object({
-    name: z.string().trim().min(1).max(100),
-    avatarUrl: z.url({ protocol: /^https?$/ }).max(2048).nullable(),
-    timezone: z.string().min(1).max(64).refine((tz) => {
-      try {
-        new Intl.DateTimeFormat('en', { timeZone: tz });
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'must be an IANA time zone such as Europe/Paris').nullable(),
-    locale: z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, 'must be a BCP 47 language tag such as en-GB').max(35).nullable(),
-  })
-  .partial()
-  .strict();
-
-export const ChangePasswordRequest = z.object({
-  currentPassword: z.string().max(PASSWORD_MAX_LENGTH).optional(),
-  newPassword: z.string().min(1).max(PASSWORD_MAX_LENGTH),
-});
-
 /** One of the user's active sessions, as GET /api/v1/me/sessions lists it. */
-export interface SessionView {
-  id: string;
-  method: string;
-  ip: string | null;
-  userAgent: string | null;
-  createdAt: string;
-  expiresAt: string;
-  current: boolean;
-}
+export type SessionView = Session;
 
 type UserAuth = Extract<AuthContext, { kind: 'user' }>;
 const userAuth = (auth: AuthContext | undefined): UserAuth => auth as UserAuth; // requireUser ran first

@@ -1,7 +1,7 @@
 // /api/v1/teams/{teamId}/…/runs: start, list, read, live events (SSE), approvals, cancel, rerun.
 import { type Router } from 'express';
 import { apiRouter } from './router.ts';
-import { z } from 'zod';
+import { DecisionRequest, ListRunsQuery, RerunRequest, StartRunRequest } from '../../contract/runs.ts';
 import { UserError } from '../../core/errors.ts';
 import type { Platform } from '../../core/platform.ts';
 import type { AuthMiddleware } from '../middleware/authenticate.ts';
@@ -9,21 +9,6 @@ import { parseBody, parseQuery } from '../middleware/validate.ts';
 import { actorOf } from './workflows.ts';
 import type { RunEventStreams } from './run-events.ts';
 
-export const StartRunRequest = z.object({ input: z.unknown().optional(), version: z.number().int().min(1).optional(), priority: z.number().int().min(1).max(5).optional() });
-export const DecisionRequest = z.object({
-  decision: z.enum(['approve', 'reject']),
-  comment: z.string().max(5_000).optional(),
-  data: z.record(z.string(), z.unknown()).optional(),
-});
-export const RerunRequest = z.object({ fromNode: z.string().max(200).optional() });
-const ListRunsQuery = z.object({
-  workflowId: z.string().max(100).optional(),
-  status: z.enum(['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled', 'timed_out']).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-  cursor: z.string().max(200).optional(),
-  /** Case-insensitive search in the run id, the error message and the workflow's name. */
-  q: z.string().trim().max(200).optional(),
-});
 
 export function runRoutes(platform: Platform, guards: AuthMiddleware, events: RunEventStreams): Router {
   const router = apiRouter();

@@ -1,18 +1,13 @@
 // /api/v1/teams: teams, members, invitations. Every team route goes through requireTeamRole.
 import { type Router, type Request } from 'express';
 import { apiRouter } from './router.ts';
-import { z } from 'zod';
 import type { Identity } from '../../core/identity.ts';
-import { PageQuery } from '../../core/pagination.ts';
-import { ROLES, type Role } from '../../core/permissions.ts';
+import { ChangeRoleRequest, CreateTeamRequest, InviteRequest, PageQuery, UpdateTeamRequest } from '../../contract/index.ts';
+import type { Role } from '../../core/permissions.ts';
 import type { Actor } from '../../core/teams/service.ts';
 import { requireUser, type AuthMiddleware } from '../middleware/authenticate.ts';
 import { parseBody, parseQuery } from '../middleware/validate.ts';
 
-export const CreateTeamRequest = z.object({ name: z.string().trim().min(1).max(100) });
-export const UpdateTeamRequest = z.object({ name: z.string().trim().min(1).max(100) });
-export const InviteRequest = z.object({ email: z.string().trim().toLowerCase().pipe(z.email().max(254)), role: z.enum(ROLES) });
-export const ChangeRoleRequest = z.object({ role: z.enum(ROLES) });
 
 function actor(req: Request): Actor {
   if (req.auth?.kind !== 'user' || !req.team?.role) throw new Error('actor() needs a member (requireTeamRole with a people-only action)');

@@ -3,42 +3,16 @@
 import { type Router, type Request } from 'express';
 import { apiRouter } from './router.ts';
 import { z } from 'zod';
+import * as contract from '../../contract/platform.ts';
 import type { Platform } from '../../core/platform.ts';
-import { CreateCredential, UpdateCredentialHosts } from '../../core/credentials/service.ts';
-import { PageQuery } from '../../core/pagination.ts';
 import { WorkflowTool } from '../../core/workflows/tool.ts';
 import type { AuthMiddleware } from '../middleware/authenticate.ts';
 import { parseBody, parseQuery } from '../middleware/validate.ts';
 
-export const CreateWorkflowRequest = z.object({
-  name: z.string().trim().min(1).max(200),
-  description: z.string().max(5_000).optional(),
-  graph: z.unknown().refine((g) => g !== undefined, 'graph is required'),
-  /** Offers the workflow as a tool to MCP clients and agents; null or absent: not a tool. */
-  tool: WorkflowTool.nullable().optional(),
-});
-export const UpdateWorkflowRequest = z.object({
-  name: z.string().trim().min(1).max(200).optional(),
-  description: z.string().max(5_000).optional(),
-  graph: z.unknown().optional(),
-  /** Absent: unchanged; null: no longer a tool. */
-  tool: WorkflowTool.nullable().optional(),
-});
-const Priority = z.number().int().min(1).max(5);
-export const CreateScheduleRequest = z.object({
-  cron: z.string().min(1).max(200),
-  timezone: z.string().max(100).optional(),
-  input: z.unknown().optional(),
-  /** The priority of the runs it starts (1 first, default 3). */
-  priority: Priority.optional(),
-  /** A pinned version; absent: the workflow's latest when it fires. */
-  version: z.number().int().min(1).optional(),
-});
-export const UpdateScheduleRequest = z.object({ priority: Priority.optional(), version: z.number().int().min(1).nullable().optional() });
-/** The priority of the runs a webhook starts (a request may name its own with X-Trellis-Priority). */
-export const WebhookRequest = z.object({ priority: Priority.optional() });
-/** `q` (or its older name `search`): case-insensitive, in the name or the description. */
-const ListWorkflowsQuery = PageQuery.extend({ q: z.string().trim().max(200).optional(), search: z.string().trim().max(200).optional() });
+// The contract's shapes; a tool's input schema is also checked for its bounds (core/workflows/tool.ts).
+export const CreateWorkflowRequest = contract.CreateWorkflowRequest.extend({ tool: WorkflowTool.nullable().optional() });
+export const UpdateWorkflowRequest = contract.UpdateWorkflowRequest.extend({ tool: WorkflowTool.nullable().optional() });
+const { CreateScheduleRequest, UpdateScheduleRequest, WebhookRequest, ListWorkflowsQuery } = contract;
 
 /** Who acts: the signed-in user's id, or the API key's id. */
 export function actorOf(req: Request): string {
@@ -129,14 +103,14 @@ export function workflowRoutes(platform: Platform, guards: AuthMiddleware): Rout
 
   // Credentials (never returned once stored).
   router.post('/api/v1/teams/:teamId/credentials', requireTeamRole('credentials:write'), async (req, res) => {
-    const body = parseBody(CreateCredential, req.body);
+    const body = parseBody(contract.CreateCredential, req.body);
     res.status(201).json(await platform.credentials.create(param(req, 'teamId'), actorOf(req), body));
   });
   router.get('/api/v1/teams/:teamId/credentials', requireTeamRole('credentials:read'), async (req, res) => {
     res.json({ items: await platform.credentials.list(param(req, 'teamId')) });
   });
   router.patch('/api/v1/teams/:teamId/credentials/:credentialId', requireTeamRole('credentials:hosts'), async (req, res) => {
-    const body = parseBody(UpdateCredentialHosts, req.body);
+    const body = parseBody(contract.UpdateCredentialHosts, req.body);
     res.json(await platform.credentials.setAllowedHosts(param(req, 'teamId'), param(req, 'credentialId'), body));
   });
   router.delete('/api/v1/teams/:teamId/credentials/:credentialId', requireTeamRole('credentials:write'), async (req, res) => {

@@ -2,25 +2,19 @@
 // not a role inside a team. Who: the first registered user, and the verified addresses listed in
 // TRELLIS_ADMIN_EMAILS. What: list every team with this month's usage, change a team's plan.
 import { sql } from '@mikro-orm/core';
-import { z } from 'zod';
 import { User } from '../auth/entities.ts';
 import type { Orm } from '../db/orm.ts';
 import { NotFoundError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { afterCursor, NEWEST_FIRST, PageQuery, toPage, type Page } from '../pagination.ts';
-import { PLAN_NAMES, planLimits, type PlanLimits } from '../plans.ts';
+import { afterCursor, NEWEST_FIRST, toPage, type Page } from '../pagination.ts';
+import { planLimits, type PlanLimits } from '../plans.ts';
 import { Team } from '../teams/entities.ts';
 import { UsageCounter } from '../usage/entities.ts';
 import { periodBounds, periodOf } from '../usage/service.ts';
 
-export const AdminTeamsQuery = PageQuery.extend({
-  /** Part of the team's name, any case. */
-  q: z.string().trim().max(100).optional(),
-});
-export type AdminTeamsQuery = z.infer<typeof AdminTeamsQuery>;
-
-export const ChangePlanRequest = z.object({ plan: z.enum(PLAN_NAMES) }).strict();
-export type ChangePlanRequest = z.infer<typeof ChangePlanRequest>;
+// The admin's request shapes are part of the wire contract.
+export { AdminTeamsQuery, ChangePlanRequest } from '../../contract/identity.ts';
+import type { AdminTeamsQuery, ChangePlanRequest } from '../../contract/identity.ts';
 
 /** One team as GET /api/v1/admin/teams lists it. */
 export interface AdminTeamView {

@@ -4,41 +4,19 @@
 // created, changed only by a team admin.
 import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { z } from 'zod';
 import type { CredentialStore } from '../../activities/http.ts';
 import type { Orm } from '../db/orm.ts';
 import { CredentialRecord } from '../db/entities.ts';
 import { NotFoundError, UserError } from '../errors.ts';
-import { MAX_ALLOWED_HOSTS, parseAllowedHosts } from './hosts.ts';
+import { parseAllowedHosts } from './hosts.ts';
 import type { Vault } from './vault.ts';
 
-/** What each credential type holds; validated on create. */
-export const CredentialData = {
-  openai: z.object({ apiKey: z.string().min(1), baseUrl: z.url().optional() }),
-  http_header: z.object({ name: z.string().regex(/^[A-Za-z0-9-]{1,100}$/, 'must be a header name'), value: z.string().min(1) }),
-  http_basic: z.object({ username: z.string().min(1), password: z.string() }),
-  http_bearer: z.object({ token: z.string().min(1) }),
-} as const;
-export type CredentialType = keyof typeof CredentialData;
+// What each credential type holds and the request shapes are part of the wire contract.
+export { CredentialData, CreateCredential, UpdateCredentialHosts, type CredentialType } from '../../contract/platform.ts';
+import { CredentialData, type CreateCredential, type CredentialType, type UpdateCredentialHosts } from '../../contract/platform.ts';
 
 /** Types whose secret goes to a URL a graph names, and so must name the hosts it may go to. */
 const HOST_BOUND_TYPES: readonly CredentialType[] = ['http_header', 'http_basic', 'http_bearer'];
-
-const AllowedHosts = z
-  .array(z.string().max(300))
-  .max(MAX_ALLOWED_HOSTS)
-  .describe('Hosts the secret may be sent to: api.example.com, *.example.com (any subdomain) or an IP address. Required for http_* types; openai credentials go only to their baseUrl.');
-
-export const CreateCredential = z.object({
-  name: z.string().min(1).max(100),
-  type: z.enum(Object.keys(CredentialData) as [CredentialType, ...CredentialType[]]),
-  data: z.record(z.string(), z.unknown()),
-  allowedHosts: AllowedHosts.optional(),
-});
-export type CreateCredential = z.infer<typeof CreateCredential>;
-
-export const UpdateCredentialHosts = z.object({ allowedHosts: AllowedHosts.min(1) });
-export type UpdateCredentialHosts = z.infer<typeof UpdateCredentialHosts>;
 
 export interface CredentialSummary {
   id: string;

@@ -7,8 +7,9 @@
 import type { Orm } from '../db/orm.ts';
 import { dialectOf, isoOf, placeholders, timeParam } from '../db/sql.ts';
 import { rootRuns } from '../runs/stats.ts';
+import { FAILED_RUN_STATUSES } from '../../contract/run-status.ts';
 
-export const FAILED_STATUSES = ['failed', 'timed_out'] as const;
+export const FAILED_STATUSES = FAILED_RUN_STATUSES;
 /** Runs listed per group: enough to open a few and compare. */
 export const SAMPLE_RUNS = 5;
 

@@ -4,9 +4,10 @@
 // when TRELLIS_METRICS_TEAM_LABEL asks for them (one series per team: fine for tens of teams).
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { NODE_TYPES } from '../../workflows/graph/registry.ts';
+import { FINAL_RUN_STATUSES } from '../../contract/run-status.ts';
 
 export const RUN_TRIGGERS = ['api', 'webhook', 'schedule', 'manual', 'system', 'map', 'subworkflow', 'rerun', 'mcp'] as const;
-export const RUN_END_STATUSES = ['succeeded', 'failed', 'cancelled', 'timed_out'] as const;
+export const RUN_END_STATUSES = FINAL_RUN_STATUSES;
 export const NODE_END_STATUSES = ['succeeded', 'failed', 'cancelled'] as const;
 export const NOTIFICATION_CHANNEL_TYPES = ['email', 'slack', 'webhook'] as const;
 /** An attempt sent; failed for now and retried later; failed for good. */

@@ -1,7 +1,6 @@
 // A team's notification channels, for the api (docs/api.md "Notifications"): create (a webhook's
 // signing secret is shown once), list (no secrets), delete, send a test, read the delivery log.
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
 import { newId } from '../auth/random.ts';
 import type { Vault } from '../credentials/vault.ts';
 import { WorkflowDefinition } from '../db/entities.ts';
@@ -9,35 +8,14 @@ import type { Orm } from '../db/orm.ts';
 import { NotFoundError, UserError } from '../errors.ts';
 import { afterCursor, NEWEST_FIRST, toPage, type Page, type PageQuery } from '../pagination.ts';
 import { NotificationChannelRecord, NotificationDeliveryRecord } from './entities.ts';
-import { CHANNEL_TYPES, NOTIFICATION_EVENTS, TEST_EVENT } from './events.ts';
+import { TEST_EVENT } from './events.ts';
 import type { Notifier } from './notifier.ts';
 
-/** Channels per team: each event fans out to every subscribed one. */
-export const MAX_CHANNELS_PER_TEAM = 20;
-export const MAX_URL_LENGTH = 2_000;
-export const MAX_EMAIL_RECIPIENTS = 20;
-export const MAX_CHANNEL_WORKFLOWS = 50;
+// The limits and the request shape of channels are part of the wire contract.
+export { CreateNotificationChannel, MAX_CHANNELS_PER_TEAM, MAX_CHANNEL_WORKFLOWS, MAX_EMAIL_RECIPIENTS, MAX_URL_LENGTH } from '../../contract/notifications.ts';
+import { MAX_CHANNELS_PER_TEAM, type CreateNotificationChannel } from '../../contract/notifications.ts';
 
 export const channelSecretContext = (row: { teamId: string; id: string }) => `notification:${row.teamId}:${row.id}`;
-
-const ChannelUrl = z
-  .string()
-  .max(MAX_URL_LENGTH, `at most ${MAX_URL_LENGTH} characters`)
-  .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }))
-  .refine((value) => !new URL(value).username && !new URL(value).password, 'must not carry a user name or password');
-
-export const CreateNotificationChannel = z.object({
-  name: z.string().trim().min(1).max(100),
-  type: z.enum(CHANNEL_TYPES),
-  config: z.object({
-    to: z.array(z.email().max(254)).min(1).max(MAX_EMAIL_RECIPIENTS).optional(),
-    url: ChannelUrl.optional(),
-  }).strict().default({}),
-  events: z.array(z.enum(NOTIFICATION_EVENTS)).min(1).max(NOTIFICATION_EVENTS.length),
-  /** Only these workflows' run and approval events; absent or empty: every workflow. */
-  workflowIds: z.array(z.string().min(1).max(100)).max(MAX_CHANNEL_WORKFLOWS).optional(),
-});
-export type CreateNotificationChannel = z.infer<typeof CreateNotificationChannel>;
 
 export interface NotificationChannelView {
   id: string;

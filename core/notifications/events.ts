@@ -2,34 +2,9 @@
 // receives, and the text of a Slack message or an email. Pure functions, shared by the api (send
 // test) and the worker (deliveries).
 
-export const NOTIFICATION_EVENTS = ['run.failed', 'run.succeeded', 'approval.waiting', 'quota.warning', 'quota.exhausted'] as const;
-export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
-/** What the "send test" action records and sends; no channel subscribes to it. */
-export const TEST_EVENT = 'test';
-
-export const CHANNEL_TYPES = ['email', 'slack', 'webhook'] as const;
-export type ChannelType = (typeof CHANNEL_TYPES)[number];
-
-/** The event data stored with each delivery; the body of every attempt is built from it. */
-export interface NotificationPayload {
-  event: NotificationEvent | typeof TEST_EVENT;
-  teamId: string;
-  workflowId?: string;
-  workflowName?: string;
-  runId?: string;
-  /** Run events: the final status; approval: "waiting". */
-  status?: string;
-  error?: string;
-  errorNodeId?: string;
-  /** approval.waiting: the node that waits, and its message. */
-  nodeId?: string;
-  message?: string;
-  /** quota events: which quota, how much is used of how much, in which month. */
-  quota?: { name: 'runs' | 'aiTokens' | 'aiBudgetUsd'; used: number; limit: number; percent: number; period: string };
-  /** Where a person sees it in the web app. */
-  url?: string;
-  occurredAt: string;
-}
+// The events, channel types and the payload are part of the wire contract (a webhook channel receives the payload).
+export { CHANNEL_TYPES, NOTIFICATION_EVENTS, TEST_EVENT, type ChannelType, type NotificationEvent, type NotificationPayload } from '../../contract/notifications.ts';
+import { TEST_EVENT, type NotificationPayload } from '../../contract/notifications.ts';
 
 export function runUrl(publicUrl: string, teamId: string, runId: string): string {
   return `${publicUrl.replace(/\/$/, '')}/t/${encodeURIComponent(teamId)}/runs/${encodeURIComponent(runId)}`;

@@ -6,6 +6,7 @@
 import { dialectOf, placeholders, timeParam } from '../db/sql.ts';
 import type { Orm } from '../db/orm.ts';
 import { DEFAULT_PLAN, PLAN_NAMES, PLANS } from '../plans.ts';
+import { FINAL_RUN_STATUSES } from '../../contract/run-status.ts';
 
 /** Instance-wide periods, in days, for what is not a team's run data. */
 export const RETENTION_DAYS = {
@@ -20,7 +21,7 @@ export const RETENTION_DAYS = {
 
 const DAY_MS = 86_400_000;
 /** A run with one of these statuses is finished; no other run is ever deleted. */
-const FINAL_STATUSES = ['succeeded', 'failed', 'cancelled', 'timed_out'];
+const FINAL_STATUSES = FINAL_RUN_STATUSES;
 /** A team with one of these keeps the blobs of its deleted runs until none is left (a rerun or parent may read them). */
 const ACTIVE_STATUSES = ['queued', 'running', 'waiting'];
 

@@ -5,8 +5,9 @@
 import { raw } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.ts';
 import { containsPattern, dialectOf, isoOf, placeholders, timeParam, utcDay } from '../db/sql.ts';
+import { RUN_STATUSES } from '../../contract/run-status.ts';
 
-export const RUN_STATUSES = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled', 'timed_out'] as const;
+export { RUN_STATUSES };
 export type RunStatusName = (typeof RUN_STATUSES)[number];
 
 /** The SQL condition for root runs, on a run table aliased `alias`. */

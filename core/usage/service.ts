@@ -10,9 +10,10 @@ import { planLimits, QUOTA_RESPONSES, type PlanLimits, type Quota } from '../pla
 import { newId } from '../auth/random.ts';
 import { Team } from '../teams/entities.ts';
 import { UsageCounter } from './entities.ts';
+import { ACTIVE_RUN_STATUSES } from '../../contract/run-status.ts';
 
 /** Run statuses that hold a concurrency slot. */
-export const ACTIVE_RUN_STATUSES = ['running', 'waiting'];
+export { ACTIVE_RUN_STATUSES };
 /** Runs started by runs: they count against the monthly quota but take no concurrency slot (ADR 020). */
 export const CHILD_RUN_TRIGGERS = ['map', 'subworkflow'];
 

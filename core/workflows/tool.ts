@@ -3,13 +3,12 @@
 // ai node's structured output (workflows/graph/json-schema-bounds.ts) and compile with the same
 // validator the arguments are later checked with (activities/json-schema.ts).
 // See docs/decisions/037-mcp-server-and-workflow-tools.md.
-import { z } from 'zod';
+import type { z } from 'zod';
+import { WorkflowToolSettings } from '../../contract/platform.ts';
 import { compileJsonSchema } from '../../activities/json-schema.ts';
 import { checkJsonSchemaBounds } from '../../workflows/graph/json-schema-bounds.ts';
 
-/** MCP's and the model providers' tool name rule. */
-export const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
-export const TOOL_DESCRIPTION_MAX = 1_000;
+export { TOOL_DESCRIPTION_MAX, TOOL_NAME } from '../../contract/platform.ts';
 
 /** Problems of an input schema, paths relative to it; empty when it can be used. */
 export function inputSchemaProblems(schema: Record<string, unknown>): { path: (string | number)[]; message: string }[] {
@@ -25,11 +24,8 @@ export function inputSchemaProblems(schema: Record<string, unknown>): { path: (s
   return [];
 }
 
-export const WorkflowTool = z.strictObject({
-  name: z.string().regex(TOOL_NAME, 'must be 1 to 64 letters, digits, _ or -'),
-  description: z.string().trim().min(1, 'is required (clients and models choose tools by it)').max(TOOL_DESCRIPTION_MAX, `must be at most ${TOOL_DESCRIPTION_MAX} characters`),
-  inputSchema: z.record(z.string(), z.unknown()).superRefine((schema, ctx) => {
-    for (const problem of inputSchemaProblems(schema)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
-  }),
+/** The contract's tool shape, plus the input schema's bounds (which need the JSON Schema compiler). */
+export const WorkflowTool = WorkflowToolSettings.superRefine((tool, ctx) => {
+  for (const problem of inputSchemaProblems(tool.inputSchema)) ctx.addIssue({ code: 'custom', path: ['inputSchema', ...problem.path], message: problem.message });
 });
 export type WorkflowTool = z.infer<typeof WorkflowTool>;

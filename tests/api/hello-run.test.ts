@@ -70,9 +70,10 @@ describe('hello run through the api', () => {
     expect(doc.status).toBe(200);
     expect(doc.body.openapi).toBe('3.1.0');
     expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/healthz', '/readyz', '/api/v1/diagnostics/hello-runs']));
+    expect(doc.body.paths['/api/v1/diagnostics/hello-runs'].post.operationId).toBe('startHelloRun');
     const page = await request(t.app).get('/api/docs');
     expect(page.status).toBe(200);
-    expect(page.text).toContain('/api/v1/diagnostics/hello-runs');
+    expect(page.text).toContain('/api/docs/assets/swagger-ui-bundle.js');
   });
 
   it("never reads a team's run, whatever id the caller knows", async () => {

@@ -14,6 +14,7 @@ import { createTestApp, type TestApp } from '../support/app.ts';
 import { testConfig, testDatabases, testEnv } from '../support/env.ts';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.ts';
 import { json, startHttpTarget } from '../support/http-target.ts';
+import { checkAnswersAgainstContract } from '../support/contract.ts';
 import { signUp, type SignedUp } from '../support/identity.ts';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.ts';
 import { startTestWorker } from '../support/worker.ts';
@@ -44,11 +45,14 @@ async function setUp(databaseUrl: string) {
   server = t.app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // Every answer of this suite must be one the contract describes (tests/support/contract.ts).
+  checkAnswersAgainstContract();
   me = await signUp(t.app, smtp);
   team = me.personalTeamId;
 }
 
 async function tearDown() {
+  checkAnswersAgainstContract(false);
   server.closeAllConnections();
   await new Promise((r) => server.close(r));
   await worker.stop();

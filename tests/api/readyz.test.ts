@@ -102,6 +102,6 @@ describe('GET /readyz', () => {
     const tls = await request(t.app).get('/healthz').set('X-Forwarded-Proto', 'https');
     expect(tls.headers['strict-transport-security']).toBe('max-age=31536000');
     const docs = await request(t.app).get('/api/docs');
-    expect(docs.headers['content-security-policy']).toMatch(/^default-src 'none'; style-src 'unsafe-inline'/);
+    expect(docs.headers['content-security-policy']).toMatch(/^default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'/);
   });
 });

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Express } from 'express';
 import request from 'supertest';
+import { conforms, contractChecksEnabled } from './contract.ts';
 import type { TestSmtp } from './smtp.ts';
 
 export function randomIp(): string {
@@ -30,6 +31,8 @@ export class Client {
   }
   request(method: Method, path: string): request.Test {
     const test = request(this.app)[method](path).set('X-Forwarded-For', this.ip);
+    // Suites that opted in (checkAnswersAgainstContract) fail on any answer the contract does not describe.
+    if (contractChecksEnabled()) void test.expect(conforms(method, path));
     return this.token ? test.set('Authorization', `Bearer ${this.token}`) : test;
   }
   get(path: string) {

@@ -3,8 +3,8 @@
 // API key get 404 for team B's resources — never 403, never data — and nothing of B changes.
 // On SQLite and PostgreSQL.
 import { readFileSync } from 'node:fs';
-import type { Express } from 'express';
 import { createTestApp, type TestApp } from '../support/app.ts';
+import { expressRoutes, type ServedRoute } from '../support/contract.ts';
 import { testConfig, testDatabases } from '../support/env.ts';
 import { Client, signUp, type SignedUp } from '../support/identity.ts';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.ts';
@@ -12,31 +12,7 @@ import { startTestSmtp, type TestSmtp } from '../support/smtp.ts';
 const HELLO_GRAPH = JSON.parse(readFileSync(new URL('../fixtures/hello-graph.json', import.meta.url), 'utf8')) as unknown;
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
-interface RouteEntry {
-  method: Method;
-  path: string; // OpenAPI style: /api/v1/teams/{teamId}/…
-}
-
-interface Layer {
-  route?: { path: string; methods: Record<string, boolean> };
-  handle?: { stack?: Layer[] };
-}
-
-/** Every route registered on the app, as {method, path} with {param} placeholders. */
-export function expressRoutes(app: Express): RouteEntry[] {
-  const found: RouteEntry[] = [];
-  const walk = (stack: Layer[]) => {
-    for (const layer of stack) {
-      if (layer.route) {
-        for (const method of Object.keys(layer.route.methods)) {
-          found.push({ method: method as Method, path: layer.route.path.replace(/:(\w+)/g, '{$1}') });
-        }
-      } else if (layer.handle?.stack) walk(layer.handle.stack);
-    }
-  };
-  walk((app as unknown as { router: { stack: Layer[] } }).router.stack);
-  return found;
-}
+type RouteEntry = ServedRoute;
 
 function openApiRoutes(document: { paths: Record<string, Record<string, unknown>> }): RouteEntry[] {
   return Object.entries(document.paths).flatMap(([path, operations]) =>

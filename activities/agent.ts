@@ -13,6 +13,7 @@ import type { ChatCompletionMessageParam } from 'openai/resources/chat/completio
 import { WorkflowDefinition } from '../core/db/entities.ts';
 import type { Orm } from '../core/db/orm.ts';
 import type { Logger } from '../core/log.ts';
+import type { AgentTool, HttpTool, McpTool, WorkflowTool } from '../workflows/graph/nodes/agent.ts';
 import type { ChatCompletions, ChatTool } from './ai-chat.ts';
 import type { RunSpend } from './ai-spend.ts';
 import type { AiUsage, ToolCall } from './ai-stream.ts';
@@ -22,24 +23,7 @@ import { compileJsonSchema, formatProblems, validateJsonSchema } from './json-sc
 import type { McpClient, McpServerRef } from './mcp-client.ts';
 import { capToolResult } from './tool-result.ts';
 
-// The agent node's tool shapes (workflows/graph/nodes/agent.ts, whose parsed configs fit these).
-interface ToolApproval {
-  requiresApproval?: boolean;
-}
-export type WorkflowTool = ToolApproval & { type: 'workflow'; workflowId: string; name: string; description?: string };
-export type HttpTool = ToolApproval & {
-  type: 'http';
-  name: string;
-  description: string;
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  url: string;
-  headers?: Record<string, string>;
-  body?: unknown;
-  inputSchema: Record<string, unknown>;
-  credentialId?: string;
-};
-export type McpTool = ToolApproval & { type: 'mcp'; url: string; credentialId?: string; allow: string[] };
-export type AgentTool = WorkflowTool | HttpTool | McpTool;
+export type { AgentTool, HttpTool, McpTool, WorkflowTool };
 
 /** What the model is offered of one tool, and where a call of it goes. */
 export interface ToolSpec {

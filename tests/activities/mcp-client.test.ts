@@ -1,3 +1,4 @@
+// @lane unit
 // The MCP client against a local MCP server built with the SDK (loopback allowed through the
 // allow-list, as the http node's tests do): listing and calling tools, credentials, the SSRF
 // guard, the caps and the time-out, and what its failures say.

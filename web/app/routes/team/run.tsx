@@ -4,10 +4,12 @@
 import '@xyflow/react/dist/style.css';
 import { ReactFlowProvider } from '@xyflow/react';
 import { useEffect, useMemo, useState } from 'react';
-import { Form, Link, redirect, useNavigation, useRevalidator } from 'react-router';
+import { Form, Link, redirect, useRevalidator } from 'react-router';
 import type { NodeState, NodeStatus } from '../../../../workflows/interpreter/state.ts';
 import { Canvas } from '../../components/designer/canvas.tsx';
-import { Alert, Badge, Button, cx, Field, formatDuration, formatTime, inputClass, Textarea, useActionToast } from '../../components/ui.tsx';
+import { ApprovalForm, FINAL, NodeDetails, RunSummaryPanel } from '../../components/run-panels.tsx';
+import { Alert, Badge, Button, formatDuration, formatTime, useActionToast } from '../../components/ui.tsx';
+import { agentActivity } from '../../lib/agent-steps.ts';
 import { api, attempt } from '../../lib/api.server.ts';
 import { edgeKey, type DesignGraph } from '../../lib/designer-state.ts';
 import { fieldErrors, type Problem } from '../../lib/problems.ts';
@@ -17,8 +19,6 @@ import { useHydrated } from '../../lib/use-hydrated.ts';
 import type { Route } from './+types/run.ts';
 
 export const meta: Route.MetaFunction = ({ loaderData }) => [{ title: `Run ${loaderData?.run.runId.slice(-8) ?? ''} · Trellis` }];
-
-const FINAL = new Set(['succeeded', 'failed', 'cancelled', 'timed_out']);
 
 export async function loader({ request, params }: Route.LoaderArgs) {
   const { team } = await requireTeam(request, params.teamId);
@@ -121,7 +121,11 @@ function RunView({ loaderData, actionData }: Route.ComponentProps) {
   const activity = useMemo(() => {
     const shown: Record<string, string> = {};
     for (const [id, text] of Object.entries(tokens)) shown[id] = text.slice(-120);
-    for (const [id, state] of Object.entries(run.nodes)) if (state.progress) shown[id] = `${state.progress.done}/${state.progress.total} items`;
+    for (const [id, state] of Object.entries(run.nodes)) {
+      if (state.progress) shown[id] = `${state.progress.done}/${state.progress.total} items`;
+      const agent = agentActivity(state.agent?.steps);
+      if (agent) shown[id] = agent;
+    }
     return shown;
   }, [tokens, run.nodes]);
   const takenEdges = useMemo(() => {
@@ -249,229 +253,5 @@ function RunView({ loaderData, actionData }: Route.ComponentProps) {
         </aside>
       </div>
     </div>
-  );
-}
-
-function Json({ value }: { value: unknown }) {
-  const text = JSON.stringify(value, null, 2) ?? 'undefined';
-  const [all, setAll] = useState(false);
-  const LIMIT = 20_000;
-  return (
-    <div>
-      <pre className="max-h-96 overflow-auto rounded bg-slate-100 p-2 text-xs dark:bg-slate-800">{all || text.length <= LIMIT ? text : `${text.slice(0, LIMIT)}…`}</pre>
-      {text.length > LIMIT && !all && (
-        <Button variant="ghost" size="sm" onClick={() => setAll(true)}>
-          Show all ({Math.round(text.length / 1024)} KiB)
-        </Button>
-      )}
-    </div>
-  );
-}
-
-/** A value kept in blob storage: fetched from the API only when asked for. */
-function LoadOutput({ url, bytes }: { url: string; bytes: number }) {
-  const [value, setValue] = useState<{ output: unknown } | undefined>();
-  const [error, setError] = useState<string | undefined>();
-  const [loading, setLoading] = useState(false);
-  if (value) return <Json value={value.output} />;
-  return (
-    <div className="space-y-2">
-      <p className="text-xs text-slate-500">The output is large ({Math.round(bytes / 1024)} KiB) and kept in storage.</p>
-      <Button
-        variant="secondary"
-        size="sm"
-        disabled={loading}
-        onClick={() => {
-          setLoading(true);
-          fetch(url, { headers: { accept: 'application/json' } })
-            .then(async (response) => {
-              if (!response.ok) throw new Error(`HTTP ${response.status}`);
-              setValue((await response.json()) as { output: unknown });
-            })
-            .catch((failure: unknown) => setError(`Could not load the output: ${(failure as Error).message}`))
-            .finally(() => setLoading(false));
-        }}
-      >
-        {loading ? 'Loading…' : 'Load output'}
-      </Button>
-      {error && <Alert>{error}</Alert>}
-    </div>
-  );
-}
-
-function RunSummaryPanel({ run, teamId }: { run: RunDetail; teamId: string }) {
-  const outputRef = run.outputRef as { bytes: number } | undefined;
-  return (
-    <div className="space-y-4 text-sm">
-      <p className="text-slate-600 dark:text-slate-400">Select a node to see its output, error, attempts and timings.</p>
-      {run.error && (
-        <Alert>
-          <strong>Failed{run.error.nodeId ? ` at ${run.error.nodeId}` : ''}:</strong> {run.error.message}
-        </Alert>
-      )}
-      <section>
-        <h2 className="mb-1 font-semibold">Input</h2>
-        <Json value={run.input} />
-      </section>
-      <section>
-        <h2 className="mb-1 font-semibold">Output</h2>
-        {outputRef ? (
-          <LoadOutput url={`/api/v1/teams/${encodeURIComponent(teamId)}/runs/${encodeURIComponent(run.runId)}/output`} bytes={outputRef.bytes} />
-        ) : run.output !== undefined ? (
-          <div data-testid="run-output">
-            <Json value={run.output} />
-          </div>
-        ) : (
-          <p className="text-slate-500">{FINAL.has(run.status) ? 'No output.' : 'Not yet.'}</p>
-        )}
-      </section>
-    </div>
-  );
-}
-
-/** A node's output, or a button that loads it when it was kept in blob storage. */
-function NodeOutput({ teamId, runId, nodeId, state }: { teamId: string; runId: string; nodeId: string; state?: NodeState }) {
-  if (state?.outputRef) {
-    return <LoadOutput url={`/api/v1/teams/${encodeURIComponent(teamId)}/runs/${encodeURIComponent(runId)}/nodes/${encodeURIComponent(nodeId)}/output`} bytes={state.outputRef.bytes} />;
-  }
-  return state?.output !== undefined ? <Json value={state.output} /> : <p className="text-slate-500">None.</p>;
-}
-
-function NodeDetails({ teamId, run, nodeId, type, upstream, tokens, canRerun, onClose }: { teamId: string; run: RunDetail; nodeId: string; type: string; upstream: string[]; tokens?: string; canRerun: boolean; onClose: () => void }) {
-  const runId = run.runId;
-  const state: NodeState | undefined = run.nodes[nodeId];
-  const started = state?.startedAt ? Date.parse(state.startedAt) : undefined;
-  const ended = state?.endedAt ? Date.parse(state.endedAt) : undefined;
-  return (
-    <div className="space-y-4 text-sm">
-      <div className="flex items-start justify-between gap-2">
-        <div>
-          <p className="text-xs font-semibold tracking-wide text-slate-500 uppercase">{type}</p>
-          <h2 className="font-mono font-semibold">{nodeId}</h2>
-        </div>
-        <Button variant="ghost" size="sm" onClick={onClose}>
-          Close
-        </Button>
-      </div>
-      <dl className="grid grid-cols-2 gap-x-3 gap-y-1 text-xs">
-        <dt className="text-slate-500">Status</dt>
-        <dd>
-          <Badge status={state?.status ?? 'pending'}>{state?.status ?? 'pending'}</Badge>
-        </dd>
-        <dt className="text-slate-500">Attempts</dt>
-        <dd>{state?.attempts ?? 0}</dd>
-        <dt className="text-slate-500">Started</dt>
-        <dd>{formatTime(state?.startedAt)}</dd>
-        <dt className="text-slate-500">Ended</dt>
-        <dd>{formatTime(state?.endedAt)}</dd>
-        <dt className="text-slate-500">Duration</dt>
-        <dd>{started && ended ? formatDuration(ended - started) : '—'}</dd>
-        {state?.ports && (
-          <>
-            <dt className="text-slate-500">Took port</dt>
-            <dd>{state.ports.join(', ')}</dd>
-          </>
-        )}
-      </dl>
-      {tokens && (
-        <section>
-          <h3 className="mb-1 font-semibold">AI response (streaming)</h3>
-          <p className="rounded bg-slate-100 p-2 text-xs whitespace-pre-wrap dark:bg-slate-800" data-testid="ai-tokens">
-            {tokens}
-          </p>
-        </section>
-      )}
-      {state?.error && (
-        <Alert>
-          <strong>{state.error.type ?? state.error.kind} error:</strong> {state.error.message}
-        </Alert>
-      )}
-      <section>
-        <h3 className="mb-1 font-semibold">Input</h3>
-        {upstream.length === 0 ? (
-          <>
-            <p className="mb-1 text-xs text-slate-500">The run's input (a first node reads it as input).</p>
-            <Json value={run.input} />
-          </>
-        ) : (
-          upstream.map((id) => (
-            <div key={id} className="mb-2">
-              <p className="mb-1 text-xs text-slate-500">
-                From <code>steps.{id}.output</code>
-              </p>
-              <NodeOutput teamId={teamId} runId={runId} nodeId={id} state={run.nodes[id]} />
-            </div>
-          ))
-        )}
-      </section>
-      <section>
-        <h3 className="mb-1 font-semibold">Output</h3>
-        <NodeOutput teamId={teamId} runId={runId} nodeId={nodeId} state={state} />
-      </section>
-      {canRerun && (
-        <Form method="post">
-          <input type="hidden" name="intent" value="rerun" />
-          <input type="hidden" name="fromNode" value={nodeId} />
-          <Button type="submit" variant="secondary" size="sm">
-            Rerun from this node
-          </Button>
-          <p className="mt-1 text-xs text-slate-500">A new run that reuses the outputs of the nodes before this one.</p>
-        </Form>
-      )}
-    </div>
-  );
-}
-
-interface FormFieldSpec {
-  name: string;
-  label?: string;
-  type: 'string' | 'number' | 'boolean';
-  required?: boolean;
-}
-
-function ApprovalForm({ nodeId, state, enabled, problem }: { nodeId: string; state: NodeState; enabled: boolean; problem?: Problem }) {
-  const navigation = useNavigation();
-  const busy = navigation.state !== 'idle' && navigation.formData?.get('nodeId') === nodeId;
-  const fields = (state.waiting?.form ?? []) as FormFieldSpec[];
-  const errors = fieldErrors(problem);
-  return (
-    <Form method="post" className="mb-4 space-y-3 rounded-lg border-2 border-amber-400 bg-amber-50 p-4 dark:border-amber-700 dark:bg-amber-950" aria-label={`Approval ${nodeId}`}>
-      <input type="hidden" name="nodeId" value={nodeId} />
-      <p className="text-xs font-semibold tracking-wide text-amber-800 uppercase dark:text-amber-300">Waiting for approval · {nodeId}</p>
-      <p className="text-base font-medium" data-testid="approval-message">
-        {state.waiting?.message}
-      </p>
-      {state.waiting?.deadline && <p className="text-xs text-slate-600 dark:text-slate-400">Times out {formatTime(state.waiting.deadline)}</p>}
-      {fields.map((field) =>
-        field.type === 'boolean' ? (
-          <label key={field.name} className="flex items-center gap-2 text-sm">
-            <input type="checkbox" name={`field.boolean.${field.name}`} disabled={!enabled} className="h-4 w-4" />
-            <input type="hidden" name="booleans" value={field.name} />
-            {field.label ?? field.name}
-          </label>
-        ) : (
-          <Field key={field.name} label={`${field.label ?? field.name}${field.required ? ' *' : ''}`} name={`field.${field.type}.${field.name}`} type={field.type === 'number' ? 'number' : 'text'} step="any" required={field.required} disabled={!enabled} error={errors[field.name]} />
-        ),
-      )}
-      <div className="space-y-1">
-        <label htmlFor={`comment-${nodeId}`} className="block text-sm font-medium">
-          Comment
-        </label>
-        <Textarea id={`comment-${nodeId}`} name="comment" rows={2} className={cx(inputClass, 'font-sans')} disabled={!enabled} />
-      </div>
-      {problem && errors.form && <Alert>{errors.form}</Alert>}
-      {enabled ? (
-        <div className="flex gap-2">
-          <Button type="submit" name="intent" value="approve" disabled={busy}>
-            Approve
-          </Button>
-          <Button type="submit" name="intent" value="reject" variant="danger" disabled={busy}>
-            Reject
-          </Button>
-        </div>
-      ) : (
-        <p className="text-xs text-slate-600">Viewers cannot decide approvals.</p>
-      )}
-    </Form>
   );
 }

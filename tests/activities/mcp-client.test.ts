@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import type { CredentialStore } from '../../activities/http.ts';
 import { createMcpClient, type McpClientDeps } from '../../activities/mcp-client.ts';
 import { MAX_TOOL_RESULT_BYTES } from '../../activities/tool-result.ts';
+import { startHttpTarget } from '../support/http-target.ts';
 import { startMcpServer, type FakeMcpServer } from '../support/mcp-server.ts';
 
 const TOKEN = 'tok-SECRET-mcp-123';
@@ -130,6 +131,20 @@ describe('mcp client', () => {
     expect(refused.message).not.toContain('SECRET');
     const none = await failureOf(client().listTools({ url: guarded.url }, call));
     expect(none).toMatchObject({ type: 'McpError', nonRetryable: true });
+  });
+
+  it('scrubs the credential from an error that echoes it', async () => {
+    const echo = await startHttpTarget({
+      '/mcp': (req, res) => res.writeHead(400, { 'content-type': 'text/plain' }).end(`bad header: ${req.headers.authorization}`),
+    });
+    try {
+      const failure = await failureOf(client().listTools({ url: `${echo.url}/mcp`, credentialId: 'bearer' }, call));
+      expect(failure).toMatchObject({ type: 'McpError', nonRetryable: true });
+      expect(failure.message).toContain('bad header: Bearer [redacted]');
+      expect(failure.message).not.toContain(TOKEN);
+    } finally {
+      await echo.close();
+    }
   });
 
   it('refuses a private address outside the allow-list before any request', async () => {

@@ -185,3 +185,16 @@ export const Schedule = answer(
 );
 export type Schedule = z.infer<typeof Schedule>;
 export const ScheduleList = answer('ScheduleList', z.object({ items: z.array(Schedule) }));
+
+// ---- MCP: a remote server's tools, as the designer lists them (POST …/mcp/tools)
+export const ListRemoteToolsRequest = request(
+  'ListRemoteToolsRequest',
+  z.strictObject({
+    url: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).max(2_048).describe("the server's Streamable HTTP endpoint"),
+    credentialId: z.string().min(1).max(200).optional().describe('an http_bearer or http_header credential bound to its host'),
+  }),
+);
+export type ListRemoteToolsRequest = z.infer<typeof ListRemoteToolsRequest>;
+export const McpToolInfo = answer('McpToolInfo', z.object({ name: z.string(), description: z.string(), inputSchema: z.record(z.string(), z.unknown()) }));
+export type McpToolInfo = z.infer<typeof McpToolInfo>;
+export const RemoteMcpTools = answer('RemoteMcpTools', z.object({ tools: z.array(McpToolInfo) }));

@@ -216,9 +216,9 @@ const platform: RouteSpec[] = [
   { method: 'delete', path: '/mcp', operationId: 'mcpEndSession', tag: 'mcp', security: 'public', summary: 'No session to end: the MCP server is stateless', responses: { 405: ok('method not allowed (Allow: POST)') } },
   { method: 'post', path: '/api/v1/teams/{teamId}/mcp/tools', operationId: 'listRemoteMcpTools', tag: 'mcp', security: 'user',
     summary: "A remote MCP server's tools (the designer's \"list tools\"): SSRF-guarded like the http node; a credential (http_bearer, http_header) goes to its bound hosts only",
-    body: { schema: z.object({ url: z.string().describe('the server\'s Streamable HTTP endpoint (http or https)'), credentialId: z.string().optional() }), example: { url: 'https://mcp.example.com/mcp', credentialId: 'cred_4k2j9x' } },
+    body: { schema: pf.ListRemoteToolsRequest, example: { url: 'https://mcp.example.com/mcp', credentialId: 'cred_4k2j9x' } },
     responses: {
-      200: ok('its tools', z.object({ tools: z.array(z.object({ name: z.string(), description: z.string(), inputSchema: z.record(z.string(), z.unknown()) })) })),
+      200: ok('its tools', pf.RemoteMcpTools),
       400: problem('invalid_request; credential_not_found, credential_type_mismatch, credential_host_not_allowed; mcp_destination_refused (a private or refused address)'), ...team,
       502: problem('mcp_server_error: the server answered with an error, could not be reached, or is not MCP'), 504: problem('mcp_timeout') } },
 ];

@@ -2,16 +2,12 @@
 // the agent's own MCP client (activities/mcp-client.ts: SSRF guard, credential hosts, time-out,
 // caps) asked from the api, its typed failures turned into problem+json with stable codes.
 import { ApplicationFailure } from '@temporalio/common';
-import { z } from 'zod';
 import { FailureType } from '../../activities/failures.ts';
 import type { McpClient, McpToolInfo } from '../../activities/mcp-client.ts';
 import { UserError } from '../errors.ts';
 
-export const ListRemoteToolsRequest = z.strictObject({
-  url: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).max(2_048),
-  credentialId: z.string().min(1).max(200).optional(),
-});
-export type ListRemoteToolsRequest = z.infer<typeof ListRemoteToolsRequest>;
+export { ListRemoteToolsRequest } from '../../contract/platform.ts';
+import type { ListRemoteToolsRequest } from '../../contract/platform.ts';
 
 /** What went wrong, as [status, code, the request field it is about]. */
 const FAILURES: Record<string, [number, string, string]> = {

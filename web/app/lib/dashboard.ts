@@ -4,10 +4,11 @@
 // the browser alike.
 // Days and periods are UTC, like the API's usage periods (calendar months in UTC).
 
+import type { RunStatus as AnyRunStatus } from '../../../contract/run-status.ts';
 import type { UsageAnswer, UsageReport as ApiUsageReport } from './types.ts';
 
-/** The statuses a run can have, in the order the chart stacks them (bottom first). */
-export const RUN_STATUSES = ['succeeded', 'failed', 'timed_out', 'cancelled', 'waiting', 'running'] as const;
+/** The statuses a chart shows (all but queued, from the contract's one list), in the order it stacks them (bottom first). */
+export const RUN_STATUSES = ['succeeded', 'failed', 'timed_out', 'cancelled', 'waiting', 'running'] as const satisfies readonly AnyRunStatus[];
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** Human names for statuses ("timed_out" → "timed out"). */

@@ -1,37 +1,37 @@
-// Shapes of the API answers the web app reads: the API's own contract types (api/contract.ts,
-// types only), so pages and server cannot drift apart.
-import type { Role } from '../../../api/contract.ts';
+// Shapes of the API answers the web app reads: the wire contract's types (contract/, types
+// only), under the names the pages use, so pages and server cannot drift apart.
+import type { Role } from '../../../contract/index.ts';
 
 export type {
-  AdminTeamView,
-  ApiKeyView,
-  CredentialSummary,
+  AdminTeam as AdminTeamView,
+  ApiKey as ApiKeyView,
+  Credential as CredentialSummary,
   DayStats,
   FailureGroup,
   FailuresAnswer,
-  InvitationView,
-  LoginEventView,
+  Invitation as InvitationView,
+  LoginEvent as LoginEventView,
   McpToolInfo,
   Me,
-  MemberView,
+  Member as MemberView,
   Page,
-  QueueSummary,
+  Queue as QueueSummary,
   Role,
-  RunDetail,
+  Run as RunDetail,
   RunStats,
   RunSummary,
-  ScheduleView,
-  SessionView,
-  TeamView,
-  UsageAnswer,
-  UsageReport,
-  UserView as User,
-  WebhookView,
-  WorkflowDetail,
+  Schedule as ScheduleView,
+  Session as SessionView,
+  Team as TeamView,
+  Usage as UsageAnswer,
+  Usage as UsageReport,
+  User,
+  Webhook as WebhookView,
+  Workflow as WorkflowDetail,
   WorkflowListItem,
   WorkflowSummary,
-  WorkflowVersionInfo,
-} from '../../../api/contract.ts';
+  WorkflowVersion as WorkflowVersionInfo,
+} from '../../../contract/index.ts';
 export type { GraphInput } from '../../../workflows/graph/schema.ts';
 export type { NodeState, RunState } from '../../../workflows/interpreter/state.ts';
 

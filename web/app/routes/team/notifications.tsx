@@ -4,7 +4,7 @@
 // log (docs/decisions/032-notifications.md).
 import { useState } from 'react';
 import { data, Link, useFetcher } from 'react-router';
-import type { NotificationChannelView, NotificationDeliveryView } from '../../../../api/contract.ts';
+import type { NotificationChannel as NotificationChannelView, NotificationDelivery as NotificationDeliveryView } from '../../../../contract/index.ts';
 import { ConfirmAction } from '../../components/confirm-action.tsx';
 import { Alert, Badge, Button, Card, Dialog, EmptyState, Field, PageHeader, SecretOnce, Select, Table, formatTime, useActionToast } from '../../components/ui.tsx';
 import { api, attempt } from '../../lib/api.server.ts';

@@ -2,7 +2,8 @@
 import { Form, Link, useNavigation, useSubmit } from 'react-router';
 import { Alert, Badge, Button, EmptyState, Field, formatDuration, formatTime, PageHeader, Select, Table } from '../../components/ui.tsx';
 import { api, attempt } from '../../lib/api.server.ts';
-import { collectPages, queryString, runDurationMs, shortRunId, statusLabel, type RunStatus } from '../../lib/dashboard.ts';
+import { RUN_STATUSES } from '../../../../contract/run-status.ts';
+import { collectPages, queryString, runDurationMs, shortRunId, statusLabel } from '../../lib/dashboard.ts';
 import type { Problem } from '../../lib/problems.ts';
 import { requireTeam } from '../../lib/session.server.ts';
 import { useHydrated } from '../../lib/use-hydrated.ts';
@@ -13,7 +14,7 @@ const PAGE_SIZE = 50;
 const WORKFLOW_CAP = 500;
 
 /** The order statuses appear in the filter: as a run goes through them. */
-const STATUS_OPTIONS = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled', 'timed_out'] as const satisfies readonly (RunStatus | 'queued')[];
+const STATUS_OPTIONS = RUN_STATUSES;
 
 export const meta: Route.MetaFunction = () => [{ title: 'Runs · Trellis' }];
 

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import type { WorkflowDetail, WorkflowToolSettings } from '../typescript/index.ts';
+import type { Workflow, WorkflowToolSettings } from '../typescript/index.ts';
 import { Graph } from '../../workflows/graph/schema.ts';
 import { UsageError } from './output.ts';
 
@@ -27,7 +27,7 @@ export interface Graphish {
 
 const EXTENSIONS: Record<string, FileFormat> = { '.json': 'json', '.yaml': 'yaml', '.yml': 'yaml' };
 
-export function fileOf(workflow: Pick<WorkflowDetail, 'name' | 'description' | 'graph'> & { tool?: WorkflowToolSettings | null }): WorkflowFile {
+export function fileOf(workflow: Pick<Workflow, 'name' | 'description' | 'graph'> & { tool?: WorkflowToolSettings | null }): WorkflowFile {
   return { name: workflow.name, description: workflow.description ?? null, tool: workflow.tool ?? null, graph: workflow.graph as unknown as Graphish };
 }
 

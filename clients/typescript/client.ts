@@ -3,10 +3,9 @@
 // async iterator over the SSE stream that reconnects by itself.
 import { problemFrom, TrellisProblem } from './problem.ts';
 import { parseEventStream, type SseControl } from './sse.ts';
-import {
-  type CreateWorkflowInput, type Me, type Page, type RunDetail, type RunStatus, type RunStreamEvent, type RunSummary,
-  type StartedRun, type StartRunInput, type UpdateWorkflowInput, type UserView, type WebhookView, type WorkflowDetail,
-  type WorkflowListItem, type WorkflowVersionInfo,
+import type {
+  CreateWorkflowRequest, Me, Page, Run, RunStarted, RunStatus, RunStreamEvent, RunSummary, StartRunRequest, UpdateWorkflowRequest,
+  User, Webhook, Workflow, WorkflowAtVersion, WorkflowListItem, WorkflowVersion,
 } from './types.ts';
 
 /**
@@ -61,7 +60,7 @@ export class TrellisClient {
   }
 
   /** Signs in with email and password; the answer's token authenticates a new client ({ sessionToken }). */
-  static async login(baseUrl: string, credentials: { email: string; password: string }, options: Omit<TrellisClientOptions, 'baseUrl' | 'auth'> = {}): Promise<{ token: string; user: UserView }> {
+  static async login(baseUrl: string, credentials: { email: string; password: string }, options: Omit<TrellisClientOptions, 'baseUrl' | 'auth'> = {}): Promise<{ token: string; user: User }> {
     return new TrellisClient({ ...options, baseUrl }).request('POST', '/api/v1/auth/login', { body: credentials });
   }
 
@@ -133,25 +132,25 @@ export class TeamClient {
     /** Every workflow of the team, page after page. */
     all: (query: { q?: string } = {}): AsyncGenerator<WorkflowListItem> =>
       allPages((cursor) => this.workflows.list({ ...query, limit: 100, cursor })),
-    get: (id: string): Promise<WorkflowDetail> => this.#client.request('GET', `${this.#base}/workflows/${enc(id)}`),
-    create: (input: CreateWorkflowInput): Promise<WorkflowDetail> => this.#client.request('POST', `${this.#base}/workflows`, { body: input }),
+    get: (id: string): Promise<Workflow> => this.#client.request('GET', `${this.#base}/workflows/${enc(id)}`),
+    create: (input: CreateWorkflowRequest): Promise<Workflow> => this.#client.request('POST', `${this.#base}/workflows`, { body: input }),
     /** A graph makes a new version; name, description and tool settings alone keep it. */
-    update: (id: string, input: UpdateWorkflowInput): Promise<WorkflowDetail> => this.#client.request('PUT', `${this.#base}/workflows/${enc(id)}`, { body: input }),
+    update: (id: string, input: UpdateWorkflowRequest): Promise<Workflow> => this.#client.request('PUT', `${this.#base}/workflows/${enc(id)}`, { body: input }),
     delete: (id: string): Promise<void> => this.#client.request('DELETE', `${this.#base}/workflows/${enc(id)}`),
     /** Newest first. */
-    versions: async (id: string): Promise<WorkflowVersionInfo[]> =>
-      (await this.#client.request<{ items: WorkflowVersionInfo[] }>('GET', `${this.#base}/workflows/${enc(id)}/versions`)).items,
-    version: (id: string, version: number): Promise<WorkflowDetail> => this.#client.request('GET', `${this.#base}/workflows/${enc(id)}/versions/${version}`),
+    versions: async (id: string): Promise<WorkflowVersion[]> =>
+      (await this.#client.request<{ items: WorkflowVersion[] }>('GET', `${this.#base}/workflows/${enc(id)}/versions`)).items,
+    version: (id: string, version: number): Promise<WorkflowAtVersion> => this.#client.request('GET', `${this.#base}/workflows/${enc(id)}/versions/${version}`),
   };
 
   readonly runs = {
-    start: (workflowId: string, input: StartRunInput = {}): Promise<StartedRun> => {
+    start: (workflowId: string, input: StartRunRequest = {}): Promise<RunStarted> => {
       const { idempotencyKey, ...body } = input;
       return this.#client.request('POST', `${this.#base}/workflows/${enc(workflowId)}/runs`, {
         body, headers: idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey },
       });
     },
-    get: (runId: string): Promise<RunDetail> => this.#client.request('GET', `${this.#base}/runs/${enc(runId)}`),
+    get: (runId: string): Promise<Run> => this.#client.request('GET', `${this.#base}/runs/${enc(runId)}`),
     list: (query: PageQuery & { workflowId?: string; status?: RunStatus; q?: string } = {}): Promise<Page<RunSummary>> =>
       this.#client.request('GET', `${this.#base}/runs`, { query: { ...query } }),
     /** The run's whole output (fetched from blob storage when it was too large to travel with the run). */
@@ -169,8 +168,8 @@ export class TeamClient {
   };
 
   readonly webhooks = {
-    list: async (workflowId: string): Promise<WebhookView[]> =>
-      (await this.#client.request<{ items: WebhookView[] }>('GET', `${this.#base}/workflows/${enc(workflowId)}/webhooks`)).items,
+    list: async (workflowId: string): Promise<Webhook[]> =>
+      (await this.#client.request<{ items: Webhook[] }>('GET', `${this.#base}/workflows/${enc(workflowId)}/webhooks`)).items,
   };
 
   async *#events(runId: string, options: RunEventsOptions): AsyncGenerator<RunStreamEvent> {
@@ -225,7 +224,7 @@ function toEvent(type: string, data: string, id: string | undefined): RunStreamE
   const withId = id === undefined ? {} : { id };
   switch (type) {
     case 'snapshot':
-      return { type: 'snapshot', ...withId, run: payload as unknown as RunDetail };
+      return { type: 'snapshot', ...withId, run: payload as unknown as Run };
     case 'node':
     case 'token':
     case 'run':

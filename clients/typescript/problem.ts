@@ -1,6 +1,9 @@
 // Every error answer of the api is application/problem+json; the client throws it as one typed
 // error, so callers switch on `code` (stable) instead of parsing messages.
-import type { ProblemDocument, ProblemItem } from './types.ts';
+import type { FieldProblem, Problem } from './types.ts';
+
+/** A problem as it may arrive: what the contract promises, with room for an older or foreign server's leaner one. */
+export type ProblemDocument = Pick<Problem, 'status' | 'code'> & Partial<Omit<Problem, 'status' | 'code'>>;
 
 export class TrellisProblem extends Error {
   readonly status: number;
@@ -8,7 +11,7 @@ export class TrellisProblem extends Error {
   readonly title: string | undefined;
   readonly type: string | undefined;
   readonly detail: string | undefined;
-  readonly problems: ProblemItem[];
+  readonly problems: FieldProblem[];
   /** Seconds, from Retry-After (429 and 503 answers). */
   readonly retryAfter: number | undefined;
   readonly document: ProblemDocument;

@@ -1,6 +1,6 @@
 // trellis runs start|watch|logs|list: start a run, follow it live over SSE, read what each node did.
 import { readFileSync } from 'node:fs';
-import { FINAL_RUN_STATUSES, type NodeState, type RunDetail, type RunStatus, type TeamClient } from '../../typescript/index.ts';
+import { FINAL_RUN_STATUSES, type NodeState, type Run, type RunStatus, type TeamClient } from '../../typescript/index.ts';
 import { duration, EXIT, summarize, table, UsageError, type Io } from '../output.ts';
 import { resolveWorkflow } from './workflows.ts';
 
@@ -48,7 +48,7 @@ const DONE: ReadonlySet<string> = new Set(['succeeded', 'failed', 'skipped', 'ca
 export async function watchRun(team: TeamClient, io: Io, runId: string, options: { signal?: AbortSignal } = {}): Promise<number> {
   const nodes = new Map<string, NodeState>();
   let total: number | undefined;
-  let run: RunDetail | undefined;
+  let run: Run | undefined;
   let last = '';
   const progress = (current?: string) => {
     const done = [...nodes.values()].filter((n) => DONE.has(n.status)).length;
@@ -86,7 +86,7 @@ export async function watchRun(team: TeamClient, io: Io, runId: string, options:
   throw new Error(`the event stream of ${runId} ended before the run did`);
 }
 
-async function graphSize(team: TeamClient, run: RunDetail): Promise<number | undefined> {
+async function graphSize(team: TeamClient, run: Run): Promise<number | undefined> {
   try {
     const version = await team.workflows.version(run.workflowId, run.version);
     return (version.graph as unknown as { nodes?: unknown[] }).nodes?.length;
@@ -116,7 +116,7 @@ export async function runLogs(team: TeamClient, io: Io, runId: string, options: 
     for (const line of table(rows)) io.out(line);
   }
   if (run.output !== undefined) io.out(`\noutput: ${summarize(run.output, 400)}`);
-  return FINAL_RUN_STATUSES.includes(run.status as RunStatus) && run.status !== 'succeeded' ? EXIT.failed : EXIT.ok;
+  return (FINAL_RUN_STATUSES as readonly RunStatus[]).includes(run.status) && run.status !== 'succeeded' ? EXIT.failed : EXIT.ok;
 }
 
 export async function listRuns(team: TeamClient, io: Io, options: { workflow?: string; status?: string; limit?: string; json?: boolean }): Promise<number> {

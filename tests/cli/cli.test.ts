@@ -62,6 +62,8 @@ const ORDER_GRAPH = {
   edges: [{ from: 'total', to: 'check' }, { from: 'check', port: 'true', to: 'big' }, { from: 'check', port: 'false', to: 'small' }],
 };
 const FAILING_GRAPH = { nodes: [{ id: 'boom', type: 'transform', config: { expression: '$error("no such order")' } }] };
+/** Order total is also offered as a tool to MCP clients and agents: its settings travel with it. */
+const ORDER_TOOL = { name: 'order_total', description: 'Sums the prices of an order', inputSchema: { type: 'object', properties: { items: { type: 'array' } }, required: ['items'] } };
 
 beforeAll(async () => {
   stack = await processStack('cli');
@@ -79,7 +81,7 @@ beforeAll(async () => {
     return key.body.key as string;
   })) as [string, string];
   for (const workflow of [
-    { name: 'Order total', description: 'Sums an order and sorts it by size', graph: ORDER_GRAPH },
+    { name: 'Order total', description: 'Sums an order and sorts it by size', graph: ORDER_GRAPH, tool: ORDER_TOOL },
     { name: 'Always fails', graph: FAILING_GRAPH },
   ]) expect((await call('POST', `/api/v1/teams/${teamA}/workflows`, workflow)).status).toBe(201);
   home = tempDir('cli-home');
@@ -136,7 +138,7 @@ describe('workflows as files', () => {
     expect(readdirSync(exported).sort()).toEqual(['always-fails.json', 'order-total.json']);
     const file = JSON.parse(readFileSync(join(exported, 'order-total.json'), 'utf8')) as Record<string, unknown>;
     expect(Object.keys(file)).toEqual(['name', 'description', 'tool', 'graph']);
-    expect(file).toMatchObject({ name: 'Order total', description: 'Sums an order and sorts it by size', tool: null });
+    expect(file).toMatchObject({ name: 'Order total', description: 'Sums an order and sorts it by size', tool: ORDER_TOOL });
     expect(Object.keys((file.graph as { nodes: object[] }).nodes[0]!).slice(0, 2)).toEqual(['id', 'type']);
     // Exporting again writes the same bytes: files can live in git.
     const again = join(tempDir('cli-export'), 'flows');
@@ -156,6 +158,7 @@ describe('workflows as files', () => {
       const [graphA, graphB] = await Promise.all([call('GET', `/api/v1/teams/${teamA}/workflows/${a.id}`), call('GET', `/api/v1/teams/${teamB}/workflows/${b.id}`)]);
       expect(graphB.body.graph).toEqual(graphA.body.graph);
       expect(graphB.body.description).toEqual(graphA.body.description);
+      expect(graphB.body.tool).toEqual(graphA.body.tool);
       expect(b.version).toBe(1);
     }
 
@@ -194,6 +197,16 @@ describe('workflows as files', () => {
     expect((versions.body.items as { version: number }[]).map((v) => v.version)).toEqual([2, 1]);
     expect((await trellis(['workflows', 'apply', exported], { env: asB })).stdout).toContain('0 created, 0 updated, 2 unchanged');
     expect((await trellis(['workflows', 'diff', exported], { env: asB })).code).toBe(0);
+ 
+    // Tool settings alone: saved, shown by diff, and no new version.
+    const edited = JSON.parse(readFileSync(path, 'utf8')) as { tool: typeof ORDER_TOOL };
+    edited.tool.description = 'Sums the prices of an order, times quantities';
+    writeFileSync(path, JSON.stringify(edited, null, 2));
+    expect((await trellis(['workflows', 'diff', path], { env: asB })).stdout).toContain('tool settings:');
+    const settings = await trellis(['workflows', 'apply', path], { env: asB });
+    expect(settings.stdout).toContain('updated   Order total (tool settings; still v2)');
+    const saved = await call('GET', `/api/v1/teams/${teamB}/workflows/${order.id}`);
+    expect(saved.body).toMatchObject({ version: 2, tool: { description: 'Sums the prices of an order, times quantities' } });
   });
 
   it('exports YAML that diffs clean against its own team', async () => {

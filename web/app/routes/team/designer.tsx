@@ -13,6 +13,7 @@ import { GraphPanel, NodePanel, Palette } from '../../components/designer/panels
 import { WorkflowSettingsDialog, type SettingsAnswer } from '../../components/designer/workflow-settings.tsx';
 import { Badge, Button, buttonClass, useToast } from '../../components/ui.tsx';
 import { api, attempt } from '../../lib/api.server.ts';
+import { collectPages, queryString } from '../../lib/dashboard.ts';
 import { designerReducer, initialState, isNodeType, problemsByNode, toGraphInput, type DesignGraph } from '../../lib/designer-state.ts';
 import type { Problem } from '../../lib/problems.ts';
 import { requireTeam } from '../../lib/session.server.ts';
@@ -35,7 +36,8 @@ export async function loader({ request, params }: Route.LoaderArgs) {
     api<{ items: VersionInfo[] }>(request, `${base}/versions`),
     // For the agent's tool picker: the team's workflows (with their tool settings) and credentials
     // (editors only may list them).
-    api<Page<WorkflowListItem>>(request, `${teamBase}/workflows?limit=100`),
+    // As many as the workflows page lists.
+    collectPages((cursor) => api<Page<WorkflowListItem>>(request, `${teamBase}/workflows${queryString({ limit: 100, cursor })}`), { cap: 500 }),
     canEdit(team.role) ? api<{ items: CredentialSummary[] }>(request, `${teamBase}/credentials`) : { items: [] },
   ]);
   const viewing = requested && Number(requested) !== latest.version ? await api<WorkflowDetail>(request, `${base}/versions/${encodeURIComponent(requested)}`) : latest;

@@ -77,9 +77,8 @@ export const NotificationDeliveryPage = page('NotificationDeliveryPage', Notific
 export const TestDelivery = answer('TestDelivery', z.object({ deliveryId: z.string() }));
 
 /** The JSON body a webhook channel receives (and the data stored with each delivery). */
-export const NotificationPayload = answer(
-  'NotificationPayload',
-  z.object({
+export const NotificationPayload = z
+  .object({
     event: z.enum([...NOTIFICATION_EVENTS, TEST_EVENT]),
     teamId: z.string(),
     workflowId: z.string().optional(),
@@ -93,7 +92,14 @@ export const NotificationPayload = answer(
     quota: z.object({ name: z.enum(['runs', 'aiTokens', 'aiBudgetUsd']), used: z.number(), limit: z.number(), percent: z.number(), period: z.string() }).optional(),
     url: z.string().optional().describe('where a person sees it in the web app'),
     occurredAt: IsoDate,
-  }),
+  })
+  .describe('what happened: the data stored with each delivery');
+export type NotificationPayload = z.infer<typeof NotificationPayload>;
+
+/** What a webhook channel receives: the payload and its delivery id (also X-Trellis-Delivery). */
+export const NotificationWebhookBody = answer(
+  'NotificationWebhookBody',
+  NotificationPayload.extend({ id: z.string().describe('the delivery id, the same on every retry') }),
   'the body of a webhook notification (signed with X-Trellis-Signature, like Trellis webhooks)',
 );
-export type NotificationPayload = z.infer<typeof NotificationPayload>;
+export type NotificationWebhookBody = z.infer<typeof NotificationWebhookBody>;

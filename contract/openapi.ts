@@ -118,7 +118,7 @@ export function openApiDocument(options: OpenApiOptions) {
           summary: 'A notification to a webhook channel',
           description: 'Signed with X-Trellis-Signature (t=<unix s>,v1=<hex HMAC-SHA256(channel secret, "<t>.<raw body>")>); X-Trellis-Delivery is the delivery id.',
           tags: ['notifications'],
-          requestBody: { required: true, content: { 'application/json': { schema: ref('NotificationPayload') } } },
+          requestBody: { required: true, content: { 'application/json': { schema: ref('NotificationWebhookBody') } } },
           responses: { 200: { description: 'any 2xx answer acknowledges the delivery; others are retried' } },
         },
       },

@@ -1,10 +1,9 @@
 // The three kinds of error (DESIGN.md): UserError (4xx, never retried), OperationalError
 // (transient, 5xx/503, retried), and everything else, which is a bug (500, logged with a stack).
+import type { FieldProblem } from '../contract/common.ts';
 
-export interface Problem {
-  path: string;
-  message: string;
-}
+/** One field's problem (contract/common.ts FieldProblem). */
+export type Problem = FieldProblem;
 
 export class UserError extends Error {
   readonly status: number;

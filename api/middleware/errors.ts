@@ -6,16 +6,10 @@ import { isGrpcServiceError } from '@temporalio/client';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { OperationalError, UserError, type Problem } from '../../core/errors.ts';
 import { markProblemCode } from '../metrics.ts';
+import type { Problem as WireProblem } from '../../contract/common.ts';
 
-export interface ProblemBody {
-  type: string;
-  title: string;
-  status: number;
-  code: string;
-  detail: string;
-  problems?: Problem[];
-  requestId?: string;
-}
+/** The wire shape of every error answer (contract/common.ts). */
+export type ProblemBody = WireProblem;
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 408: 'Request Timeout', 409: 'Conflict', 431: 'Request Header Fields Too Large',

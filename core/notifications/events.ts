@@ -4,7 +4,7 @@
 
 // The events, channel types and the payload are part of the wire contract (a webhook channel receives the payload).
 export { CHANNEL_TYPES, NOTIFICATION_EVENTS, TEST_EVENT, type ChannelType, type NotificationEvent, type NotificationPayload } from '../../contract/notifications.ts';
-import { TEST_EVENT, type NotificationPayload } from '../../contract/notifications.ts';
+import { TEST_EVENT, type NotificationPayload, type NotificationWebhookBody } from '../../contract/notifications.ts';
 
 export function runUrl(publicUrl: string, teamId: string, runId: string): string {
   return `${publicUrl.replace(/\/$/, '')}/t/${encodeURIComponent(teamId)}/runs/${encodeURIComponent(runId)}`;
@@ -59,5 +59,6 @@ export function slackBody(payload: NotificationPayload): { text: string } {
 
 /** A signed webhook channel's JSON body: the payload and the delivery id (also in X-Trellis-Delivery). */
 export function webhookBody(deliveryId: string, payload: NotificationPayload): string {
-  return JSON.stringify({ id: deliveryId, ...payload });
+  const body: NotificationWebhookBody = { id: deliveryId, ...payload };
+  return JSON.stringify(body);
 }

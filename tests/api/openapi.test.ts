@@ -41,7 +41,7 @@ describe('the generated OpenAPI document', () => {
     expect(document.components.schemas.Problem).toMatchObject({ required: expect.arrayContaining(['type', 'title', 'status', 'code', 'detail']) });
     const deliver = document.paths['/hooks/{webhookId}']?.post as { description: string };
     expect(deliver.description).toContain('### Signing a delivery');
-    expect(document.webhooks.notification.post.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/NotificationPayload' });
+    expect(document.webhooks.notification.post.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/NotificationWebhookBody' });
   });
 
   it('passes redocly lint (recommended rules) without errors', () => {

@@ -14,7 +14,7 @@ import { createTestApp, type TestApp } from '../support/app.ts';
 import { testConfig, testDatabases, testEnv } from '../support/env.ts';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.ts';
 import { json, startHttpTarget } from '../support/http-target.ts';
-import { checkAnswersAgainstContract } from '../support/contract.ts';
+import { checkAnswersAgainstContract, streamEventProblems } from '../support/contract.ts';
 import { signUp, type SignedUp } from '../support/identity.ts';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.ts';
 import { startTestWorker } from '../support/worker.ts';
@@ -156,6 +156,8 @@ describe.each(testDatabases)('workflows, runs and triggers over HTTP (%s)', (_na
       },
     );
     expect(events[0]?.event).toBe('snapshot');
+    // Every message of the stream is an event the contract describes, with its data's shape.
+    expect(events.flatMap((e) => streamEventProblems(e.event, e.data))).toEqual([]);
     const nodeEvents = events.filter((e) => e.event === 'node').map((e) => `${String(e.data.nodeId)}:${String((e.data.state as { status: string }).status)}`);
     expect(nodeEvents).toEqual(expect.arrayContaining(['sum:succeeded', 'review:waiting', 'done:succeeded']));
     expect(events.at(-1)).toMatchObject({ event: 'run', data: { status: 'succeeded' } });

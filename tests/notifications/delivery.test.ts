@@ -12,6 +12,7 @@ import { createUsageService, periodOf } from '../../core/usage/service.ts';
 import { verifySignature } from '../../core/webhooks/service.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { testConfig, testEnv } from '../support/env.ts';
+import { schemaProblems } from '../support/contract.ts';
 import { json, startHttpTarget, type Route } from '../support/http-target.ts';
 import { signUp, type SignedUp } from '../support/identity.ts';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.ts';
@@ -170,6 +171,8 @@ describe('deliveries', () => {
     expect(() => verifySignature(channel.secret!, hit.headers['x-trellis-signature'] as string, Buffer.from(hit.body))).not.toThrow();
     expect(() => verifySignature('whsec_other', hit.headers['x-trellis-signature'] as string, Buffer.from(hit.body))).toThrow();
     expect(JSON.parse(hit.body)).toMatchObject({ id: sent.body.deliveryId, event: 'test', teamId: team });
+    // The body is exactly the contract's NotificationWebhookBody (the OpenAPI document's `webhooks.notification`).
+    expect(schemaProblems('NotificationWebhookBody', JSON.parse(hit.body))).toEqual([]);
     expect(await settled(channel.id)).toEqual([expect.objectContaining({ id: sent.body.deliveryId, event: 'test', status: 'sent', attempts: 1 })]);
   });
 

@@ -6,7 +6,9 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Express } from 'express';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { openApiDocument } from '../../contract/openapi.ts';
+import { answers } from '../../contract/common.ts';
 import { findRoute } from '../../contract/routes.ts';
+import { RUN_STREAM_EVENTS } from '../../contract/runs.ts';
 
 const DOC_ID = 'https://trellis.dev/contract/openapi.json';
 const document = openApiDocument({ diagnostics: true });
@@ -50,6 +52,26 @@ export function contractProblems(method: string, url: string, res: Answer): stri
   }
   if (validate(res.body)) return [];
   return (validate.errors ?? []).slice(0, 5).map((e: ErrorObject) => `${route.operationId} ${res.status}: body${e.instancePath} ${e.message ?? ''} ${e.keyword === 'additionalProperties' ? JSON.stringify(e.params) : ''}`.trim());
+}
+
+/** What is wrong with a value by one of the document's named schemas (e.g. "NotificationPayload"). */
+export function schemaProblems(component: string, value: unknown): string[] {
+  const key = `#${component}`;
+  let validate = validators.get(key);
+  if (!validate) {
+    if (!(component in document.components.schemas)) return [`no schema named ${component} in the contract`];
+    validate = ajv.compile({ $ref: `${DOC_ID}#/components/schemas/${component}` });
+    validators.set(key, validate);
+  }
+  if (validate(value)) return [];
+  return (validate.errors ?? []).slice(0, 5).map((e: ErrorObject) => `${component}${e.instancePath} ${e.message ?? ''} ${e.keyword === 'additionalProperties' ? JSON.stringify(e.params) : ''}`.trim());
+}
+
+/** What is wrong with one message of a run's event stream: its name must be a contract event, its data that event's schema. */
+export function streamEventProblems(event: string, data: unknown): string[] {
+  const schema = (RUN_STREAM_EVENTS as Record<string, (typeof RUN_STREAM_EVENTS)[keyof typeof RUN_STREAM_EVENTS]>)[event];
+  const id = schema ? answers.get(schema)?.id : undefined;
+  return id ? schemaProblems(id, data) : [`event "${event}" is not in the contract (contract/runs.ts RUN_STREAM_EVENTS)`];
 }
 
 let enabled = false;

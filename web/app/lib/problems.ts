@@ -1,14 +1,9 @@
 // problem+json answers of the API (shared by server and browser code) and how forms show them.
-import { z } from 'zod';
+import type { z } from 'zod';
+import { Problem as WireProblem } from '../../../contract/common.ts';
 
-export const Problem = z.object({
-  type: z.string().optional(),
-  title: z.string().optional(),
-  status: z.number().optional(),
-  code: z.string().optional(),
-  detail: z.string().optional(),
-  problems: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-});
+/** The contract's problem shape, leniently: a proxy or an older server may send less. */
+export const Problem = WireProblem.partial();
 export type Problem = z.infer<typeof Problem>;
 
 /**

@@ -32,6 +32,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Partial<CliCon
 export function writeConfig(config: CliConfig, env: NodeJS.ProcessEnv = process.env): string {
   const path = configPath(env);
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  chmodSync(dirname(path), 0o700); // a folder made earlier (by hand) may let others in
   writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
   chmodSync(path, 0o600); // an older file keeps its mode on write
   return path;

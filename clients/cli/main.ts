@@ -31,11 +31,11 @@ const team = (values: Values) => {
 
 const COMMANDS: Record<string, Command> = {
   login: {
-    usage: 'login --url <instance> (--key trk_… --team <teamId> | --email <email> --password <password> [--team <teamId>])',
+    usage: 'login --url <instance> (--key trk_… --team <teamId> | --email <email> [--password-stdin] [--team <teamId>])',
     summary: 'log in with an API key or a session; saved in ~/.config/trellis/config.json (mode 0600)',
-    options: { url: { type: 'string' }, key: { type: 'string' }, team: { type: 'string' }, email: { type: 'string' }, password: { type: 'string' } },
+    options: { url: { type: 'string' }, key: { type: 'string' }, team: { type: 'string' }, email: { type: 'string' }, password: { type: 'string' }, 'password-stdin': { type: 'boolean' } },
     args: [0, 0],
-    run: (v, _a, io) => login(io, { url: str(v.url), key: str(v.key), team: str(v.team), email: str(v.email), password: str(v.password) }),
+    run: (v, _a, io) => login(io, { url: str(v.url), key: str(v.key), team: str(v.team), email: str(v.email), password: str(v.password), passwordStdin: v['password-stdin'] === true }),
   },
   logout: { usage: 'logout', summary: 'forget the login (and revoke a session)', args: [0, 0], run: (_v, _a, io) => logout(io) },
   whoami: { usage: 'whoami', summary: 'the instance, team and kind of credential in use', options: TEAM_OPTIONS, args: [0, 0], run: (v, _a, io) => whoami(io, { url: str(v.url), team: str(v.team) }) },

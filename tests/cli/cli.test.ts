@@ -30,10 +30,12 @@ let home: string;
 interface Result { code: number; stdout: string; stderr: string }
 
 /** Runs the CLI in `cwd` with a clean environment (no TRELLIS_* unless given). */
-async function trellis(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<Result> {
+async function trellis(args: string[], options: { env?: Record<string, string>; cwd?: string; stdin?: string } = {}): Promise<Result> {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, ...options.env };
   try {
-    const { stdout, stderr } = await exec(BIN, args, { env, cwd: options.cwd ?? home, timeout: 120_000 });
+    const child = exec(BIN, args, { env, cwd: options.cwd ?? home, timeout: 120_000 });
+    child.child.stdin?.end(options.stdin ?? '');
+    const { stdout, stderr } = await child;
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code?: number | string; stdout?: string; stderr?: string };
@@ -117,7 +119,7 @@ describe('login', () => {
     const otherHome = tempDir('cli-session');
     const email = `cli-s-${randomBytes(3).toString('hex')}@cli.test`;
     await signInBenchUser(api, stack.databaseUrl, { email, password: 'plum-orbit-cactus-8' });
-    const result = await trellis(['login', '--url', api, '--email', email, '--password', 'plum-orbit-cactus-8'], { env: { HOME: otherHome } });
+    const result = await trellis(['login', '--url', api, '--email', email, '--password-stdin'], { env: { HOME: otherHome }, stdin: 'plum-orbit-cactus-8\n' });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('session');
     const listed = await trellis(['workflows', 'list'], { env: { HOME: otherHome } });

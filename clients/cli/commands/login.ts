@@ -1,5 +1,6 @@
 // trellis login|logout|whoami: an API key (with the team it belongs to) or an email/password
 // session, kept in ~/.config/trellis/config.json; the key itself is never printed.
+import { readFileSync } from 'node:fs';
 import { TrellisClient, TrellisProblem } from '../../typescript/index.ts';
 import { configPath, readConfig, removeConfig, resolveConfig, writeConfig, type CliConfig } from '../config.ts';
 import { EXIT, UsageError, type Io } from '../output.ts';
@@ -10,6 +11,7 @@ export interface LoginOptions {
   team?: string;
   email?: string;
   password?: string;
+  passwordStdin?: boolean;
 }
 
 export async function login(io: Io, options: LoginOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -36,8 +38,9 @@ export async function login(io: Io, options: LoginOptions, env: NodeJS.ProcessEn
     }
     config = { url, teamId, apiKey: key };
   } else if (options.email) {
-    const password = options.password ?? env.TRELLIS_PASSWORD;
-    if (!password) throw new UsageError('pass --password or set TRELLIS_PASSWORD');
+    // From stdin or the environment, a password stays out of the shell's history and the process list.
+    const password = options.passwordStdin ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : options.password ?? env.TRELLIS_PASSWORD;
+    if (!password) throw new UsageError('pass --password-stdin, set TRELLIS_PASSWORD or pass --password');
     const session = await TrellisClient.login(url, { email: options.email, password });
     const me = await new TrellisClient({ baseUrl: url, auth: { sessionToken: session.token } }).me();
     const teams = me.teams as { id: string; name: string; personal?: boolean }[];

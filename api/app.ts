@@ -96,7 +96,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(workflowRoutes(platform, guards), runRoutes(platform, guards, events), queueRoutes(platform, guards));
   app.use(insightRoutes(platform, guards));
   // Trellis as an MCP server for API keys (POST /mcp): the team's tool workflows.
-  app.use(mcpRoutes({ platform, hub, identity, guards, config: deps.config, logger: deps.logger }));
+  app.use(mcpRoutes({ platform, hub, identity, guards, config: deps.config, logger: deps.logger, redis: deps.redis }));
 
   // Notification channels; deliveries run on the outgoing-messages queue (worker/mail.ts).
   const notifier = createNotifier({ orm: deps.orm, temporal: deps.temporal, taskQueue: deps.config.mail.taskQueue, publicUrl: deps.config.web.publicUrl, logger: deps.logger });

@@ -114,6 +114,9 @@ const EnvSchema = z.object({
   TRELLIS_SSE_MAX_LIFETIME_SECONDS: z.coerce.number().int().min(1).max(86_400).default(1_800),
   // How long an MCP tools/call (POST /mcp) waits for its run before answering with the run's id and URL.
   TRELLIS_MCP_WAIT_MS: z.coerce.number().int().min(0).max(300_000).default(30_000),
+  // POST /mcp requests in progress at once per API key and per team (a tools/call holds one while it waits).
+  TRELLIS_MCP_CALLS_PER_KEY: z.coerce.number().int().min(1).default(20),
+  TRELLIS_MCP_CALLS_PER_TEAM: z.coerce.number().int().min(1).default(100),
   TRELLIS_SECRET_KEY: secretKey.optional(),
   // Keys that sealed older secrets, comma-separated (key rotation).
   TRELLIS_SECRET_KEYS_PREVIOUS: z
@@ -205,8 +208,8 @@ export interface Config {
   };
   /** Live-event streams (api/routes/run-events.ts): open at once per user/API key and per team; lifetime of one. */
   sse: { perPrincipal: number; perTeam: number; maxLifetimeMs: number };
-  /** Trellis as an MCP server (api/routes/mcp.ts): how long tools/call waits for the run's output. */
-  mcp: { waitMs: number };
+  /** Trellis as an MCP server (api/routes/mcp.ts): how long tools/call waits for the run's output; requests in progress per key and team. */
+  mcp: { waitMs: number; perKey: number; perTeam: number };
   secretKey: string | undefined;
   previousSecretKeys: string[];
   engine: {
@@ -343,7 +346,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       },
     },
     sse: { perPrincipal: e.TRELLIS_SSE_PER_PRINCIPAL, perTeam: e.TRELLIS_SSE_PER_TEAM, maxLifetimeMs: e.TRELLIS_SSE_MAX_LIFETIME_SECONDS * 1000 },
-    mcp: { waitMs: e.TRELLIS_MCP_WAIT_MS },
+    mcp: { waitMs: e.TRELLIS_MCP_WAIT_MS, perKey: e.TRELLIS_MCP_CALLS_PER_KEY, perTeam: e.TRELLIS_MCP_CALLS_PER_TEAM },
     secretKey: e.TRELLIS_SECRET_KEY,
     previousSecretKeys: e.TRELLIS_SECRET_KEYS_PREVIOUS,
     engine: {

@@ -8,7 +8,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Request, RequestHandler, Router } from 'express';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Config } from '../../core/config.ts';
-import { UnauthorizedError } from '../../core/errors.ts';
+import { TooManyRequestsError, UnauthorizedError, UserError } from '../../core/errors.ts';
+import { createStreamSlots } from '../../core/limits/streams.ts';
+import type { Redis } from '../../core/redis/client.ts';
 import type { Identity } from '../../core/identity.ts';
 import { networkOf } from '../../core/limits/network.ts';
 import type { Logger } from '../../core/log.ts';
@@ -24,6 +26,8 @@ import { parseBody } from '../middleware/validate.ts';
 import { apiRouter } from './router.ts';
 
 export const MCP_SERVER_VERSION = '1.0.0';
+/** JSON-RPC messages in one POST (older clients may batch), of which at most one tools/call: one request, one run. */
+export const MAX_BATCH = 10;
 
 export interface McpRouteDeps {
   platform: Platform;
@@ -32,6 +36,17 @@ export interface McpRouteDeps {
   guards: AuthMiddleware;
   config: Pick<Config, 'mcp' | 'web' | 'rateLimit' | 'http'>;
   logger: Logger;
+  redis: Redis;
+}
+
+/** Refuses a batch that would start several runs in one request (each request counts once against the rate limits). */
+function requireSmallBatch(body: unknown): void {
+  const messages: unknown[] = Array.isArray(body) ? body : [body];
+  const calls = messages.filter((m) => typeof m === 'object' && m !== null && (m as { method?: unknown }).method === 'tools/call').length;
+  if (messages.length > MAX_BATCH || calls > 1) {
+    const message = `a batch may hold at most ${MAX_BATCH} messages and one tools/call`;
+    throw new UserError('mcp_batch_too_large', `The request ${message.replace(/^a batch may/, 'may')}`, { problems: [{ path: '(body)', message }] });
+  }
 }
 
 const keyTeam = (req: Request) => (req.auth?.kind === 'key' ? req.auth.key.teamId : undefined);
@@ -41,6 +56,9 @@ export function mcpRoutes(deps: McpRouteDeps): Router {
   const limiter = deps.identity.limiter;
   const router = apiRouter();
   const waits = createRunWaits({ events: deps.hub, runs: deps.platform.runs, workflows: deps.platform.workflows });
+  // Requests in progress per key and team, across replicas: a waiting tools/call holds a request,
+  // a subscription and a socket. A slot outlives the longest wait, so it never expires while held.
+  const slots = createStreamSlots({ redis: deps.redis, logger: deps.logger, ttlMs: config.mcp.waitMs + 60_000, keyPrefix: 'trellis:mcp-slots:' });
 
   // The API's limits: a refused credential counts against the caller's network, a valid key
   // against its own bucket, then requireTeamRole applies the team's plan rate.
@@ -62,6 +80,18 @@ export function mcpRoutes(deps: McpRouteDeps): Router {
   router.post('/mcp', authenticateKey, guards.requireTeamRole('runs:write', keyTeam), async (req, res) => {
     const key = req.auth?.kind === 'key' ? req.auth.key : undefined;
     if (!key || !req.team) throw new UnauthorizedError();
+    requireSmallBatch(req.body);
+    const decision = await slots.acquire([
+      { name: 'key', id: key.id, limit: config.mcp.perKey },
+      { name: 'team', id: req.team.id, limit: config.mcp.perTeam },
+    ]);
+    if (!decision.allowed) {
+      const limit = decision.rule.name === 'team' ? `${config.mcp.perTeam} per team (TRELLIS_MCP_CALLS_PER_TEAM)` : `${config.mcp.perKey} per API key (TRELLIS_MCP_CALLS_PER_KEY)`;
+      throw new TooManyRequestsError('mcp_calls_limit', `Too many MCP requests in progress: the limit is ${limit}; wait for one to end`, 1);
+    }
+    const { slot } = decision;
+    // Gone while the slot was taken: no close event is coming.
+    if (res.closed) return void slot.release();
     const server = createTeamMcpServer(
       { workflows: deps.platform.workflows, intake: deps.platform.intake, waits, waitMs: config.mcp.waitMs, publicUrl: config.web.publicUrl, version: MCP_SERVER_VERSION },
       { teamId: req.team.id, keyId: key.id },
@@ -72,6 +102,7 @@ export function mcpRoutes(deps: McpRouteDeps): Router {
     res.on('close', () => {
       void transport.close();
       void server.close();
+      void slot.release();
     });
     await server.connect(transport);
     // Express's req.auth (our AuthContext) is not the SDK's AuthInfo; the handlers use the caller given above.

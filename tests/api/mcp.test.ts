@@ -64,6 +64,15 @@ async function saveWorkflow(user: SignedUp, name: string, graph: object, tool?: 
   return created.body.id as string;
 }
 
+/** Polls `check` until it holds (never a fixed sleep). */
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 const runIdOf = (result: CallToolResult) => (result._meta as Record<string, string>)['trellis/runId'] as string;
 
 beforeAll(async () => {
@@ -175,7 +184,7 @@ describe('POST /mcp tools', () => {
 
   it('answers a run that outlasts the wait with its id and its URL in the web app', async () => {
     // A second api on the same services whose wait is short (TRELLIS_MCP_WAIT_MS).
-    const quick = createApp({ config: { ...config, mcp: { waitMs: 500 } }, logger: createLogger({ level: 'silent', service: 'api-test' }), orm: t.orm, redis: t.redis, temporal: t.temporal });
+    const quick = createApp({ config: { ...config, mcp: { ...config.mcp, waitMs: 500 } }, logger: createLogger({ level: 'silent', service: 'api-test' }), orm: t.orm, redis: t.redis, temporal: t.temporal });
     try {
       const client = await connect(key, await listen(quick));
       const result = (await client.callTool({ name: 'slow', arguments: {} })) as CallToolResult;
@@ -189,6 +198,55 @@ describe('POST /mcp tools', () => {
       expect((await me.client.post(`/api/v1/teams/${me.personalTeamId}/runs/${runId}/cancel`)).status).toBe(202);
     } finally {
       (quick.locals.close as () => void)();
+    }
+  });
+});
+
+describe('POST /mcp limits', () => {
+  const rpc = (apiKey: string, body: unknown, at = base, signal?: AbortSignal) =>
+    fetch(`${at}/mcp`, { method: 'POST', signal, headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' }, body: JSON.stringify(body) });
+  const call = (id: number, name: string, args: object) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } });
+
+  it('answers a plain tools/call without a session, and refuses a batch that would start several runs', async () => {
+    const one = await rpc(key, call(1, 'greet', { name: 'Lin' }));
+    expect(one.status).toBe(200);
+    expect((await one.json()).result.structuredContent).toEqual({ greeting: 'Hello Lin' });
+
+    const runsBefore = (await me.client.get(`/api/v1/teams/${me.personalTeamId}/runs?limit=100`)).body.items.length as number;
+    const batch = await rpc(key, [call(1, 'greet', { name: 'A' }), call(2, 'greet', { name: 'B' })]);
+    expect(batch.status).toBe(400);
+    expect(await batch.json()).toMatchObject({ code: 'mcp_batch_too_large', problems: [{ path: '(body)' }] });
+    const long = await rpc(key, Array.from({ length: 11 }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'tools/list' })));
+    expect((await long.json()).code).toBe('mcp_batch_too_large');
+    expect((await me.client.get(`/api/v1/teams/${me.personalTeamId}/runs?limit=100`)).body.items).toHaveLength(runsBefore);
+  });
+
+  it('holds a slot per request in progress: over TRELLIS_MCP_CALLS_PER_KEY it answers 429 mcp_calls_limit, and a caller hanging up frees it', async () => {
+    const single = createApp({ config: { ...config, mcp: { waitMs: 120_000, perKey: 1, perTeam: 100 } }, logger: createLogger({ level: 'silent', service: 'api-test' }), orm: t.orm, redis: t.redis, temporal: t.temporal });
+    const created = await me.client.post(`/api/v1/teams/${me.personalTeamId}/api-keys`, { name: 'one at a time', scopes: ['runs:write'] });
+    const slotKey = `trellis:mcp-slots:key:${created.body.id as string}`;
+    try {
+      const at = await listen(single);
+      const hangUp = new AbortController();
+      const waiting = rpc(created.body.key, call(1, 'slow', {}), at, hangUp.signal).catch((error: unknown) => error);
+      await until(async () => (await t.redis.zcard(slotKey)) === 1, 'the first call holds its slot');
+
+      const refused = await rpc(created.body.key, { jsonrpc: '2.0', id: 2, method: 'tools/list' }, at);
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(await refused.json()).toMatchObject({ code: 'mcp_calls_limit', detail: expect.stringContaining('TRELLIS_MCP_CALLS_PER_KEY') });
+      // Another key of the team has its own slots.
+      expect((await rpc(key, { jsonrpc: '2.0', id: 3, method: 'tools/list' }, at)).status).toBe(200);
+
+      hangUp.abort();
+      expect(await waiting).toMatchObject({ name: 'AbortError' });
+      await until(async () => (await t.redis.zcard(slotKey)) === 0, 'the slot is freed');
+      expect((await rpc(created.body.key, { jsonrpc: '2.0', id: 4, method: 'tools/list' }, at)).status).toBe(200);
+    } finally {
+      (single.locals.close as () => void)();
+      // The slow run the hung-up call started keeps going: cancel it.
+      const runs = (await me.client.get(`/api/v1/teams/${me.personalTeamId}/runs?limit=100`)).body.items as { runId: string; status: string }[];
+      for (const run of runs.filter((r) => r.status === 'queued' || r.status === 'running')) await me.client.post(`/api/v1/teams/${me.personalTeamId}/runs/${run.runId}/cancel`);
     }
   });
 });

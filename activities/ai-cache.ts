@@ -3,12 +3,12 @@
 // skipped and the call still succeeds.
 import type { Redis } from 'ioredis';
 import type { Logger } from '../core/log.ts';
+import { AI_CACHE_HITS_KEY as CACHE_HITS_KEY, AI_CACHE_MISSES_KEY as CACHE_MISSES_KEY, AI_CACHE_PREFIX as CACHE_PREFIX } from '../core/redis/keys.ts';
 import type { NodeCallContext } from './http.ts';
 import { sha256 } from './ai-provider.ts';
 
-export const CACHE_PREFIX = 'ai:cache:';
-export const CACHE_HITS_KEY = 'ai:cache:hits';
-export const CACHE_MISSES_KEY = 'ai:cache:misses';
+// The key names are core's (core/redis/keys.ts): the api reads the counters too.
+export { CACHE_PREFIX, CACHE_HITS_KEY, CACHE_MISSES_KEY };
 export const DEFAULT_CACHE_TTL_SECONDS = 24 * 60 * 60;
 
 export interface CachedAnswer {

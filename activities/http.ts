@@ -8,6 +8,7 @@ import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http'
 import https from 'node:https';
 import { pipeline, Readable } from 'node:stream';
 import zlib from 'node:zlib';
+import type { CredentialStore } from '../core/credentials/store.ts';
 import type { Logger } from '../core/log.ts';
 import type { HttpConfig } from '../workflows/graph/nodes/http.ts';
 import {
@@ -26,20 +27,8 @@ import { requireCredentialHost } from './credential-hosts.ts';
 import { createSsrfGuard, pinnedLookup, type LookupAll, type SsrfGuard, type VettedTarget } from './ssrf.ts';
 import { BudgetExhaustedError, BudgetTooSmallError, createHttpBufferBudget, type BodyLease, type HttpBufferBudget } from './http-budget.ts';
 
-export interface CredentialStore {
-  get(
-    teamId: string,
-    credentialId: string,
-  ): Promise<
-    | {
-        type: 'openai' | 'http_header' | 'http_basic' | 'http_bearer';
-        data: Record<string, string>;
-        /** Host patterns the secret may be sent to (core/credentials/hosts.ts); null or absent: none, so an http credential is refused. */
-        allowedHosts?: string[] | null;
-      }
-    | undefined
-  >;
-}
+// The credential port is core's (core/credentials/store.ts); re-exported for the activity files.
+export type { CredentialStore };
 
 /** Who is calling: the run, the team whose credentials apply, the node and the map item / loop index. */
 export interface NodeCallContext {

@@ -13,14 +13,9 @@ import { createRunQueue } from '../core/runs/queue.ts';
 import { createAdmission } from '../core/usage/admission.ts';
 import { createUsageService, QuotaExceededError, type UsageService } from '../core/usage/service.ts';
 import { createWorkflowService } from '../core/workflows/service.ts';
+import type { ScheduledRunInput } from '../workflows/inputs.ts';
 
-export interface ScheduledRunInput {
-  scheduleId: string;
-  teamId: string;
-  workflowId: string;
-  /** The firing's workflow id (set by the workflow): one run per firing, however often retried. */
-  firingId?: string;
-}
+export type { ScheduledRunInput };
 
 export type ScheduledRunActivities = ReturnType<typeof createScheduledRunActivities>;
 

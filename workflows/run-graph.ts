@@ -14,52 +14,19 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import type { Graph } from './graph/schema.ts';
 import { nodeTypes } from './graph/registry.ts';
 import { GraphExecution } from './interpreter/engine.ts';
 import { executeNode } from './interpreter/executors/index.ts';
 import { describeError, graphOutput, loadGraphSchema, type RunRuntime } from './interpreter/node-runtime.ts';
 import type { BlobRef, NodeState, RunState } from './interpreter/state.ts';
+import type { RunGraphInput, RunGraphResult } from './inputs.ts';
 import { cancelNode, decide, DecideFailure, getRunState } from './messages.ts';
 import type { RunEventSinks } from './events.ts';
 
 const { runEvents } = proxySinks<RunEventSinks>();
 
-export type TriggerType = 'api' | 'webhook' | 'schedule' | 'manual' | 'system' | 'map' | 'subworkflow' | 'rerun' | 'mcp';
-
-export interface RunGraphInput {
-  /** The exact graph version the run executes (validated, defaults applied). */
-  graph: Graph;
-  version: number;
-  input: unknown;
-  teamId: string;
-  workflowId: string;
-  trigger: TriggerType;
-  /** Outputs reused from an earlier run (rerun from a node): these nodes do not execute again. */
-  seed?: Record<string, NodeState>;
-  /** Node states carried over continue-as-new. */
-  carried?: { nodes: Record<string, NodeState>; startedAt: string; usage: RunState['usage'] };
-  /** Map items run as child runs see their item as `item`. */
-  item?: unknown;
-  parentRunId?: string;
-  /** Nesting of runs started by runs: a root run is 0 (absent in runs recorded before it existed). */
-  depth?: number;
-  /** The run at the top of this run's tree (absent: this run is the root). */
-  rootRunId?: string;
-  blobThresholdBytes: number;
-  maxConcurrency: number;
-  /** Continue as new once history has this many events (Temporal's own suggestion otherwise). */
-  historyEventLimit?: number;
-  /** The start path wrote the run's row and marked it running (ADR 029): the run does not record its start. */
-  recorded?: boolean;
-}
-
-export interface RunGraphResult {
-  status: 'succeeded' | 'failed';
-  output?: unknown;
-  outputRef?: BlobRef;
-  error?: { message: string; nodeId?: string };
-}
+// The workflow's input and result types live in inputs.ts (imported by core/ and the executors without a circle).
+export type { RunGraphInput, RunGraphResult, TriggerType } from './inputs.ts';
 
 const { recordRunStarted, recordRunFinished } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -108,12 +75,12 @@ export async function runGraph(input: RunGraphInput): Promise<RunGraphResult> {
   };
   // For the worker's metrics: a sink call, no command (not repeated on replay, no patch needed).
   if (!args.carried) runEvents.publish({ type: 'started', runId, trigger: args.trigger, at: startedAt });
-  const runtime: RunRuntime = { args, runId, state, decisions: new Map(), onChange };
+  const runtime: RunRuntime = { args, runId, state, decisions: new Map(), onChange, execute: (node, exec) => executeNode(node, exec, runtime) };
   const execution = new GraphExecution({
     graph: args.graph,
     context: { input: args.input ?? {}, run: { id: runId, startedAt }, ...(args.item === undefined ? {} : { item: args.item }) },
     nodes: state.nodes,
-    execute: (node, exec) => executeNode(node, exec, runtime),
+    execute: runtime.execute,
     describeError,
     maxConcurrency: args.maxConcurrency,
     onChange,

@@ -3,7 +3,8 @@
 // ends. The schedule names the workflow (and, optionally, a pinned version); the graph is read
 // when it fires, never copied into the schedule.
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { ScheduledRunActivities, ScheduledRunInput } from '../activities/scheduled-runs.ts';
+import type { ScheduledRunActivities } from '../activities/scheduled-runs.ts';
+import type { ScheduledRunInput } from './inputs.ts';
 
 const { queueScheduledRun } = proxyActivities<ScheduledRunActivities>({
   startToCloseTimeout: '30 seconds',

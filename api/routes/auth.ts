@@ -7,7 +7,7 @@ import { NotFoundError, UserError } from '../../core/errors.ts';
 import type { Identity } from '../../core/identity.ts';
 import { clearSessionCookie, cookieOptions, readCookie, requireUser, setSessionCookie } from '../middleware/authenticate.ts';
 import { parseBody } from '../middleware/validate.ts';
-import { safeNext } from '../safe-next.ts';
+import { safeNext } from '../../contract/safe-next.ts';
 
 import { EmailOnlyRequest, LoginRequest, PasswordResetConfirmRequest, RegisterRequest, VerifyEmailRequest } from '../../contract/identity.ts';
 

@@ -4,12 +4,12 @@ import { type Router } from 'express';
 import { apiRouter } from './router.ts';
 import type { Identity } from '../../core/identity.ts';
 import type { Redis } from '../../core/redis/client.ts';
-import { CACHE_HITS_KEY, CACHE_MISSES_KEY } from '../../activities/ai.ts';
+import { AI_CACHE_HITS_KEY, AI_CACHE_MISSES_KEY } from '../../core/redis/keys.ts';
 import type { AuthMiddleware } from '../middleware/authenticate.ts';
 
 async function aiCacheStats(redis: Redis, teamId: string) {
   try {
-    const [hits, misses] = (await redis.mget(`${CACHE_HITS_KEY}:${teamId}`, `${CACHE_MISSES_KEY}:${teamId}`)).map((v) => Number(v ?? 0));
+    const [hits, misses] = (await redis.mget(`${AI_CACHE_HITS_KEY}:${teamId}`, `${AI_CACHE_MISSES_KEY}:${teamId}`)).map((v) => Number(v ?? 0));
     const lookups = (hits ?? 0) + (misses ?? 0);
     return { hits: hits ?? 0, misses: misses ?? 0, hitRatio: lookups === 0 ? null : (hits ?? 0) / lookups };
   } catch {

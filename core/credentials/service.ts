@@ -4,11 +4,11 @@
 // created, changed only by a team admin.
 import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import type { CredentialStore } from '../../activities/http.ts';
 import type { Orm } from '../db/orm.ts';
 import { CredentialRecord } from '../db/entities.ts';
 import { NotFoundError, UserError } from '../errors.ts';
 import { parseAllowedHosts } from './hosts.ts';
+import type { CredentialStore } from './store.ts';
 import type { Vault } from './vault.ts';
 
 // What each credential type holds and the request shapes are part of the wire contract.

@@ -21,7 +21,7 @@ import { Team } from '../teams/entities.ts';
 import { countActiveRootRuns } from '../usage/service.ts';
 import { Graph } from '../../workflows/graph/schema.ts';
 import type { NodeState } from '../../workflows/interpreter/state.ts';
-import type { TriggerType } from '../../workflows/run-graph.ts';
+import type { TriggerType } from '../../workflows/inputs.ts';
 import type { ClaimedRun, RunQueue } from './queue.ts';
 import { startRun, type EngineSettings } from './start-run.ts';
 

@@ -11,7 +11,7 @@ import type { Admission } from '../usage/admission.ts';
 import type { UsageService } from '../usage/service.ts';
 import type { WorkflowService } from '../workflows/service.ts';
 import type { NodeState } from '../../workflows/interpreter/state.ts';
-import type { TriggerType } from '../../workflows/run-graph.ts';
+import type { TriggerType } from '../../workflows/inputs.ts';
 import type { RunQueue } from './queue.ts';
 import { newRunId } from './start-run.ts';
 

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Config } from '../config.ts';
-import type { RunGraphInput, RunGraphResult } from '../../workflows/run-graph.ts';
+import type { RunGraphInput, RunGraphResult } from '../../workflows/inputs.ts';
 import { runSearchAttributes } from '../../workflows/search-attributes.ts';
 
 export function newRunId(): string {

@@ -15,7 +15,7 @@ import { DEFAULT_PRIORITY } from '../runs/intake.ts';
 import type { EngineSettings } from '../runs/start-run.ts';
 import type { UsageService } from '../usage/service.ts';
 import type { WorkflowService } from '../workflows/service.ts';
-import type { ScheduledRunInput } from '../../activities/scheduled-runs.ts';
+import type { ScheduledRunInput } from '../../workflows/inputs.ts';
 import type { Logger } from '../log.ts';
 
 const CRON = /^(@(yearly|annually|monthly|weekly|daily|hourly))$|^(\S+\s+){4}\S+$/;

@@ -7,7 +7,7 @@ import type { Orm } from '../db/orm.ts';
 import { DEFAULT_PLAN, planLimits } from '../plans.ts';
 import type { Redis } from '../redis/client.ts';
 import { Team } from '../teams/entities.ts';
-import type { TriggerType } from '../../workflows/run-graph.ts';
+import type { TriggerType } from '../../workflows/inputs.ts';
 import { UsageCounter } from './entities.ts';
 import { assertWithinQuota, periodOf, QuotaExceededError } from './service.ts';
 

@@ -2,7 +2,7 @@
 // After sign-in (and the theme switch) people go back to `next`: a path on this site, never another
 // one. Node's URL parser is the WHATWG one browsers use (tabs and newlines dropped, "\" read as
 // "/"), so "where would a browser go" is checked by resolving the answer against the site.
-import { safeNext } from '../../api/safe-next.ts';
+import { safeNext } from '../../contract/safe-next.ts';
 
 const SITE = 'https://trellis.example';
 

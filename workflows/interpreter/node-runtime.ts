@@ -23,7 +23,7 @@ import { runSearchAttributes } from '../search-attributes.ts';
 import type { GraphExecution, NodeResult } from './engine.ts';
 import { isBlobRef, type NodeError, type NodeState, type RunState } from './state.ts';
 import type { DecideInput } from '../messages.ts';
-import type { RunGraphInput, RunGraphResult } from '../run-graph.ts';
+import type { RunGraphInput, RunGraphResult } from '../inputs.ts';
 
 // The graph schemas (zod) are built only by runs that parse a sub-graph: building them took most
 // of a workflow's module initialisation, ~1 MiB per run (docs/decisions/030-inline-compute.md).
@@ -56,6 +56,8 @@ export interface RunRuntime {
   state: RunState;
   decisions: Map<string, DecideInput & { decidedAt: string }>;
   onChange: (nodePath: string, state: NodeState) => void;
+  /** Runs one node with the executor table (executors/index.ts); handed in by run-graph.ts so the map executor, itself in the table, needs no import of it. */
+  execute: (node: Node, execution: GraphExecution) => Promise<NodeResult>;
 }
 
 /** What a node type does when it runs: its output and the ports it takes. */

@@ -1,6 +1,6 @@
 // POST /theme {theme}: remembers the colour theme for a year and goes back where the form was.
 import { redirect } from 'react-router';
-import { safeNext } from '../../../api/safe-next.ts';
+import { safeNext } from '../../../contract/safe-next.ts';
 import { THEME_COOKIE, THEMES, type Theme } from '../lib/theme.ts';
 import type { Route } from './+types/theme.ts';
 

@@ -16,8 +16,6 @@ import {
   runChild,
   type Executor,
 } from '../node-runtime.ts';
-// A cycle (the table holds this executor); executeNode is only called while a run executes.
-import { executeNode } from './index.ts';
 
 export const map: Executor<'map'> = async (node, execution, runtime) => {
   const state = execution.nodes[node.id] as NodeState;
@@ -38,7 +36,7 @@ export const map: Executor<'map'> = async (node, execution, runtime) => {
         graph,
         context: { input: execution.context.input, run: execution.context.run, item },
         nodes,
-        execute: (n, e) => executeNode(n, e, runtime),
+        execute: runtime.execute,
         describeError,
         maxConcurrency: concurrency,
         onChange: runtime.onChange,

@@ -1,7 +1,7 @@
 // /login: email and password, or Google/GitHub. The API sets the session cookie on its answer;
 // the action hands that Set-Cookie on to the browser with the redirect to `next`.
 import { Form, Link, redirect } from 'react-router';
-import { safeNext } from '../../../../api/safe-next.ts';
+import { safeNext } from '../../../../contract/safe-next.ts';
 import { AuthShell, formErrors, oauthErrorMessage, SubmitButton } from '../../components/auth-shell.tsx';
 import { Alert, buttonClass, Field } from '../../components/ui.tsx';
 import { apiFetch, attempt, cookiesFrom, publicApi, signInProviders } from '../../lib/api.server.ts';

@@ -1,7 +1,7 @@
 // POST /logout: revokes the session at the API and drops the cookie. The cookie is cleared here
 // too, so the browser is signed out even when the API cannot be reached.
 import { redirect } from 'react-router';
-import { safeNext } from '../../../../api/safe-next.ts';
+import { safeNext } from '../../../../contract/safe-next.ts';
 import { apiFetch, cookiesFrom } from '../../lib/api.server.ts';
 import type { Route } from './+types/logout.ts';
 

@@ -1,6 +1,7 @@
 // Where to send someone after signing in (or after the theme switch): a path on this site, never
 // another one. The one rule for every `next`/`redirectTo` — the api's OAuth callback and the web
-// app's pages both import it (pure, no imports, so the web bundle can carry it).
+// app's pages both import it (pure, no imports, so the web bundle can carry it; in contract/ because
+// web/ may not import api/).
 //
 // Prefix checks are not enough: browsers drop tabs and newlines from URLs and read "\" as "/", so
 // "/\t/evil.example" and "/\evil.example" are "//evil.example"; "/.//evil" normalises to "//evil".

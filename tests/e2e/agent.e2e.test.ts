@@ -169,3 +169,50 @@ it('lists a remote MCP server\'s tools in the designer, and the agent calls the 
   expect(mcp.calls).toEqual({ lookup_weather: 1 });
   expect(browser.pageErrors).toEqual([]);
 });
+
+it('shows a rejected tool call in the timeline, and the agent answers without it', async () => {
+  // Made through the API this time: a tool workflow and an agent whose one tool needs approval.
+  const headers = { origin: stack.webUrl };
+  const tool = await page.request.post(stack.url(`/api/v1/teams/${teamId}/workflows`), {
+    headers,
+    data: {
+      name: 'Cancel order',
+      tool: { name: 'cancel_order', description: 'Cancels an order', inputSchema: INPUT_SCHEMA },
+      graph: { nodes: [{ id: 'done', type: 'output', config: { value: { cancelled: '{{ input.orderId }}' } } }], edges: [] },
+    },
+  });
+  expect(tool.status()).toBe(201);
+  const toolId = ((await tool.json()) as { id: string }).id;
+  const agent = await page.request.post(stack.url(`/api/v1/teams/${teamId}/workflows`), {
+    headers,
+    data: {
+      name: 'Careful agent',
+      graph: {
+        nodes: [{ id: 'careful', type: 'agent', config: { prompt: 'Cancel order 7 with cancel_order #args={"orderId":"7"}', tools: [{ type: 'workflow', workflowId: toolId, name: 'cancel_order', requiresApproval: true }] } }],
+        edges: [],
+      },
+    },
+  });
+  expect(agent.status()).toBe(201);
+  const agentId = ((await agent.json()) as { id: string }).id;
+  const started = await page.request.post(stack.url(`/api/v1/teams/${teamId}/workflows/${agentId}/runs`), { headers, data: { input: {} } });
+  expect(started.status()).toBe(202);
+  const { runId } = (await started.json()) as { runId: string };
+
+  await visit(page, `/t/${teamId}/runs/${runId}`);
+  await page.getByTestId('approval-message').waitFor({ timeout: 60_000 });
+  await node('careful').click();
+  await step(1).and(page.locator('[data-status="waiting"]')).waitFor();
+  await page.getByLabel('Comment').fill('not this one');
+  await page.getByRole('button', { name: 'Reject' }).click();
+  await step(1).and(page.locator('[data-status="rejected"]')).waitFor({ timeout: 60_000 });
+  expect(await step(1).textContent()).toContain('a person rejected this call: not this one');
+  await step(2).and(page.locator('[data-status="succeeded"]')).waitFor({ timeout: 60_000 });
+  await node('careful').and(page.locator('[data-status="succeeded"]')).waitFor({ timeout: 60_000 });
+  expect(await step(2).textContent()).toMatch(/Tool results:.*rejected/);
+  // The tool's workflow never ran.
+  const runs = (await (await page.request.get(stack.url(`/api/v1/teams/${teamId}/runs?workflowId=${toolId}`))).json()) as { items: unknown[] };
+  expect(runs.items).toEqual([]);
+  await screenshot(page, 'run-agent-rejected');
+  expect(browser.pageErrors).toEqual([]);
+});

@@ -60,7 +60,7 @@ function Value({ label, value }: { label: string; value: unknown }) {
   return (
     <details open className="rounded bg-slate-100 dark:bg-slate-800">
       <summary className="cursor-pointer px-2 py-1 text-slate-600 dark:text-slate-300">{label}</summary>
-      <pre className="max-h-48 overflow-auto px-2 pb-2 text-xs">{preview(value)}</pre>
+      <pre className="max-h-48 overflow-auto px-2 pb-2 text-xs break-words whitespace-pre-wrap">{preview(value)}</pre>
     </details>
   );
 }

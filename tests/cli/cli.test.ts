@@ -11,7 +11,9 @@ import { promisify } from 'node:util';
 import { ROOT } from '../../infra/scripts/services.ts';
 import { signInBenchUser } from '../bench/harness.ts';
 import { tempDir } from '../support/env.ts';
-import { processStack, type ProcessStack } from '../support/processes.ts';
+import { processStack, until, type ProcessStack } from '../support/processes.ts';
+import { TrellisClient } from '../../clients/typescript/index.ts';
+import { watchRun } from '../../clients/cli/commands/runs.ts';
 
 const exec = promisify(execFile);
 const BIN = join(ROOT, 'bin', 'trellis');
@@ -252,6 +254,25 @@ describe('runs', () => {
     const logs = await trellis(['runs', 'logs', runId]);
     expect(logs.code).toBe(1);
     expect(logs.stdout).toMatch(/boom\s+failed/);
+  });
+
+  it('in a terminal, keeps one progress line that names the node waiting for approval', async () => {
+    const created = await call('POST', `/api/v1/teams/${teamA}/workflows`, {
+      name: 'Needs approval',
+      graph: { nodes: [{ id: 'ask', type: 'approval', config: { message: 'Ship it?' } }, { id: 'done', type: 'output', config: { value: 'shipped' } }], edges: [{ from: 'ask', port: 'approved', to: 'done' }] },
+    });
+    expect(created.status).toBe(201);
+    const team = new TrellisClient({ baseUrl: api, auth: { apiKey: keyA } }).team(teamA);
+    const { runId } = await team.runs.start(created.body.id as string, {});
+    const statusLines: string[] = [];
+    const lines: string[] = [];
+    const watching = watchRun(team, { out: (l) => lines.push(l), err: (l) => lines.push(l), status: (l) => statusLines.push(l) }, runId);
+    await until('the progress line names the waiting node', async () => statusLines.at(-1) ?? '', (line) => line.includes('waiting at ask'), 60_000);
+    expect(statusLines.at(-1)).toMatch(new RegExp(`^${runId} waiting: 0/2 nodes done, waiting at ask$`));
+    expect((await call('POST', `/api/v1/teams/${teamA}/runs/${runId}/approvals/ask`, { decision: 'approve' })).status).toBe(200);
+    expect(await watching).toBe(0);
+    expect(statusLines.at(-1)).toBe(''); // the progress line is cleared before the result
+    expect(lines).toEqual([expect.stringMatching(new RegExp(`^${runId} succeeded in `)), 'output: "shipped"']);
   });
 
   it('names a bad input or priority as a usage error (exit code 2)', async () => {

@@ -53,7 +53,9 @@ export async function watchRun(team: TeamClient, io: Io, runId: string, options:
   const progress = (current?: string) => {
     const done = [...nodes.values()].filter((n) => DONE.has(n.status)).length;
     const waiting = [...nodes.entries()].find(([, n]) => n.status === 'waiting');
-    const line = `${runId} ${run?.status ?? 'running'}: ${done}/${total ?? '?'} nodes done${waiting ? `, waiting at ${waiting[0]}` : current ? `, current ${current}` : ''}`;
+    // Node events move the run along between snapshots: a waiting node means a waiting run, any node a started one.
+    const status = waiting ? 'waiting' : run?.status === 'waiting' || run?.status === 'queued' ? (nodes.size > 0 ? 'running' : run.status) : run?.status ?? 'running';
+    const line = `${runId} ${status}: ${done}/${total ?? '?'} nodes done${waiting ? `, waiting at ${waiting[0]}` : current ? `, current ${current}` : ''}`;
     if (line === last) return;
     last = line;
     if (io.status) io.status(line);

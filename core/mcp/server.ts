@@ -6,12 +6,13 @@
 // One server per request (stateless Streamable HTTP): api/routes/mcp.ts owns the transport.
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { formatProblems, validateJsonSchema } from '../../activities/json-schema.ts';
+import { formatProblems, validateJsonSchema } from '../json-schema.ts';
 import { UserError } from '../errors.ts';
 import type { RunIntake } from '../runs/intake.ts';
 import { newRunId } from '../runs/start-run.ts';
 import type { RunAnswer, RunWaits } from '../runs/wait.ts';
 import type { WorkflowService } from '../workflows/service.ts';
+import { isBlobRef } from '../../workflows/interpreter/state.ts';
 
 export interface McpServerDeps {
   workflows: Pick<WorkflowService, 'listTools' | 'findTool'>;
@@ -40,8 +41,20 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
 /** Every result names its run, for a client that wants to look it up. */
 const meta = (runId: string) => ({ 'trellis/runId': runId });
 
-/** A run's answer as a tool result: its output as JSON text (and structured when an object), or its error. */
-export function toolResult(runId: string, answer: RunAnswer): CallToolResult {
+/**
+ * A run's answer as a tool result: its output as JSON text (and structured when an object), or its
+ * error. An output too large to travel with the run state (a blob, over TRELLIS_BLOB_THRESHOLD_BYTES)
+ * is not inlined: the answer says where to read it (`outputUrl`, the API's GET …/runs/{runId}/output).
+ */
+export function toolResult(runId: string, answer: RunAnswer, outputUrl: string): CallToolResult {
+  if ('output' in answer && isBlobRef(answer.output)) {
+    const bytes = answer.output.bytes;
+    return {
+      content: [text(`Run ${runId} succeeded; its output (${bytes} bytes) is too large to return here: GET ${outputUrl} with your API key`)],
+      structuredContent: { runId, status: 'succeeded', outputBytes: bytes, outputUrl },
+      _meta: meta(runId),
+    };
+  }
   if ('output' in answer) {
     const output = answer.output === undefined ? null : answer.output;
     return { content: [text(JSON.stringify(output))], ...(isObject(output) ? { structuredContent: output } : {}), _meta: meta(runId) };
@@ -84,7 +97,7 @@ export function createTeamMcpServer(deps: McpServerDeps, caller: McpCaller): Mcp
         throw error;
       }
       const answer = await listener.answer({ teamId: caller.teamId, workflowId: found.workflowId, runId: started.runId, fresh: true, timeoutMs: deps.waitMs, signal: extra.signal });
-      if (answer) return toolResult(started.runId, answer);
+      if (answer) return toolResult(started.runId, answer, `${deps.publicUrl.replace(/\/$/, '')}/api/v1/teams/${encodeURIComponent(caller.teamId)}/runs/${encodeURIComponent(started.runId)}/output`);
       const url = runUrl(deps.publicUrl, caller.teamId, started.runId);
       return {
         content: [text(`Run ${started.runId} is still running after ${Math.round(deps.waitMs / 1000)} s; follow it at ${url}`)],

@@ -84,11 +84,12 @@ beforeAll(async () => {
   worker = await startTestWorker({ address: testEnv.temporalAddress, orm: t.orm, taskQueue, credentials: createCredentialService({ orm: t.orm, vault: createVault(secretKey) }).store });
   base = await listen(t.app);
   [me, other] = await Promise.all([signUp(t.app, smtp), signUp(t.app, smtp)]);
-  [key, readOnlyKey, otherKey] = await Promise.all([createKey(me, ['runs:write', 'workflows:read']), createKey(me, ['workflows:read', 'runs:read']), createKey(other, ['runs:write'])]);
+  [key, readOnlyKey, otherKey] = await Promise.all([createKey(me, ['runs:write', 'runs:read', 'workflows:read']), createKey(me, ['workflows:read', 'runs:read']), createKey(other, ['runs:write'])]);
 
   await saveWorkflow(me, 'Greeter', { nodes: [{ id: 'out', type: 'output', config: { value: { greeting: 'Hello {{ input.name }}' } } }], edges: [] }, { name: 'greet', description: 'Greets someone by name', inputSchema: nameSchema });
   await saveWorkflow(me, 'Failing', { nodes: [{ id: 'boom', type: 'transform', config: { expression: '$error("nope, " & input.name)' } }, { id: 'out', type: 'output', config: { value: 'never' } }], edges: [{ from: 'boom', to: 'out' }] }, { name: 'fails', description: 'Always fails', inputSchema: nameSchema });
   await saveWorkflow(me, 'Slow', { nodes: [{ id: 'wait', type: 'delay', config: { duration: '1h' } }, { id: 'out', type: 'output', config: { value: 'late' } }], edges: [{ from: 'wait', to: 'out' }] }, { name: 'slow', description: 'Takes an hour', inputSchema: { type: 'object' } });
+  await saveWorkflow(me, 'Big', { nodes: [{ id: 'big', type: 'transform', config: { expression: '$pad("", 70000, "x")' } }, { id: 'out', type: 'output', config: { value: { text: '{{ steps.big.output }}' } } }], edges: [{ from: 'big', to: 'out' }] }, { name: 'big', description: 'A large output', inputSchema: { type: 'object' } });
   await saveWorkflow(me, 'Not a tool', { nodes: [{ id: 'out', type: 'output', config: { value: 1 } }], edges: [] });
   await saveWorkflow(other, 'Their greeter', { nodes: [{ id: 'out', type: 'output', config: { value: 'theirs' } }], edges: [] }, { name: 'greet', description: 'Another team\'s greeter', inputSchema: { type: 'object' } });
   await saveWorkflow(other, 'Their secret', { nodes: [{ id: 'out', type: 'output', config: { value: 'secret' } }], edges: [] }, { name: 'secret_tool', description: 'Only theirs', inputSchema: { type: 'object' } });
@@ -136,7 +137,7 @@ describe('POST /mcp tools', () => {
     const client = await connect(key);
     expect(client.getServerVersion()?.name).toBe('trellis');
     const { tools } = await client.listTools();
-    expect(tools.map((tool) => tool.name)).toEqual(['fails', 'greet', 'slow']);
+    expect(tools.map((tool) => tool.name)).toEqual(['big', 'fails', 'greet', 'slow']);
     expect(tools.find((tool) => tool.name === 'greet')).toMatchObject({ description: 'Greets someone by name', inputSchema: nameSchema });
 
     const theirs = await connect(otherKey);
@@ -157,6 +158,21 @@ describe('POST /mcp tools', () => {
     const their = (await theirs.callTool({ name: 'greet', arguments: {} })) as CallToolResult;
     expect(JSON.parse((their.content[0] as { text: string }).text)).toBe('theirs');
     await expect(theirs.callTool({ name: 'fails', arguments: { name: 'x' } })).rejects.toMatchObject({ code: ErrorCode.InvalidParams });
+  });
+
+  it('answers an output too large to inline with its size and where to read it', async () => {
+    const client = await connect(key);
+    const result = (await client.callTool({ name: 'big', arguments: {} })) as CallToolResult;
+    const runId = runIdOf(result);
+    const outputUrl = `${PUBLIC_URL}/api/v1/teams/${me.personalTeamId}/runs/${runId}/output`;
+    expect(result.isError).toBeFalsy();
+    expect(result.structuredContent).toEqual({ runId, status: 'succeeded', outputBytes: expect.any(Number), outputUrl });
+    expect(result.structuredContent?.outputBytes).toBeGreaterThan(70_000);
+    expect(JSON.stringify(result).length).toBeLessThan(2_000);
+    // The URL's path is the API's: the key reads the whole output there.
+    const whole = await me.client.withToken(key).get(new URL(outputUrl).pathname);
+    expect(whole.status).toBe(200);
+    expect(whole.body.output.text).toHaveLength(70_000);
   });
 
   it('answers a failed run with isError and its error', async () => {

@@ -19,7 +19,7 @@ import type { RunSpend } from './ai-spend.ts';
 import type { AiUsage, ToolCall } from './ai-stream.ts';
 import { excerpt, FailureType, nonRetryable } from './failures.ts';
 import type { HttpActivities, NodeCallContext } from './http.ts';
-import { compileJsonSchema, formatProblems, validateJsonSchema } from './json-schema.ts';
+import { compileJsonSchema, formatProblems, validateJsonSchema } from '../core/json-schema.ts';
 import type { McpClient, McpServerRef } from './mcp-client.ts';
 import { capToolResult } from './tool-result.ts';
 

@@ -12,7 +12,7 @@ import type { RunSpend } from './ai-spend.ts';
 import type { AiUsage } from './ai-stream.ts';
 import { currentContext, excerpt, FailureType, nonRetryable, throwIfCancelled } from './failures.ts';
 import type { NodeCallContext } from './http.ts';
-import { compileJsonSchema, formatProblems, validateJsonSchema } from './json-schema.ts';
+import { compileJsonSchema, formatProblems, validateJsonSchema } from '../core/json-schema.ts';
 import { runChannel } from '../workflows/events.ts';
 
 export { CACHE_HITS_KEY, CACHE_MISSES_KEY, CACHE_PREFIX, DEFAULT_CACHE_TTL_SECONDS } from './ai-cache.ts';

@@ -2,12 +2,16 @@
 // the agent's own MCP client (activities/mcp-client.ts: SSRF guard, credential hosts, time-out,
 // caps) asked from the api, its typed failures turned into problem+json with stable codes.
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../../activities/failures.ts';
-import type { McpClient, McpToolInfo } from '../../activities/mcp-client.ts';
+import { FailureType } from '../../contract/failure-types.ts';
 import { UserError } from '../errors.ts';
 
 export { ListRemoteToolsRequest } from '../../contract/platform.ts';
-import type { ListRemoteToolsRequest } from '../../contract/platform.ts';
+import type { ListRemoteToolsRequest, McpToolInfo } from '../../contract/platform.ts';
+
+/** What this needs of activities/mcp-client.ts's client (core/ never imports activities/, ADR 042): the api hands the client in. */
+export interface RemoteToolLister {
+  listTools(server: ListRemoteToolsRequest, call: { teamId: string }): Promise<McpToolInfo[]>;
+}
 
 /** What went wrong, as [status, code, the request field it is about]. */
 const FAILURES: Record<string, [number, string, string]> = {
@@ -19,7 +23,7 @@ const FAILURES: Record<string, [number, string, string]> = {
   [FailureType.McpTimeout]: [504, 'mcp_timeout', 'url'],
 };
 
-export async function listRemoteTools(client: Pick<McpClient, 'listTools'>, teamId: string, request: ListRemoteToolsRequest): Promise<{ tools: McpToolInfo[] }> {
+export async function listRemoteTools(client: RemoteToolLister, teamId: string, request: ListRemoteToolsRequest): Promise<{ tools: McpToolInfo[] }> {
   try {
     return { tools: await client.listTools(request, { teamId }) };
   } catch (error) {

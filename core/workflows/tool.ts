@@ -1,11 +1,11 @@
 // A workflow's tool settings: what MCP clients (POST /mcp, core/mcp/server.ts) and agents see of
 // it. The input schema is a JSON Schema its editor wrote, so it must pass the same bounds as the
 // ai node's structured output (workflows/graph/json-schema-bounds.ts) and compile with the same
-// validator the arguments are later checked with (activities/json-schema.ts).
+// validator the arguments are later checked with (core/json-schema.ts).
 // See docs/decisions/037-mcp-server-and-workflow-tools.md.
 import type { z } from 'zod';
 import { WorkflowToolSettings } from '../../contract/platform.ts';
-import { compileJsonSchema } from '../../activities/json-schema.ts';
+import { compileJsonSchema } from '../json-schema.ts';
 import { checkJsonSchemaBounds } from '../../workflows/graph/json-schema-bounds.ts';
 
 export { TOOL_DESCRIPTION_MAX, TOOL_NAME } from '../../contract/platform.ts';

@@ -1,6 +1,6 @@
 // The bounded subset of JSON Schema users may write (an AI node's structured output today;
 // approval forms and tool inputs later). Checked when a graph is saved and again before a schema
-// is compiled at run time (activities/json-schema.ts), so the cost of validating a value stays
+// is compiled at run time (core/json-schema.ts), so the cost of validating a value stays
 // proportional to the value times a bounded schema:
 // - size: serialized bytes, JSON values, and the size with every $ref inlined (a DAG of refs,
 //   a1 = anyOf[a2, a2], a2 = anyOf[a3, a3] …, is small written down and huge expanded);

@@ -3,7 +3,8 @@
 // saved before they existed must not get through), patterns run on RE2 (linear time, no ReDoS),
 // and compiled validators are kept in a small LRU keyed by a hash of the schema, each with its
 // own ajv instance, so a team cannot fill the worker's memory with generated functions.
-// See docs/decisions/018-json-schema-bounds.md.
+// See docs/decisions/018-json-schema-bounds.md. In core/: the api checks tool arguments with the
+// same validator the ai and agent activities use (core/ never imports activities/, ADR 042).
 // Problems come back as {path, message}, path in JSONPath style ($.items[2].name).
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';

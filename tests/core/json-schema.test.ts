@@ -1,7 +1,7 @@
 // @lane unit
 // The JSON Schema subset structured outputs are validated with.
 import { ApplicationFailure } from '@temporalio/common';
-import { COMPILED_CACHE_SIZE, compiledSchemaStats, formatProblems, validateJsonSchema, type SchemaProblem } from '../../activities/json-schema.ts';
+import { COMPILED_CACHE_SIZE, compiledSchemaStats, formatProblems, validateJsonSchema, type SchemaProblem } from '../../core/json-schema.ts';
 
 const person = {
   type: 'object',

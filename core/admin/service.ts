@@ -7,7 +7,7 @@ import type { Orm } from '../db/orm.ts';
 import { NotFoundError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { afterCursor, NEWEST_FIRST, toPage, type Page } from '../pagination.ts';
-import { planLimits, type PlanLimits } from '../plans.ts';
+import { planLimits, type PlanName } from '../plans.ts';
 import { Team } from '../teams/entities.ts';
 import { UsageCounter } from '../usage/entities.ts';
 import { periodBounds, periodOf } from '../usage/service.ts';
@@ -15,19 +15,10 @@ import { periodBounds, periodOf } from '../usage/service.ts';
 // The admin's request shapes are part of the wire contract.
 export { AdminTeamsQuery, ChangePlanRequest } from '../../contract/identity.ts';
 import type { AdminTeamsQuery, ChangePlanRequest } from '../../contract/identity.ts';
+import type { AdminTeam as WireAdminTeam } from '../../contract/index.ts';
 
-/** One team as GET /api/v1/admin/teams lists it. */
-export interface AdminTeamView {
-  id: string;
-  name: string;
-  personal: boolean;
-  plan: string;
-  createdAt: string;
-  members: number;
-  /** This calendar month (UTC), as the team's own usage page counts it. */
-  usage: { period: { start: string; end: string }; runs: number; nodeExecutions: number; aiTokens: number; costUsd: number };
-  limits: PlanLimits;
-}
+/** The wire shape (contract/): what the api answers with. */
+export type AdminTeamView = WireAdminTeam;
 
 export type InstanceAdmins = ReturnType<typeof createInstanceAdmins>;
 
@@ -62,7 +53,7 @@ export function createInstanceAdmins(deps: { orm: Orm; emails: readonly string[]
         id: team.id,
         name: team.name,
         personal: team.personal,
-        plan: team.plan,
+        plan: team.plan as PlanName,
         createdAt: team.createdAt.toISOString(),
         members: memberCounts.get(team.id) ?? 0,
         usage: {

@@ -4,6 +4,7 @@ import type { Orm } from '../db/orm.ts';
 import { afterCursor, NEWEST_FIRST, toPage, type Page, type PageQuery } from '../pagination.ts';
 import { LoginEvent } from './entities.ts';
 import { newId } from './random.ts';
+import type { LoginEvent as WireLoginEvent } from '../../contract/index.ts';
 
 export type LoginMethod = 'password' | 'google' | 'github';
 
@@ -17,15 +18,8 @@ export interface LoginAttempt {
   userAgent?: string | undefined;
 }
 
-export interface LoginEventView {
-  id: string;
-  time: string;
-  ip: string | null;
-  userAgent: string | null;
-  method: string;
-  success: boolean;
-  reason: string | null;
-}
+/** The wire shape (contract/): what the api answers with. */
+export type LoginEventView = WireLoginEvent;
 
 export async function recordLogin(em: EntityManager, attempt: LoginAttempt, now = new Date()): Promise<void> {
   em.create(LoginEvent, {

@@ -15,18 +15,10 @@ import type { OAuthProfile } from './oauth.ts';
 import { assertPasswordAcceptable, hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.ts';
 import { newId, randomSecret } from './random.ts';
 import type { SessionService } from './sessions.ts';
+import type { User as WireUser } from '../../contract/index.ts';
 
-export interface UserView {
-  id: string;
-  email: string;
-  name: string;
-  avatarUrl: string | null;
-  timezone: string | null;
-  locale: string | null;
-  emailVerified: boolean;
-  hasPassword: boolean;
-  createdAt: string;
-}
+/** The wire shape (contract/): what the api answers with. */
+export type UserView = WireUser;
 
 export interface RequestMeta {
   ip?: string | undefined;

@@ -8,26 +8,14 @@ import type { Orm } from '../db/orm.ts';
 import { dialectOf, isoOf, placeholders, timeParam } from '../db/sql.ts';
 import { rootRuns } from '../runs/stats.ts';
 import { FAILED_RUN_STATUSES } from '../../contract/run-status.ts';
+import type { FailureGroup as WireFailureGroup } from '../../contract/index.ts';
 
 export const FAILED_STATUSES = FAILED_RUN_STATUSES;
 /** Runs listed per group: enough to open a few and compare. */
 export const SAMPLE_RUNS = 5;
 
-export interface FailureGroup {
-  workflowId: string;
-  workflowName: string | null;
-  /** Where the run failed; null when it failed outside any node (e.g. it timed out as a whole). */
-  nodeId: string | null;
-  /** The failure's stable code; null when the run recorded none. */
-  code: string | null;
-  /** The latest message of the group. */
-  message: string | null;
-  count: number;
-  firstSeen: string;
-  lastSeen: string;
-  /** The newest runs of the group, newest first. */
-  sampleRunIds: string[];
-}
+/** The wire shape (contract/): what the api answers with. */
+export type FailureGroup = WireFailureGroup;
 
 export interface FailureQuery {
   since: Date;

@@ -9,6 +9,7 @@ import { afterCursor, NEWEST_FIRST, toPage, type Page, type PageQuery } from '..
 import type { Scope } from '../permissions.ts';
 import { newId, randomSecret, sha256Hex } from '../auth/random.ts';
 import { ApiKey } from './entities.ts';
+import type { ApiKey as WireApiKey } from '../../contract/index.ts';
 
 export const API_KEY_PREFIX = 'trk_';
 /** How stale `lastUsedAt` may get: writing it on every request would turn reads into writes. */
@@ -17,18 +18,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export const API_KEY_DEFAULT_DAYS = 90;
 export const API_KEY_MAX_DAYS = 365;
 
-export interface ApiKeyView {
-  id: string;
-  name: string;
-  prefix: string;
-  scopes: string[];
-  createdBy: string | null;
-  createdAt: string;
-  lastUsedAt: string | null;
-  /** Null for keys made before keys expired. */
-  expiresAt: string | null;
-  expired: boolean;
-}
+/** The wire shape (contract/): what the api answers with. */
+export type ApiKeyView = WireApiKey;
 
 export interface AuthenticatedKey {
   id: string;
@@ -41,7 +32,7 @@ const view = (row: ApiKey, now = new Date()): ApiKeyView => ({
   id: row.id,
   name: row.name,
   prefix: row.prefix,
-  scopes: row.scopes,
+  scopes: row.scopes as Scope[], // stored only after CreateApiKeyRequest accepted them
   createdBy: row.createdBy ?? null,
   createdAt: row.createdAt.toISOString(),
   lastUsedAt: row.lastUsedAt?.toISOString() ?? null,

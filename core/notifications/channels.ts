@@ -8,38 +8,25 @@ import type { Orm } from '../db/orm.ts';
 import { NotFoundError, UserError } from '../errors.ts';
 import { afterCursor, NEWEST_FIRST, toPage, type Page, type PageQuery } from '../pagination.ts';
 import { NotificationChannelRecord, NotificationDeliveryRecord } from './entities.ts';
-import { TEST_EVENT } from './events.ts';
+import { TEST_EVENT, type ChannelType, type NotificationEvent } from './events.ts';
 import type { Notifier } from './notifier.ts';
 
 // The limits and the request shape of channels are part of the wire contract.
 export { CreateNotificationChannel, MAX_CHANNELS_PER_TEAM, MAX_CHANNEL_WORKFLOWS, MAX_EMAIL_RECIPIENTS, MAX_URL_LENGTH } from '../../contract/notifications.ts';
 import { MAX_CHANNELS_PER_TEAM, type CreateNotificationChannel } from '../../contract/notifications.ts';
+import type { NotificationChannel as WireNotificationChannel, NotificationDelivery as WireNotificationDelivery } from '../../contract/index.ts';
 
 export const channelSecretContext = (row: { teamId: string; id: string }) => `notification:${row.teamId}:${row.id}`;
 
-export interface NotificationChannelView {
-  id: string;
-  name: string;
-  type: string;
-  /** email: {to}; webhook: {url}; slack: {url} with only its origin (the URL is the secret). */
-  config: { to?: string[]; url?: string };
-  events: string[];
-  workflowIds: string[] | null;
-  createdAt: string;
-}
+/** The wire shape (contract/): what the api answers with. */
+export type NotificationChannelView = WireNotificationChannel;
 
-export interface DeliveryView {
-  id: string;
-  event: string;
-  status: string;
-  attempts: number;
-  lastError?: string;
-  at: string;
-  sentAt?: string;
-}
+/** The wire shape (contract/): what the api answers with. */
+export type DeliveryView = WireNotificationDelivery;
 
 function view(row: NotificationChannelRecord): NotificationChannelView {
-  return { id: row.id, name: row.name, type: row.type, config: row.config, events: row.events, workflowIds: row.workflowIds ?? null, createdAt: row.createdAt.toISOString() };
+  // The columns hold only what CreateNotificationChannel accepted.
+  return { id: row.id, name: row.name, type: row.type as ChannelType, config: row.config, events: row.events as NotificationEvent[], workflowIds: row.workflowIds ?? null, createdAt: row.createdAt.toISOString() };
 }
 
 function invalid(path: string, message: string): UserError {
@@ -124,7 +111,7 @@ export function createNotificationChannels(deps: { orm: Orm; vault: Vault; notif
         { orderBy: NEWEST_FIRST, limit: page.limit + 1 },
       );
       return toPage(rows, page.limit, (row) => ({
-        id: row.id, event: row.event, status: row.status, attempts: row.attempts,
+        id: row.id, event: row.event, status: row.status as DeliveryView['status'], attempts: row.attempts,
         ...(row.lastError ? { lastError: row.lastError } : {}),
         at: row.createdAt.toISOString(),
         ...(row.sentAt ? { sentAt: row.sentAt.toISOString() } : {}),

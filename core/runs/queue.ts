@@ -10,6 +10,7 @@ import { DEFAULT_PLAN, planLimits } from '../plans.ts';
 import { Team } from '../teams/entities.ts';
 import { CHILD_RUN_TRIGGERS } from '../usage/service.ts';
 import { newRunId } from './start-run.ts';
+import type { Queue as WireQueue, QueuePosition as WireQueuePosition } from '../../contract/index.ts';
 
 export const QUEUED = 'queued';
 
@@ -37,23 +38,11 @@ export interface ClaimedRun {
   seed: string | null;
 }
 
-export interface QueuePosition {
-  priority: number;
-  /** 1 for the next run to leave the team's queue. */
-  position: number;
-  enqueuedAt: string;
-}
+/** The wire shape (contract/): what the api answers with. */
+export type QueuePosition = WireQueuePosition;
 
-export interface QueueSummary {
-  queued: number;
-  byPriority: { priority: number; queued: number }[];
-  oldest: { runId: string; enqueuedAt: string; waitedMs: number } | null;
-  /** Root runs holding a slot (running or waiting) and the plan's concurrent runs (null: no limit). */
-  running: number;
-  allowed: number | null;
-  /** The runs that leave the queue next, in order. */
-  next: { runId: string; workflowId: string; priority: number; position: number; enqueuedAt: string; waitedMs: number }[];
-}
+/** The wire shape (contract/): what the api answers with. */
+export type QueueSummary = WireQueue;
 
 /** Runs listed in a queue summary's `next`. */
 const SUMMARY_NEXT = 20;

@@ -6,6 +6,7 @@ import { raw } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.ts';
 import { containsPattern, dialectOf, isoOf, placeholders, timeParam, utcDay } from '../db/sql.ts';
 import { RUN_STATUSES } from '../../contract/run-status.ts';
+import type { LastRun as WireLastRun, RunStats as WireRunStats } from '../../contract/index.ts';
 
 export { RUN_STATUSES };
 export type RunStatusName = (typeof RUN_STATUSES)[number];
@@ -16,27 +17,11 @@ export const rootRuns = (alias: string) => `${alias}."trigger" not in ('map', 's
 export type StatusCounts = Record<RunStatusName, number>;
 export type DayStats = { day: string; total: number } & StatusCounts;
 
-export interface RunStats {
-  /** The first day counted (UTC) and the moment the numbers were taken. */
-  from: string;
-  to: string;
-  /** Every day from `from` to today, oldest first; days without runs count zero. */
-  perDay: DayStats[];
-  totals: StatusCounts & {
-    runs: number;
-    /** Succeeded, failed or timed out (cancelled runs say nothing about whether a workflow works). */
-    finished: number;
-    /** succeeded / finished, or null when nothing finished. */
-    successRate: number | null;
-  };
-}
+/** The wire shape (contract/): what the api answers with. */
+export type RunStats = WireRunStats;
 
-export interface LastRun {
-  runId: string;
-  status: string;
-  startedAt: string;
-  endedAt: string | null;
-}
+/** The wire shape (contract/): what the api answers with. */
+export type LastRun = WireLastRun;
 
 const zeroCounts = (): StatusCounts => Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as StatusCounts;
 const isStatus = (value: string): value is RunStatusName => (RUN_STATUSES as readonly string[]).includes(value);

@@ -9,40 +9,23 @@ import type { MailOutbox } from '../mail/outbox.ts';
 import { invitationEmail } from '../mail/templates.ts';
 import { afterCursor, NEWEST_FIRST, toPage, type Page, type PageQuery } from '../pagination.ts';
 import { can, canManageRole, type Role } from '../permissions.ts';
-import { DEFAULT_PLAN } from '../plans.ts';
+import { DEFAULT_PLAN, type PlanName } from '../plans.ts';
 import { User } from '../auth/entities.ts';
 import { newId, randomSecret, sha256Hex } from '../auth/random.ts';
 import { revokeKeysCreatedBy } from '../keys/service.ts';
 import { Invitation, Membership, Team } from './entities.ts';
+import type { Invitation as WireInvitation, Member as WireMember, Team as WireTeam } from '../../contract/index.ts';
 
 export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
-export interface TeamView {
-  id: string;
-  name: string;
-  plan: string;
-  personal: boolean;
-  role: Role;
-  createdAt: string;
-}
+/** The wire shape (contract/): what the api answers with. */
+export type TeamView = WireTeam;
 
-export interface MemberView {
-  userId: string;
-  email: string;
-  name: string;
-  avatarUrl: string | null;
-  role: Role;
-  joinedAt: string;
-}
+/** The wire shape (contract/): what the api answers with. */
+export type MemberView = WireMember;
 
-export interface InvitationView {
-  id: string;
-  email: string;
-  role: Role;
-  invitedBy: string | null;
-  expiresAt: string;
-  createdAt: string;
-}
+/** The wire shape (contract/): what the api answers with. */
+export type InvitationView = WireInvitation;
 
 export interface TeamAccess {
   team: Team;
@@ -58,7 +41,8 @@ export interface Actor {
 const teamView = (team: Team, role: Role): TeamView => ({
   id: team.id,
   name: team.name,
-  plan: team.plan,
+  // The column holds only plan names (core/plans.ts), as the contract's enum says.
+  plan: team.plan as PlanName,
   personal: team.personal,
   role,
   createdAt: team.createdAt.toISOString(),

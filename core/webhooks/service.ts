@@ -12,6 +12,7 @@ import type { RunService } from '../runs/service.ts';
 import { DEFAULT_PRIORITY } from '../runs/intake.ts';
 import { newRunId } from '../runs/start-run.ts';
 import type { WorkflowService } from '../workflows/service.ts';
+import type { Webhook as WireWebhook } from '../../contract/index.ts';
 
 
 /** A recorded signature or delivery id whose run is not started yet carries this before its run id. */
@@ -43,15 +44,8 @@ const context = (row: { teamId: string; id: string }) => `webhook:${row.teamId}:
 
 export type WebhookService = ReturnType<typeof createWebhookService>;
 
-/** A webhook as listed (its secret is returned once, by create, and never again). */
-export interface WebhookView {
-  id: string;
-  url: string;
-  workflowId: string;
-  /** 1–5: the priority of the runs it starts (a request may name its own). */
-  priority: number;
-  createdAt: string;
-}
+/** The wire shape (contract/): what the api answers with. */
+export type WebhookView = WireWebhook;
 
 /** A request whose signature matched: the webhook, and the signature with the moment it stops being accepted. */
 export interface VerifiedDelivery {

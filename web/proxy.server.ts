@@ -1,10 +1,13 @@
-// Reverse proxy from the web server to the API for /api and /hooks, so browsers and webhook
-// callers need only one origin (session cookie, no CORS). Built on node:http piping rather than
-// fetch so both directions stream: large uploads are not buffered and Server-Sent Events reach the
-// browser chunk by chunk.
+// Reverse proxy from the web server to the API for /api, /hooks and /mcp, so browsers, webhook
+// callers and MCP clients need only one origin (session cookie, no CORS). Built on node:http piping
+// rather than fetch so both directions stream: large uploads are not buffered and Server-Sent
+// Events reach the browser chunk by chunk.
 import http from 'node:http';
 import https from 'node:https';
 import type { RequestHandler } from 'express';
+
+/** The paths the web server forwards to the API (web/server.ts). */
+export const PROXIED_PATHS = ['/api', '/hooks', '/mcp'];
 
 export interface ApiProxyOptions {
   /** Base URL of the API, e.g. http://127.0.0.1:3001 (a path prefix is kept). */

@@ -11,7 +11,7 @@ import express, { type RequestHandler } from 'express';
 import type { ServerBuild } from 'react-router';
 import { loadWebConfig, type WebConfig } from './app/config.server.ts';
 import { createWebLogger, type Logger } from './app/log.server.ts';
-import { createApiProxy } from './proxy.server.ts';
+import { createApiProxy, PROXIED_PATHS } from './proxy.server.ts';
 import { CLIENT_IP_HEADER } from './app/lib/api.server.ts';
 import { CSP_NONCE_HEADER, SYSTEM_THEME_SCRIPT } from './app/lib/csp.ts';
 
@@ -77,7 +77,7 @@ export function createWebApp({ config, build, clientDir, logger }: WebAppOptions
   });
 
   // Before anything that reads bodies: the proxy streams the raw request to the API.
-  app.use(['/api', '/hooks', '/mcp'], createApiProxy({ target: config.apiUrl, logger }));
+  app.use(PROXIED_PATHS, createApiProxy({ target: config.apiUrl, logger }));
 
   app.use(securityHeaders(config));
 

@@ -1,10 +1,10 @@
 // @lane unit
-// The web server's /api and /hooks proxy: bodies, query strings and headers pass through,
+// The web server's /api, /hooks and /mcp proxy: bodies, query strings and headers pass through,
 // Server-Sent Events stream chunk by chunk, and a dead API becomes a 502 problem+json.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { createApiProxy } from '../../web/proxy.server.ts';
+import { createApiProxy, PROXIED_PATHS } from '../../web/proxy.server.ts';
 
 function listen(server: http.Server): Promise<string> {
   return new Promise((resolve) => {
@@ -72,7 +72,7 @@ function startUpstream() {
 
 function startProxy(target: string) {
   const app = express();
-  app.use(['/api', '/hooks'], createApiProxy({ target, connectTimeoutMs: 2_000 }));
+  app.use(PROXIED_PATHS, createApiProxy({ target, connectTimeoutMs: 2_000 }));
   app.use((_req, res) => {
     res.status(404).send('not proxied');
   });
@@ -116,10 +116,13 @@ describe('web API proxy', () => {
     expect(echo.headers['x-forwarded-host']).toBe(new URL(proxyUrl).host);
   });
 
-  it('proxies /hooks as well, and only /api and /hooks', async () => {
+  it('proxies /hooks and /mcp as well, and only /api, /hooks and /mcp', async () => {
     const hook = await fetch(`${proxyUrl}/hooks/wh_1?wait=true`, { method: 'POST', body: 'raw body' });
     expect(hook.status).toBe(201);
     expect(await hook.json()).toMatchObject({ url: '/hooks/wh_1?wait=true', body: 'raw body' });
+    const mcp = await fetch(`${proxyUrl}/mcp`, { method: 'POST', headers: { authorization: 'Bearer trk_x' }, body: '{"jsonrpc":"2.0"}' });
+    expect(await mcp.json()).toMatchObject({ method: 'POST', url: '/mcp', body: '{"jsonrpc":"2.0"}', headers: { authorization: 'Bearer trk_x' } });
+    expect((await fetch(`${proxyUrl}/mcpx`)).status).toBe(404);
 
     const other = await fetch(`${proxyUrl}/apis/x`);
     expect(other.status).toBe(404);

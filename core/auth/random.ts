@@ -9,10 +9,8 @@ export function randomSecret(bytes = 20): string {
   return encodeBase32LowerCaseNoPadding(buffer);
 }
 
-/** An opaque id with a type prefix, e.g. `usr_…` (120 random bits). */
-export function newId(prefix: string): string {
-  return `${prefix}_${randomSecret(15)}`;
-}
+// Row ids: core/ids.ts (re-exported for the identity services that import them from here).
+export { newId } from '../ids.ts';
 
 /** Hex SHA-256 of a high-entropy secret (tokens and keys; passwords use argon2id). */
 export function sha256Hex(value: string): string {

@@ -2,11 +2,11 @@
 // inside activities (by id, within the run's team). HTTP credentials are bound to the hosts they
 // may be sent to (core/credentials/hosts.ts, docs/decisions/021-credential-hosts.md): set when
 // created, changed only by a team admin.
-import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.ts';
 import { CredentialRecord } from '../db/entities.ts';
 import { NotFoundError, UserError } from '../errors.ts';
+import { newId } from '../ids.ts';
 import { parseAllowedHosts } from './hosts.ts';
 import type { CredentialStore } from './store.ts';
 import type { Vault } from './vault.ts';
@@ -72,7 +72,7 @@ export function createCredentialService(deps: { orm: Orm; vault: Vault }) {
         });
       }
       const allowedHosts = requireAllowedHosts(input.type, input.allowedHosts);
-      const id = `cred_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+      const id = newId('cred');
       const sealed = vault.seal(JSON.stringify(parsed.data), context({ teamId, id }));
       const em = orm.em.fork();
       const row = em.create(CredentialRecord, { id, teamId, name: input.name, type: input.type, keyId: sealed.keyId, secret: sealed.secret, allowedHosts, createdAt: new Date(), createdBy: actor });

@@ -5,12 +5,12 @@
 // it. Schedules created before (whose action was runGraph with a copied graph) are upgraded when
 // the api starts, when listed and when their workflow is saved. Deleting the workflow deletes
 // them; a team has at most its plan's `schedules`.
-import { randomUUID } from 'node:crypto';
 import type { Client, ScheduleDescription } from '@temporalio/client';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Orm } from '../db/orm.ts';
 import { ScheduleRecord } from '../db/entities.ts';
 import { NotFoundError, UserError } from '../errors.ts';
+import { newId } from '../ids.ts';
 import { DEFAULT_PRIORITY } from '../runs/intake.ts';
 import type { EngineSettings } from '../runs/start-run.ts';
 import type { UsageService } from '../usage/service.ts';
@@ -95,7 +95,7 @@ export function createScheduleService(deps: { orm: Orm; temporal: Client; engine
       }
       await deps.workflows.find(teamId, workflowId);
       await requireVersion(teamId, workflowId, input.version);
-      const id = `sch_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+      const id = newId('sch');
       // Reserve, then count (as run starts do): parallel creates can only under-admit.
       const row: ScheduleRecord = {
         id, teamId, workflowId, cron, timezone, input: input.input === undefined ? null : JSON.stringify(input.input), createdAt: new Date(), createdBy: actor,

@@ -2,11 +2,12 @@
 // "<t>.<raw body>")>. The secret is shown once and kept sealed. One signed request starts at most
 // one run: its signature is remembered until it expires, so a replay (with any or no delivery id)
 // answers with the first run; X-Trellis-Delivery also deduplicates a sender's re-signed retries.
-import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.ts';
 import { WebhookDelivery, WebhookRecord, WebhookSignature } from '../db/entities.ts';
 import { NotFoundError, OperationalError, UnauthorizedError, UserError } from '../errors.ts';
+import { newId } from '../ids.ts';
 import type { Vault } from '../credentials/vault.ts';
 import type { RunService } from '../runs/service.ts';
 import { DEFAULT_PRIORITY } from '../runs/intake.ts';
@@ -175,7 +176,7 @@ export function createWebhookService(deps: { orm: Orm; vault: Vault; runs: RunSe
 
     async create(teamId: string, workflowId: string, actor: string, options: { priority?: number } = {}): Promise<WebhookView & { secret: string }> {
       await deps.workflows.find(teamId, workflowId);
-      const id = `wh_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+      const id = newId('wh');
       const secret = `whsec_${randomBytes(32).toString('base64url')}`;
       const sealed = vault.seal(secret, context({ teamId, id }));
       const createdAt = new Date();

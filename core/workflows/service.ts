@@ -1,12 +1,12 @@
 // Saved workflows: every save of a graph is a new immutable version; runs pin the version they
 // started with. Graphs are validated with the engine's own `validate` (422 with every problem).
-import { randomUUID } from 'node:crypto';
 import { raw, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.ts';
 import { WorkflowDefinition, WorkflowVersion } from '../db/entities.ts';
 import { containsPattern } from '../db/sql.ts';
 import { NotFoundError, UserError } from '../errors.ts';
-import { afterCursor, encodeCursor, type Page, type PageQuery } from '../pagination.ts';
+import { newId } from '../ids.ts';
+import { afterCursor, NEWEST_FIRST, toPage, type Page, type PageQuery } from '../pagination.ts';
 import type { UsageService } from '../usage/service.ts';
 import { Graph } from '../../workflows/graph/schema.ts';
 import { validate } from '../../workflows/graph/validate.ts';
@@ -115,7 +115,7 @@ export function createWorkflowService(deps: { orm: Orm; usage: UsageService; onD
       await usage.checkWorkflowCount(teamId, await em.count(WorkflowDefinition, { teamId, deletedAt: null }));
       await usage.checkGraphSize(teamId, graph.nodes.length);
       const now = new Date();
-      const id = `wf_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+      const id = newId('wf');
       const tool = input.tool ?? null;
       const row = em.create(WorkflowDefinition, { id, teamId, name: input.name, description: input.description ?? null, latestVersion: 1, createdAt: now, updatedAt: now, deletedAt: null, tool, toolName: tool?.name ?? null });
       em.create(WorkflowVersion, { workflowId: id, version: 1, graph, createdAt: now, createdBy: actor });
@@ -130,9 +130,8 @@ export function createWorkflowService(deps: { orm: Orm; usage: UsageService; onD
 
     async list(teamId: string, page: PageQuery & { search?: string }): Promise<Page<WorkflowSummary>> {
       const where = { teamId, deletedAt: null, ...(page.search ? { $and: [searchFilter(page.search)] } : {}), ...afterCursor(page.cursor) };
-      const rows = await orm.em.fork().find(WorkflowDefinition, where, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: page.limit + 1 });
-      const items = rows.slice(0, page.limit);
-      return { items: items.map(summary), nextCursor: rows.length > page.limit ? encodeCursor(items.at(-1) as WorkflowDefinition) : null };
+      const rows = await orm.em.fork().find(WorkflowDefinition, where, { orderBy: NEWEST_FIRST, limit: page.limit + 1 });
+      return toPage(rows, page.limit, (row) => summary(row));
     },
 
     async get(teamId: string, id: string): Promise<WorkflowDetail> {

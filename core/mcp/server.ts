@@ -14,6 +14,9 @@ import type { RunAnswer, RunWaits } from '../runs/wait.ts';
 import type { WorkflowService } from '../workflows/service.ts';
 import { isBlobRef } from '../../workflows/interpreter/state.ts';
 
+/** Tools per tools/list page. */
+export const TOOLS_PAGE = 50;
+
 export interface McpServerDeps {
   workflows: Pick<WorkflowService, 'listTools' | 'findTool'>;
   intake: Pick<RunIntake, 'start'>;
@@ -23,6 +26,8 @@ export interface McpServerDeps {
   /** The web app's address (PUBLIC_URL): run links point at its run page. */
   publicUrl: string;
   version: string;
+  /** Tools per tools/list page (TOOLS_PAGE). */
+  toolsPage?: number;
 }
 
 /** Who calls: an API key of a team (api/routes/mcp.ts checked it may start runs). */
@@ -66,9 +71,16 @@ export function toolResult(runId: string, answer: RunAnswer, outputUrl: string):
 export function createTeamMcpServer(deps: McpServerDeps, caller: McpCaller): McpServer {
   const mcp = new McpServer({ name: 'trellis', version: deps.version }, { capabilities: { tools: { listChanged: false } } });
 
-  mcp.server.setRequestHandler(ListToolsRequestSchema, async () => {
-    const tools = await deps.workflows.listTools(caller.teamId);
-    return { tools: tools.map(({ tool }) => ({ name: tool.name, description: tool.description, inputSchema: tool.inputSchema as { type: 'object' } })) };
+  // In pages (a schema may be 64 KiB; a team may have hundreds of tools): the cursor is the last name sent.
+  mcp.server.setRequestHandler(ListToolsRequestSchema, async (request) => {
+    const after = request.params?.cursor;
+    const size = deps.toolsPage ?? TOOLS_PAGE;
+    const tools = await deps.workflows.listTools(caller.teamId, { ...(after ? { after } : {}), limit: size + 1 });
+    const shown = tools.slice(0, size);
+    return {
+      tools: shown.map(({ tool }) => ({ name: tool.name, description: tool.description, inputSchema: tool.inputSchema as { type: 'object' } })),
+      ...(tools.length > size ? { nextCursor: shown.at(-1)?.tool.name } : {}),
+    };
   });
 
   mcp.server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {

@@ -152,9 +152,10 @@ export function createWorkflowService(deps: { orm: Orm; usage: UsageService; onD
       return rows.map((r) => ({ version: r.version, createdAt: r.createdAt.toISOString(), createdBy: r.createdBy ?? null }));
     },
 
-    /** The team's workflows that are tools, by tool name. */
-    async listTools(teamId: string): Promise<ToolWorkflow[]> {
-      const rows = await orm.em.fork().find(WorkflowDefinition, { teamId, deletedAt: null, toolName: { $ne: null } }, { orderBy: { toolName: 'asc' }, fields: ['id', 'tool'] });
+    /** The team's workflows that are tools, by tool name: `limit` of them after the name `after`. */
+    async listTools(teamId: string, page: { after?: string; limit: number }): Promise<ToolWorkflow[]> {
+      const toolName = page.after === undefined ? { $ne: null } : { $gt: page.after };
+      const rows = await orm.em.fork().find(WorkflowDefinition, { teamId, deletedAt: null, toolName }, { orderBy: { toolName: 'asc' }, fields: ['id', 'tool'], limit: page.limit });
       return rows.flatMap((row) => (row.tool ? [{ workflowId: row.id, tool: row.tool }] : []));
     },
 

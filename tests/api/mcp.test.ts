@@ -9,6 +9,11 @@ import { randomUUID } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { createTeamMcpServer } from '../../core/mcp/server.ts';
+import type { RunWaits } from '../../core/runs/wait.ts';
+import { createUsageService } from '../../core/usage/service.ts';
+import { createWorkflowService } from '../../core/workflows/service.ts';
 import { createApp } from '../../api/app.ts';
 import { createLogger } from '../../core/log.ts';
 import type { Config } from '../../core/config.ts';
@@ -142,6 +147,29 @@ describe('POST /mcp tools', () => {
 
     const theirs = await connect(otherKey);
     expect((await theirs.listTools()).tools.map((tool) => [tool.name, tool.description])).toEqual([['greet', 'Another team\'s greeter'], ['secret_tool', 'Only theirs']]);
+  });
+
+  it('lists tools in pages, the cursor being the last name sent', async () => {
+    const workflows = createWorkflowService({ orm: t.orm, usage: createUsageService({ orm: t.orm }) });
+    const unused = async () => {
+      throw new Error('tools/list starts no run');
+    };
+    const server = createTeamMcpServer(
+      { workflows, intake: { start: unused }, waits: { listen: unused } as unknown as RunWaits, waitMs: 1_000, publicUrl: PUBLIC_URL, version: 'test', toolsPage: 3 },
+      { teamId: me.personalTeamId, keyId: 'key_test' },
+    );
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await server.connect(serverSide);
+    const client = new Client({ name: 'pages', version: '1' });
+    await client.connect(clientSide);
+    clients.push(client);
+    const first = await client.listTools();
+    expect(first.tools.map((tool) => tool.name)).toEqual(['big', 'fails', 'greet']);
+    expect(first.nextCursor).toBe('greet');
+    const second = await client.listTools({ cursor: first.nextCursor });
+    expect(second.tools.map((tool) => tool.name)).toEqual(['slow']);
+    expect(second.nextCursor).toBeUndefined();
+    expect((await client.listTools({ cursor: 'zzz' })).tools).toEqual([]);
   });
 
   it('calls a tool: a run of the workflow (trigger mcp) whose output is the answer', async () => {

@@ -14,21 +14,17 @@ import type { Vault } from './vault.ts';
 // What each credential type holds and the request shapes are part of the wire contract.
 export { CredentialData, CreateCredential, UpdateCredentialHosts, type CredentialType } from '../../contract/platform.ts';
 import { CredentialData, type CreateCredential, type CredentialType, type UpdateCredentialHosts } from '../../contract/platform.ts';
+import type { Credential as WireCredential } from '../../contract/index.ts';
 
 /** Types whose secret goes to a URL a graph names, and so must name the hosts it may go to. */
 const HOST_BOUND_TYPES: readonly CredentialType[] = ['http_header', 'http_basic', 'http_bearer'];
 
-export interface CredentialSummary {
-  id: string;
-  name: string;
-  type: string;
-  /** Host patterns an http credential may be sent to; null: none set (the http node refuses it), or an openai credential. */
-  allowedHosts: string[] | null;
-  createdAt: string;
-}
+/** The wire shape (contract/): what the api answers with. */
+export type CredentialSummary = WireCredential;
 
 const summary = (row: CredentialRecord): CredentialSummary => ({
-  id: row.id, name: row.name, type: row.type, allowedHosts: row.allowedHosts ?? null, createdAt: row.createdAt.toISOString(),
+  // The column holds only CreateCredential's types.
+  id: row.id, name: row.name, type: row.type as CredentialType, allowedHosts: row.allowedHosts ?? null, createdAt: row.createdAt.toISOString(),
 });
 
 /** Canonical host patterns for a credential of `type`; 400 naming each bad entry. */

@@ -22,6 +22,7 @@ import { upstreamOf } from '../../workflows/graph/validate.ts';
 import { isBlobRef, type NodeState, type RunState } from '../../workflows/interpreter/state.ts';
 import { createBlobStore } from '../blobs/store.ts';
 import { decide, DecideFailure, getRunState, FINAL_RUN_STATUSES } from '../../workflows/messages.ts';
+import type { Run as WireRun, RunSummary as WireRunSummary } from '../../contract/index.ts';
 
 /** gRPC's code for "the operation was rejected because the system is not in a state required for it". */
 const FAILED_PRECONDITION = 9;
@@ -51,37 +52,15 @@ async function withUpdateRetries<T>(send: () => Promise<T>): Promise<T> {
 export type PublicRunStatus = RunState['status'] | 'queued';
 export type { StartRequest } from './intake.ts';
 
-export interface RunSummary {
-  runId: string;
-  workflowId: string;
-  version: number;
-  status: string;
-  trigger: string;
-  startedAt: string;
-  endedAt: string | null;
-  error: string | null;
-  /** 1–5, 1 first. */
-  priority: number;
-  /** How long it waited in the queue (so far, while queued). */
-  waitedMs: number;
-  /** Where a queued run stands in its team's queue. */
-  queue?: QueuePosition;
-  /** In lists: the workflow's name (kept after the workflow is deleted; null if unknown). */
-  workflowName?: string | null;
-}
+/** The wire shape (contract/): what the api answers with. */
+export type RunSummary = WireRunSummary;
 
-export interface RunDetail extends Omit<RunSummary, 'endedAt' | 'error'> {
-  endedAt?: string;
-  input: unknown;
-  output?: unknown;
-  outputRef?: unknown;
-  error?: { message: string; nodeId?: string };
-  nodes: Record<string, NodeState>;
-  usage: { aiTokens: number; costUsd: number };
-}
+/** The wire shape (contract/): what the api answers with. */
+export type RunDetail = WireRun;
 
 const summary = (row: RunRecord): RunSummary => ({
-  runId: row.id, workflowId: row.workflowId, version: row.version, status: row.status, trigger: row.trigger,
+  // The mirror row's status is one of the contract's run statuses (contract/run-status.ts).
+  runId: row.id, workflowId: row.workflowId, version: row.version, status: row.status as PublicRunStatus, trigger: row.trigger,
   startedAt: row.startedAt.toISOString(), endedAt: row.endedAt?.toISOString() ?? null, error: row.error ?? null,
   priority: row.priority, waitedMs: Math.max(0, (row.dispatchedAt ?? (row.status === 'queued' ? new Date() : row.startedAt)).getTime() - row.startedAt.getTime()),
 });

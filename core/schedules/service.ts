@@ -17,23 +17,12 @@ import type { UsageService } from '../usage/service.ts';
 import type { WorkflowService } from '../workflows/service.ts';
 import type { ScheduledRunInput } from '../../workflows/inputs.ts';
 import type { Logger } from '../log.ts';
+import type { Schedule as WireSchedule } from '../../contract/index.ts';
 
 const CRON = /^(@(yearly|annually|monthly|weekly|daily|hourly))$|^(\S+\s+){4}\S+$/;
 
-export interface ScheduleView {
-  id: string;
-  workflowId: string;
-  cron: string;
-  timezone: string;
-  input: unknown;
-  /** 1–5: the priority of the runs it starts. */
-  priority: number;
-  /** A pinned version; null: the workflow's latest when it fires. */
-  version: number | null;
-  paused: boolean;
-  nextRunTimes: string[];
-  createdAt: string;
-}
+/** The wire shape (contract/): what the api answers with. */
+export type ScheduleView = WireSchedule;
 
 export type ScheduleService = ReturnType<typeof createScheduleService>;
 

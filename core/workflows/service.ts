@@ -12,17 +12,10 @@ import { Graph } from '../../workflows/graph/schema.ts';
 import { validate } from '../../workflows/graph/validate.ts';
 import { findSelfStarts, workflowReferences } from './references.ts';
 import type { WorkflowTool } from './tool.ts';
+import type { WorkflowSummary as WireWorkflowSummary } from '../../contract/index.ts';
 
-export interface WorkflowSummary {
-  id: string;
-  name: string;
-  description: string | null;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-  /** Tool settings: offered to MCP clients and agents (core/workflows/tool.ts); null: not a tool. */
-  tool: WorkflowTool | null;
-}
+/** The wire shape (contract/): what the api answers with. */
+export type WorkflowSummary = WireWorkflowSummary;
 
 /** A workflow offered as a tool (POST /mcp). */
 export interface ToolWorkflow {

@@ -7,6 +7,7 @@
 // `#args=` given there, and answers "Tool results: …" once it has them (tests/support/fake-openai.ts).
 import type { Page } from 'playwright-core';
 import { startMcpServer, type FakeMcpServer } from '../support/mcp-server.ts';
+import { json, startHttpTarget } from '../support/http-target.ts';
 import { newPerson, openBrowser, screenshot, signUpAndLogIn, stack, visit, type BrowserSession } from './support/index.ts';
 
 let browser: BrowserSession;
@@ -215,4 +216,56 @@ it('shows a rejected tool call in the timeline, and the agent answers without it
   expect(runs.items).toEqual([]);
   await screenshot(page, 'run-agent-rejected');
   expect(browser.pageErrors).toEqual([]);
+});
+
+it('answers a question that needs a workflow tool, an HTTP tool and an MCP tool, its five steps arriving live', async () => {
+  const target = await startHttpTarget({ '/price': json(200, { item: 'tea', priceUsd: 4.5 }) });
+  try {
+    const headers = { origin: stack.webUrl };
+    const doubler = await page.request.post(stack.url(`/api/v1/teams/${teamId}/workflows`), {
+      headers,
+      data: {
+        name: 'Doubler',
+        tool: { name: 'double', description: 'Doubles n', inputSchema: { type: 'object', properties: { n: { type: 'number' } }, required: ['n'] } },
+        graph: { nodes: [{ id: 'out', type: 'output', config: { value: '{{ { "doubled": input.n * 2 } }}' } }], edges: [] },
+      },
+    });
+    expect(doubler.status()).toBe(201);
+    const doublerId = ((await doubler.json()) as { id: string }).id;
+    // The fake model calls every tool named in the prompt, each with the `#args=` object.
+    const prompt = 'Use double, price_lookup and lookup_weather #args={"n":21,"item":"tea","city":"Paris"}';
+    const tools = [
+      { type: 'workflow', workflowId: doublerId, name: 'double' },
+      { type: 'http', name: 'price_lookup', description: 'The price of an item', url: `${target.url}/price?item={{ args.item }}`, inputSchema: { type: 'object', properties: { item: { type: 'string' } } } },
+      { type: 'mcp', url: mcp.url, allow: ['lookup_weather'] },
+    ];
+    const agent = await page.request.post(stack.url(`/api/v1/teams/${teamId}/workflows`), {
+      headers,
+      data: { name: 'Three tools', graph: { nodes: [{ id: 'helper', type: 'agent', config: { prompt, tools } }], edges: [] } },
+    });
+    expect(agent.status()).toBe(201);
+    const agentId = ((await agent.json()) as { id: string }).id;
+    mcp.reset();
+    const started = await page.request.post(stack.url(`/api/v1/teams/${teamId}/workflows/${agentId}/runs`), { headers, data: { input: {} } });
+    expect(started.status()).toBe(202);
+    const { runId } = (await started.json()) as { runId: string };
+
+    await visit(page, `/t/${teamId}/runs/${runId}`);
+    await node('helper').click();
+    await details().getByRole('region', { name: 'Agent steps' }).waitFor({ timeout: 60_000 });
+    await step(4).and(page.locator('[data-status="succeeded"]')).waitFor({ timeout: 60_000 });
+    expect(await step(0).getAttribute('data-kind')).toBe('model');
+    expect(await step(1).textContent()).toMatch(/Tool double.*"doubled":\s*42/s);
+    expect(await step(2).textContent()).toMatch(/Tool price_lookup.*4\.5/s);
+    expect(await step(3).textContent()).toMatch(/Tool lookup_weather.*Sunny, 21 °C in Paris/s);
+    expect(await step(4).textContent()).toMatch(/Tool results:.*42.*4\.5.*Sunny, 21 °C in Paris/s);
+    await page.getByTestId('run-status').and(page.getByText('succeeded', { exact: true })).waitFor({ timeout: 60_000 });
+    // Each tool ran exactly once.
+    expect(target.count('/price')).toBe(1);
+    expect(mcp.calls).toEqual({ lookup_weather: 1 });
+    await screenshot(page, 'run-agent-three-tools');
+    expect(browser.pageErrors).toEqual([]);
+  } finally {
+    await target.close();
+  }
 });

@@ -6,11 +6,12 @@ import { raw, type EntityManager } from '@mikro-orm/core';
 import { RunRecord, WorkflowDefinition } from '../db/entities.ts';
 import type { Orm } from '../db/orm.ts';
 import { UserError } from '../errors.ts';
-import { planLimits, QUOTA_RESPONSES, type PlanLimits, type Quota } from '../plans.ts';
+import { planLimits, QUOTA_RESPONSES, type PlanName, type Quota } from '../plans.ts';
 import { newId } from '../auth/random.ts';
 import { Team } from '../teams/entities.ts';
 import { UsageCounter } from './entities.ts';
 import { ACTIVE_RUN_STATUSES } from '../../contract/run-status.ts';
+import type { Usage as WireUsage } from '../../contract/index.ts';
 
 /** Run statuses that hold a concurrency slot. */
 export { ACTIVE_RUN_STATUSES };
@@ -29,13 +30,8 @@ export interface UsageDelta {
   costUsd?: number;
 }
 
-export interface UsageReport {
-  teamId: string;
-  plan: string;
-  period: { start: string; end: string };
-  usage: { runs: number; nodeExecutions: number; aiTokens: number; costUsd: number; concurrentRuns: number; workflows?: number };
-  limits: PlanLimits;
-}
+/** The wire shape (contract/): what the api answers with. */
+export type UsageReport = Omit<WireUsage, 'aiCache'>;
 
 export class QuotaExceededError extends UserError {
   readonly quota: Quota;
@@ -122,7 +118,7 @@ export function createUsageService(deps: { orm: Orm; countWorkflows?: (em: Entit
       const workflows = deps.countWorkflows ? await deps.countWorkflows(em, teamId) : await em.count(WorkflowDefinition, { teamId, deletedAt: null });
       return {
         teamId,
-        plan,
+        plan: plan as PlanName, // the team row holds only plan names
         period: { start: start.toISOString(), end: end.toISOString() },
         usage: {
           runs: row?.runs ?? 0,

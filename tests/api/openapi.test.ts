@@ -29,6 +29,13 @@ describe('the generated OpenAPI document', () => {
     }
   });
 
+  it('gives every request body an example (redocly checks each against its schema)', () => {
+    const bodies = operations.filter(({ op }) => 'requestBody' in op);
+    expect(bodies.length).toBeGreaterThanOrEqual(30);
+    const missing = bodies.filter(({ op }) => Object.values((op as unknown as { requestBody: { content: Record<string, { example?: unknown }> } }).requestBody.content).some((media) => media.example === undefined));
+    expect(missing.map(({ op }) => op.operationId)).toEqual([]);
+  });
+
   it('defines every security scheme its operations name', () => {
     const named = new Set(operations.flatMap(({ op }) => (op.security ?? []).flatMap((s) => Object.keys(s))));
     expect([...named].sort()).toEqual(['bearerAuth', 'sessionCookie']);

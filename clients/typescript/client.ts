@@ -1,6 +1,7 @@
 // The Trellis REST API (docs/api.md) as typed methods: fetch only, no dependencies. Errors come
 // back as TrellisProblem (problem+json with its code and problems[]); live run events as an
 // async iterator over the SSE stream that reconnects by itself.
+import { OPERATIONS, pathOf, type Answer, type CallArgs, type CallOptions, type OperationId } from './operations.ts';
 import { problemFrom, TrellisProblem } from './problem.ts';
 import { parseEventStream, type SseControl } from './sse.ts';
 import type {
@@ -37,7 +38,7 @@ export interface RunEventsOptions {
   retryMs?: number;
 }
 
-type Query = Record<string, string | number | undefined>;
+type Query = Record<string, string | number | boolean | undefined>;
 
 interface RequestOptions {
   body?: unknown;
@@ -77,6 +78,21 @@ export class TrellisClient {
   /** The routes of one team. */
   team(teamId: string): TeamClient {
     return new TeamClient(this, teamId);
+  }
+
+  /**
+   * Any operation of the contract's route table by its operationId, typed from the contract:
+   * `call('listMembers', { params: { teamId }, query: { limit: 100 } })` answers a MemberPage.
+   */
+  async call<K extends OperationId>(operationId: K, ...[options]: CallArgs<K>): Promise<Answer<K>> {
+    const { params, ...rest } = (options ?? {}) as CallOptions<K> & { params?: Record<string, string | number> };
+    return this.request<Answer<K>>(OPERATIONS[operationId].method, pathOf(operationId, params), rest as RequestOptions);
+  }
+
+  /** Like call(), but the successful (2xx) Response itself: for its headers (e.g. Set-Cookie) or a body that is not JSON. */
+  async callRaw<K extends OperationId>(operationId: K, ...[options]: CallArgs<K>): Promise<Response> {
+    const { params, ...rest } = (options ?? {}) as CallOptions<K> & { params?: Record<string, string | number> };
+    return this.fetchRaw(OPERATIONS[operationId].method, pathOf(operationId, params), rest as RequestOptions);
   }
 
   /** Any route: JSON in, JSON out, a TrellisProblem for every error answer. */
@@ -120,6 +136,12 @@ export class TeamClient {
   constructor(client: TrellisClient, teamId: string) {
     this.#client = client;
     this.teamId = teamId;
+  }
+
+  /** call() for this team: `teamId` is filled in. */
+  call<K extends OperationId>(operationId: K, ...[options]: CallArgs<K, 'teamId'>): Promise<Answer<K>> {
+    const { params, ...rest } = (options ?? {}) as { params?: Record<string, string | number> };
+    return (this.#client.call as (id: OperationId, options: object) => Promise<Answer<K>>)(operationId, { ...rest, params: { ...params, teamId: this.teamId } });
   }
 
   get #base(): string {

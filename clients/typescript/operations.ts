@@ -1,0 +1,217 @@
+// Every operation of the route table (contract/routes.ts) by its operationId: its method and
+// path (a plain table, so the client loads no zod at run time) and, as types only, its request
+// and answer from the contract's schemas. tests/clients/operations.test.ts fails when this table
+// and the route table disagree (an operation missing, a method or path changed).
+import type { z } from 'zod';
+import type * as common from '../../contract/common.ts';
+import type * as id from '../../contract/identity.ts';
+import type * as pf from '../../contract/platform.ts';
+import type * as runs from '../../contract/runs.ts';
+import type * as nt from '../../contract/notifications.ts';
+import type * as ops from '../../contract/ops.ts';
+
+type PageQuery = { limit?: number; cursor?: string };
+
+export const OPERATIONS = {
+  register: { method: 'POST', path: '/api/v1/auth/register' },
+  verifyEmail: { method: 'POST', path: '/api/v1/auth/verify-email' },
+  resendVerification: { method: 'POST', path: '/api/v1/auth/verify-email/resend' },
+  login: { method: 'POST', path: '/api/v1/auth/login' },
+  logout: { method: 'POST', path: '/api/v1/auth/logout' },
+  requestPasswordReset: { method: 'POST', path: '/api/v1/auth/password-reset' },
+  confirmPasswordReset: { method: 'POST', path: '/api/v1/auth/password-reset/confirm' },
+  listAuthProviders: { method: 'GET', path: '/api/v1/auth/providers' },
+  startOAuth: { method: 'GET', path: '/api/v1/auth/oauth/{provider}' },
+  finishOAuth: { method: 'GET', path: '/api/v1/auth/oauth/{provider}/callback' },
+  getMe: { method: 'GET', path: '/api/v1/me' },
+  updateMe: { method: 'PATCH', path: '/api/v1/me' },
+  changePassword: { method: 'POST', path: '/api/v1/me/password' },
+  listMyLogins: { method: 'GET', path: '/api/v1/me/logins' },
+  listMySessions: { method: 'GET', path: '/api/v1/me/sessions' },
+  revokeMySession: { method: 'DELETE', path: '/api/v1/me/sessions/{sessionId}' },
+  listTeams: { method: 'GET', path: '/api/v1/teams' },
+  createTeam: { method: 'POST', path: '/api/v1/teams' },
+  getTeam: { method: 'GET', path: '/api/v1/teams/{teamId}' },
+  renameTeam: { method: 'PATCH', path: '/api/v1/teams/{teamId}' },
+  listMembers: { method: 'GET', path: '/api/v1/teams/{teamId}/members' },
+  changeMemberRole: { method: 'PATCH', path: '/api/v1/teams/{teamId}/members/{userId}' },
+  removeMember: { method: 'DELETE', path: '/api/v1/teams/{teamId}/members/{userId}' },
+  listInvitations: { method: 'GET', path: '/api/v1/teams/{teamId}/invitations' },
+  invite: { method: 'POST', path: '/api/v1/teams/{teamId}/invitations' },
+  withdrawInvitation: { method: 'DELETE', path: '/api/v1/teams/{teamId}/invitations/{invitationId}' },
+  acceptInvitation: { method: 'POST', path: '/api/v1/invitations/{token}/accept' },
+  listApiKeys: { method: 'GET', path: '/api/v1/teams/{teamId}/api-keys' },
+  createApiKey: { method: 'POST', path: '/api/v1/teams/{teamId}/api-keys' },
+  revokeApiKey: { method: 'DELETE', path: '/api/v1/teams/{teamId}/api-keys/{keyId}' },
+  getUsage: { method: 'GET', path: '/api/v1/teams/{teamId}/usage' },
+  adminListTeams: { method: 'GET', path: '/api/v1/admin/teams' },
+  adminChangePlan: { method: 'PATCH', path: '/api/v1/admin/teams/{teamId}' },
+  listCredentials: { method: 'GET', path: '/api/v1/teams/{teamId}/credentials' },
+  createCredential: { method: 'POST', path: '/api/v1/teams/{teamId}/credentials' },
+  setCredentialHosts: { method: 'PATCH', path: '/api/v1/teams/{teamId}/credentials/{credentialId}' },
+  deleteCredential: { method: 'DELETE', path: '/api/v1/teams/{teamId}/credentials/{credentialId}' },
+  listWorkflows: { method: 'GET', path: '/api/v1/teams/{teamId}/workflows' },
+  createWorkflow: { method: 'POST', path: '/api/v1/teams/{teamId}/workflows' },
+  getWorkflow: { method: 'GET', path: '/api/v1/teams/{teamId}/workflows/{id}' },
+  updateWorkflow: { method: 'PUT', path: '/api/v1/teams/{teamId}/workflows/{id}' },
+  deleteWorkflow: { method: 'DELETE', path: '/api/v1/teams/{teamId}/workflows/{id}' },
+  listWorkflowVersions: { method: 'GET', path: '/api/v1/teams/{teamId}/workflows/{id}/versions' },
+  getWorkflowVersion: { method: 'GET', path: '/api/v1/teams/{teamId}/workflows/{id}/versions/{version}' },
+  listWebhooks: { method: 'GET', path: '/api/v1/teams/{teamId}/workflows/{id}/webhooks' },
+  createWebhook: { method: 'POST', path: '/api/v1/teams/{teamId}/workflows/{id}/webhooks' },
+  updateWebhook: { method: 'PATCH', path: '/api/v1/teams/{teamId}/workflows/{id}/webhooks/{webhookId}' },
+  deleteWebhook: { method: 'DELETE', path: '/api/v1/teams/{teamId}/workflows/{id}/webhooks/{webhookId}' },
+  listSchedules: { method: 'GET', path: '/api/v1/teams/{teamId}/workflows/{id}/schedules' },
+  createSchedule: { method: 'POST', path: '/api/v1/teams/{teamId}/workflows/{id}/schedules' },
+  updateSchedule: { method: 'PATCH', path: '/api/v1/teams/{teamId}/workflows/{id}/schedules/{scheduleId}' },
+  deleteSchedule: { method: 'DELETE', path: '/api/v1/teams/{teamId}/workflows/{id}/schedules/{scheduleId}' },
+  pauseSchedule: { method: 'POST', path: '/api/v1/teams/{teamId}/workflows/{id}/schedules/{scheduleId}/pause' },
+  resumeSchedule: { method: 'POST', path: '/api/v1/teams/{teamId}/workflows/{id}/schedules/{scheduleId}/resume' },
+  mcp: { method: 'POST', path: '/mcp' },
+  mcpStream: { method: 'GET', path: '/mcp' },
+  mcpEndSession: { method: 'DELETE', path: '/mcp' },
+  listRemoteMcpTools: { method: 'POST', path: '/api/v1/teams/{teamId}/mcp/tools' },
+  startRun: { method: 'POST', path: '/api/v1/teams/{teamId}/workflows/{id}/runs' },
+  listRuns: { method: 'GET', path: '/api/v1/teams/{teamId}/runs' },
+  getRun: { method: 'GET', path: '/api/v1/teams/{teamId}/runs/{runId}' },
+  streamRunEvents: { method: 'GET', path: '/api/v1/teams/{teamId}/runs/{runId}/events' },
+  getRunOutput: { method: 'GET', path: '/api/v1/teams/{teamId}/runs/{runId}/output' },
+  getNodeOutput: { method: 'GET', path: '/api/v1/teams/{teamId}/runs/{runId}/nodes/{nodeId}/output' },
+  decide: { method: 'POST', path: '/api/v1/teams/{teamId}/runs/{runId}/approvals/{nodeId}' },
+  cancelRun: { method: 'POST', path: '/api/v1/teams/{teamId}/runs/{runId}/cancel' },
+  rerun: { method: 'POST', path: '/api/v1/teams/{teamId}/runs/{runId}/rerun' },
+  getQueue: { method: 'GET', path: '/api/v1/teams/{teamId}/queue' },
+  getRunStats: { method: 'GET', path: '/api/v1/teams/{teamId}/stats' },
+  listFailures: { method: 'GET', path: '/api/v1/teams/{teamId}/failures' },
+  listNotificationChannels: { method: 'GET', path: '/api/v1/teams/{teamId}/notification-channels' },
+  createNotificationChannel: { method: 'POST', path: '/api/v1/teams/{teamId}/notification-channels' },
+  deleteNotificationChannel: { method: 'DELETE', path: '/api/v1/teams/{teamId}/notification-channels/{channelId}' },
+  testNotificationChannel: { method: 'POST', path: '/api/v1/teams/{teamId}/notification-channels/{channelId}/test' },
+  listNotificationDeliveries: { method: 'GET', path: '/api/v1/teams/{teamId}/notification-channels/{channelId}/deliveries' },
+  healthz: { method: 'GET', path: '/healthz' },
+  readyz: { method: 'GET', path: '/readyz' },
+  metrics: { method: 'GET', path: '/metrics' },
+  getOpenApiDocument: { method: 'GET', path: '/api/v1/openapi.json' },
+  getApiReference: { method: 'GET', path: '/api/docs' },
+  getApiReferenceAsset: { method: 'GET', path: '/api/docs/assets/{name}' },
+  deliverWebhook: { method: 'POST', path: '/hooks/{webhookId}' },
+  startHelloRun: { method: 'POST', path: '/api/v1/diagnostics/hello-runs' },
+  getHelloRun: { method: 'GET', path: '/api/v1/diagnostics/hello-runs/{runId}' },
+} as const satisfies Record<string, { method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; path: string }>;
+
+/** Requests (z.input: what a caller may send) and answers (z.infer: what the api sends) per operation. */
+export interface OperationTypes {
+  register: { body: z.input<typeof id.RegisterRequest>; answer: z.infer<typeof common.Accepted> };
+  verifyEmail: { body: z.input<typeof id.VerifyEmailRequest>; answer: z.infer<typeof id.UserAnswer> };
+  resendVerification: { body: z.input<typeof id.EmailOnlyRequest>; answer: z.infer<typeof common.Accepted> };
+  login: { body: z.input<typeof id.LoginRequest>; answer: z.infer<typeof id.SignedIn> };
+  logout: { answer: void };
+  requestPasswordReset: { body: z.input<typeof id.EmailOnlyRequest>; answer: z.infer<typeof common.Accepted> };
+  confirmPasswordReset: { body: z.input<typeof id.PasswordResetConfirmRequest>; answer: z.infer<typeof id.PasswordChanged> };
+  listAuthProviders: { answer: z.infer<typeof id.AuthProviders> };
+  startOAuth: { query: { next?: string }; answer: void };
+  finishOAuth: { query: { code?: string; state?: string }; answer: z.infer<typeof id.SignedIn> };
+  getMe: { answer: z.infer<typeof id.Me> };
+  updateMe: { body: z.input<typeof id.UpdateProfileRequest>; answer: z.infer<typeof id.UserAnswer> };
+  changePassword: { body: z.input<typeof id.ChangePasswordRequest>; answer: z.infer<typeof id.SignedIn> };
+  listMyLogins: { query: PageQuery; answer: z.infer<typeof id.LoginEventPage> };
+  listMySessions: { answer: z.infer<typeof id.SessionPage> };
+  revokeMySession: { answer: void };
+  listTeams: { answer: z.infer<typeof id.TeamPage> };
+  createTeam: { body: z.input<typeof id.CreateTeamRequest>; answer: z.infer<typeof id.Team> };
+  getTeam: { answer: z.infer<typeof id.TeamBrief> };
+  renameTeam: { body: z.input<typeof id.UpdateTeamRequest>; answer: z.infer<typeof id.Team> };
+  listMembers: { query: PageQuery; answer: z.infer<typeof id.MemberPage> };
+  changeMemberRole: { body: z.input<typeof id.ChangeRoleRequest>; answer: z.infer<typeof id.Member> };
+  removeMember: { answer: void };
+  listInvitations: { query: PageQuery; answer: z.infer<typeof id.InvitationPage> };
+  invite: { body: z.input<typeof id.InviteRequest>; answer: z.infer<typeof id.Invitation> };
+  withdrawInvitation: { answer: void };
+  acceptInvitation: { answer: z.infer<typeof id.JoinedTeam> };
+  listApiKeys: { query: PageQuery; answer: z.infer<typeof id.ApiKeyPage> };
+  createApiKey: { body: z.input<typeof id.CreateApiKeyRequest>; answer: z.infer<typeof id.CreatedApiKey> };
+  revokeApiKey: { answer: void };
+  getUsage: { answer: z.infer<typeof id.Usage> };
+  adminListTeams: { query: z.input<typeof id.AdminTeamsQuery>; answer: z.infer<typeof id.AdminTeamPage> };
+  adminChangePlan: { body: z.input<typeof id.ChangePlanRequest>; answer: z.infer<typeof id.AdminTeam> };
+  listCredentials: { answer: z.infer<typeof pf.CredentialList> };
+  createCredential: { body: z.input<typeof pf.CreateCredential>; answer: z.infer<typeof pf.Credential> };
+  setCredentialHosts: { body: z.input<typeof pf.UpdateCredentialHosts>; answer: z.infer<typeof pf.Credential> };
+  deleteCredential: { answer: void };
+  listWorkflows: { query: z.input<typeof pf.ListWorkflowsQuery>; answer: z.infer<typeof pf.WorkflowListPage> };
+  createWorkflow: { body: z.input<typeof pf.CreateWorkflowRequest>; answer: z.infer<typeof pf.Workflow> };
+  getWorkflow: { answer: z.infer<typeof pf.Workflow> };
+  updateWorkflow: { body: z.input<typeof pf.UpdateWorkflowRequest>; answer: z.infer<typeof pf.Workflow> };
+  deleteWorkflow: { answer: void };
+  listWorkflowVersions: { answer: z.infer<typeof pf.WorkflowVersionList> };
+  getWorkflowVersion: { answer: z.infer<typeof pf.WorkflowAtVersion> };
+  listWebhooks: { answer: z.infer<typeof pf.WebhookList> };
+  createWebhook: { body: z.input<typeof pf.WebhookRequest>; answer: z.infer<typeof pf.CreatedWebhook> };
+  updateWebhook: { body: z.input<typeof pf.WebhookRequest>; answer: z.infer<typeof pf.Webhook> };
+  deleteWebhook: { answer: void };
+  listSchedules: { answer: z.infer<typeof pf.ScheduleList> };
+  createSchedule: { body: z.input<typeof pf.CreateScheduleRequest>; answer: z.infer<typeof pf.Schedule> };
+  updateSchedule: { body: z.input<typeof pf.UpdateScheduleRequest>; answer: z.infer<typeof pf.Schedule> };
+  deleteSchedule: { answer: void };
+  pauseSchedule: { answer: z.infer<typeof pf.Schedule> };
+  resumeSchedule: { answer: z.infer<typeof pf.Schedule> };
+  mcp: { body: unknown; answer: unknown };
+  mcpStream: { answer: void };
+  mcpEndSession: { answer: void };
+  listRemoteMcpTools: { body: z.input<typeof pf.ListRemoteToolsRequest>; answer: z.infer<typeof pf.RemoteMcpTools> };
+  startRun: { body: z.input<typeof runs.StartRunRequest> | undefined; answer: z.infer<typeof runs.RunStarted> };
+  listRuns: { query: z.input<typeof runs.ListRunsQuery>; answer: z.infer<typeof runs.RunPage> };
+  getRun: { answer: z.infer<typeof runs.Run> };
+  streamRunEvents: { answer: z.infer<typeof runs.RunStreamMessage> };
+  getRunOutput: { answer: z.infer<typeof runs.RunOutput> };
+  getNodeOutput: { answer: z.infer<typeof runs.NodeOutput> };
+  decide: { body: z.input<typeof runs.DecisionRequest>; answer: z.infer<typeof runs.Decided> };
+  cancelRun: { answer: z.infer<typeof runs.RunCancelled> };
+  rerun: { body: z.input<typeof runs.RerunRequest> | undefined; answer: z.infer<typeof runs.RunStarted> };
+  getQueue: { answer: z.infer<typeof runs.Queue> };
+  getRunStats: { query: z.input<typeof runs.StatsQuery>; answer: z.infer<typeof runs.RunStats> };
+  listFailures: { query: z.input<typeof runs.FailuresQuery>; answer: z.infer<typeof runs.FailuresAnswer> };
+  listNotificationChannels: { answer: z.infer<typeof nt.NotificationChannelPage> };
+  createNotificationChannel: { body: z.input<typeof nt.CreateNotificationChannel>; answer: z.infer<typeof nt.CreatedNotificationChannel> };
+  deleteNotificationChannel: { answer: void };
+  testNotificationChannel: { answer: z.infer<typeof nt.TestDelivery> };
+  listNotificationDeliveries: { query: PageQuery; answer: z.infer<typeof nt.NotificationDeliveryPage> };
+  healthz: { answer: z.infer<typeof ops.Alive> };
+  readyz: { answer: z.infer<typeof ops.Readiness> };
+  metrics: { answer: void };
+  getOpenApiDocument: { answer: unknown };
+  getApiReference: { answer: void };
+  getApiReferenceAsset: { answer: void };
+  deliverWebhook: { query: { wait?: 'true' | 'false' }; body: unknown; answer: z.infer<typeof runs.HookOutput> };
+  startHelloRun: { body: z.input<typeof ops.HelloRunRequest>; answer: z.infer<typeof ops.HelloRunStarted> };
+  getHelloRun: { answer: z.infer<typeof ops.HelloRunState> };
+}
+
+export type OperationId = keyof typeof OPERATIONS;
+type PathOf<K extends OperationId> = (typeof OPERATIONS)[K]['path'];
+type ParamNames<P extends string> = P extends `${string}{${infer Name}}${infer Rest}` ? Name | ParamNames<Rest> : never;
+/** The path parameters of an operation, e.g. { teamId: string; runId: string }. */
+export type PathParams<K extends OperationId> = { [N in ParamNames<PathOf<K>>]: string | number };
+export type Answer<K extends OperationId> = OperationTypes[K]['answer'];
+export type Body<K extends OperationId> = OperationTypes[K] extends { body: infer B } ? B : never;
+export type Query<K extends OperationId> = OperationTypes[K] extends { query: infer Q } ? Q : never;
+
+type Part<Name extends string, T, Required extends boolean> = [T] extends [never] ? { [P in Name]?: never } : Required extends true ? { [P in Name]: T } : { [P in Name]?: T };
+/** What `call(operationId, options)` takes: path params and a body when the operation has them, a query when it takes one. */
+export type CallOptions<K extends OperationId, Omitted extends string = never> =
+  Part<'params', Omit<PathParams<K>, Omitted>, [Exclude<ParamNames<PathOf<K>>, Omitted>] extends [never] ? false : true>
+  & Part<'body', Body<K>, undefined extends Body<K> ? false : true>
+  & Part<'query', Query<K>, false>
+  & { headers?: Record<string, string>; signal?: AbortSignal };
+/** The options argument, optional when nothing in it is required. */
+export type CallArgs<K extends OperationId, Omitted extends string = never> =
+  object extends CallOptions<K, Omitted> ? [options?: CallOptions<K, Omitted>] : [options: CallOptions<K, Omitted>];
+
+/** The path of an operation with its parameters filled in (each one URL-encoded). */
+export function pathOf(operationId: OperationId, params: Record<string, string | number> = {}): string {
+  return OPERATIONS[operationId].path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const value = params[name];
+    if (value === undefined) throw new TypeError(`${operationId}: path parameter ${name} is missing`);
+    return encodeURIComponent(String(value));
+  });
+}

@@ -2,6 +2,7 @@
 // that made the request: its session cookie, origin and user agent go along, so the API
 // authorizes, rate-limits and records exactly as if the browser had called it.
 import { redirect } from 'react-router';
+import { TrellisClient } from '../../../clients/typescript/index.ts';
 import { getWebConfig } from '../config.server.ts';
 import { Problem } from './problems.ts';
 
@@ -43,6 +44,39 @@ function forwardedHeaders(request: Request): Headers {
   return headers;
 }
 
+/**
+ * The typed client (clients/typescript: requests and answers typed from the contract) calling the
+ * API for this browser request. A 401 sends the browser to the login page (back here afterwards)
+ * unless `public` (login, register and other calls where 401 is an answer for the form); other
+ * error answers throw ApiError, for the action to show (attempt) or the error boundary; an API
+ * that cannot be reached throws ApiError 502 api_unreachable.
+ */
+export function clientFor(request: Request, options: { public?: boolean } = {}): TrellisClient {
+  return new TrellisClient({ baseUrl: getWebConfig().apiUrl, fetch: forwardingFetch(request, options.public === true) });
+}
+
+/** A fetch that sends the browser's headers along and turns error answers into ApiError (before the client reads them). */
+function forwardingFetch(request: Request, isPublic: boolean): typeof fetch {
+  return async (input, init = {}) => {
+    const headers = forwardedHeaders(request);
+    for (const [name, value] of new Headers(init.headers)) headers.set(name, value);
+    let response: Response;
+    try {
+      response = await fetch(input, { ...init, headers, signal: init.signal ?? AbortSignal.timeout(30_000) });
+    } catch (error) {
+      throw unreachable(error);
+    }
+    if (response.status === 401 && !isPublic) throw redirectToLogin(request);
+    if (response.status >= 300) throw new ApiError(response.status, await problemOf(response));
+    return response;
+  };
+}
+
+function unreachable(error: unknown): ApiError {
+  const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+  return new ApiError(502, { title: 'Bad Gateway', status: 502, code: 'api_unreachable', detail: `The API is not reachable right now (${cause}).` });
+}
+
 /** The raw API response (callers that need headers such as Set-Cookie). */
 export async function apiFetch(request: Request, path: string, call: ApiCall = {}): Promise<Response> {
   const headers = forwardedHeaders(request);
@@ -55,8 +89,7 @@ export async function apiFetch(request: Request, path: string, call: ApiCall = {
   try {
     return await fetch(`${getWebConfig().apiUrl}${path}`, { method: call.method ?? 'GET', headers, body, signal: AbortSignal.timeout(30_000) });
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    throw new ApiError(502, { title: 'Bad Gateway', status: 502, code: 'api_unreachable', detail: `The API is not reachable right now (${cause}).` });
+    throw unreachable(error);
   }
 }
 
@@ -114,8 +147,6 @@ export async function attempt<T>(call: () => Promise<T>): Promise<{ ok: true; da
 
 /** The sign-in methods the API offers (Google and GitHub only when configured); none when unreachable. */
 export async function signInProviders(request: Request): Promise<{ google: boolean; github: boolean }> {
-  const response = await apiFetch(request, '/api/v1/auth/providers').catch(() => undefined);
-  if (!response?.ok) return { google: false, github: false };
-  const body = (await response.json()) as { google?: boolean; github?: boolean };
-  return { google: body.google === true, github: body.github === true };
+  const offered = await clientFor(request, { public: true }).call('listAuthProviders').catch(() => undefined);
+  return { google: offered?.google === true, github: offered?.github === true };
 }

@@ -1,6 +1,6 @@
 // Who is signed in, and in which team: loaders of signed-in pages start here.
 import { data } from 'react-router';
-import { api } from './api.server.ts';
+import { clientFor } from './api.server.ts';
 import type { Me, TeamView } from './types.ts';
 
 // The layout's loader and the page's loader run for the same request: ask the API once.
@@ -10,7 +10,7 @@ const meOfRequest = new WeakMap<Request, Promise<Me>>();
 export function requireMe(request: Request): Promise<Me> {
   let me = meOfRequest.get(request);
   if (!me) {
-    me = api<Me>(request, '/api/v1/me');
+    me = clientFor(request).call('getMe');
     meOfRequest.set(request, me);
   }
   return me;

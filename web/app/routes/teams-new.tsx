@@ -2,8 +2,8 @@
 import { Form, Link, redirect } from 'react-router';
 import { formErrors, SubmitButton } from '../components/auth-shell.tsx';
 import { Alert, buttonClass, Card, Field, PageHeader } from '../components/ui.tsx';
-import { api, attempt } from '../lib/api.server.ts';
-import { teamPath, type TeamView } from '../lib/types.ts';
+import { attempt, clientFor } from '../lib/api.server.ts';
+import { teamPath } from '../lib/types.ts';
 import type { Route } from './+types/teams-new.ts';
 
 export const meta: Route.MetaFunction = () => [{ title: 'New team · Trellis' }];
@@ -11,7 +11,7 @@ export const meta: Route.MetaFunction = () => [{ title: 'New team · Trellis' }]
 export async function action({ request }: Route.ActionArgs) {
   const form = await request.formData();
   const name = String(form.get('name') ?? '').trim();
-  const result = await attempt(() => api<TeamView>(request, '/api/v1/teams', { method: 'POST', body: { name } }));
+  const result = await attempt(() => clientFor(request).call('createTeam', { body: { name } }));
   if (result.ok) return redirect(teamPath(result.data.id));
   return { name, problem: result.problem };
 }

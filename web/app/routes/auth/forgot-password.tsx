@@ -3,7 +3,7 @@
 import { Form, Link } from 'react-router';
 import { AuthShell, formErrors, SubmitButton } from '../../components/auth-shell.tsx';
 import { Alert, Field } from '../../components/ui.tsx';
-import { attempt, publicApi } from '../../lib/api.server.ts';
+import { attempt, clientFor } from '../../lib/api.server.ts';
 import type { Problem } from '../../lib/problems.ts';
 import type { Route } from './+types/forgot-password.ts';
 
@@ -14,7 +14,7 @@ type ActionResult = { email: string; sent?: boolean; problem?: Problem };
 export async function action({ request }: Route.ActionArgs): Promise<ActionResult> {
   const form = await request.formData();
   const email = String(form.get('email') ?? '').trim();
-  const result = await attempt(() => publicApi(request, '/api/v1/auth/password-reset', { method: 'POST', body: { email } }));
+  const result = await attempt(() => clientFor(request, { public: true }).call('requestPasswordReset', { body: { email } }));
   return result.ok ? { email, sent: true } : { email, problem: result.problem };
 }
 

@@ -3,9 +3,9 @@
 import { Form, Link, redirect } from 'react-router';
 import { AuthShell, SubmitButton } from '../../components/auth-shell.tsx';
 import { Alert, Button } from '../../components/ui.tsx';
-import { api, attempt } from '../../lib/api.server.ts';
+import { attempt, clientFor } from '../../lib/api.server.ts';
 import { requireMe } from '../../lib/session.server.ts';
-import { teamPath, type TeamView } from '../../lib/types.ts';
+import { teamPath } from '../../lib/types.ts';
 import type { Route } from './+types/invitation.ts';
 
 export const meta: Route.MetaFunction = () => [{ title: 'Invitation · Trellis' }];
@@ -18,7 +18,7 @@ export async function loader({ request, params }: Route.LoaderArgs) {
 
 export async function action({ request, params }: Route.ActionArgs) {
   const token = params.token ?? '';
-  const result = await attempt(() => api<{ team: TeamView }>(request, `/api/v1/invitations/${encodeURIComponent(token)}/accept`, { method: 'POST' }));
+  const result = await attempt(() => clientFor(request).call('acceptInvitation', { params: { token } }));
   if (result.ok) return redirect(teamPath(result.data.team.id));
   return { problem: result.problem };
 }

@@ -4,7 +4,7 @@ import { Form, Link, redirect } from 'react-router';
 import { safeNext } from '../../../../contract/safe-next.ts';
 import { AuthShell, formErrors, oauthErrorMessage, SubmitButton } from '../../components/auth-shell.tsx';
 import { Alert, buttonClass, Field } from '../../components/ui.tsx';
-import { apiFetch, attempt, cookiesFrom, publicApi, signInProviders } from '../../lib/api.server.ts';
+import { attempt, clientFor, cookiesFrom, signInProviders } from '../../lib/api.server.ts';
 import type { Problem } from '../../lib/problems.ts';
 import type { Route } from './+types/login.ts';
 
@@ -14,8 +14,8 @@ export async function loader({ request }: Route.LoaderArgs) {
   const url = new URL(request.url);
   const next = safeNext(url.searchParams.get('next'));
   // Someone already signed in has nothing to do here. An unreachable API just shows the form.
-  const me = await apiFetch(request, '/api/v1/me').catch(() => undefined);
-  if (me?.ok) throw redirect(next);
+  const me = await clientFor(request, { public: true }).call('getMe').catch(() => undefined);
+  if (me) throw redirect(next);
   const error = url.searchParams.get('error');
   return { next, oauthError: error ? oauthErrorMessage(error) : undefined, providers: await signInProviders(request) };
 }
@@ -26,12 +26,12 @@ export async function action({ request }: Route.ActionArgs): Promise<ActionResul
   const form = await request.formData();
   const email = String(form.get('email') ?? '').trim();
   if (form.get('intent') === 'resend') {
-    const sent = await attempt(() => publicApi(request, '/api/v1/auth/verify-email/resend', { method: 'POST', body: { email } }));
+    const sent = await attempt(() => clientFor(request, { public: true }).call('resendVerification', { body: { email } }));
     return sent.ok ? { intent: 'resend', email, unverified: true, resent: true } : { intent: 'resend', email, unverified: true, problem: sent.problem };
   }
   const password = String(form.get('password') ?? '');
-  const result = await attempt(() => publicApi(request, '/api/v1/auth/login', { method: 'POST', body: { email, password } }));
-  if (result.ok) return redirect(safeNext(form.get('next')), { headers: cookiesFrom(result.data.response) });
+  const result = await attempt(() => clientFor(request, { public: true }).callRaw('login', { body: { email, password } }));
+  if (result.ok) return redirect(safeNext(form.get('next')), { headers: cookiesFrom(result.data) });
   return { intent: 'login', email, problem: result.problem, unverified: result.problem.code === 'email_not_verified' };
 }
 

@@ -4,7 +4,7 @@
 import { Form, Link } from 'react-router';
 import { AuthShell, formErrors, SubmitButton } from '../../components/auth-shell.tsx';
 import { Alert, Field } from '../../components/ui.tsx';
-import { attempt, publicApi, signInProviders } from '../../lib/api.server.ts';
+import { attempt, clientFor, signInProviders } from '../../lib/api.server.ts';
 import type { Problem } from '../../lib/problems.ts';
 import type { Route } from './+types/register.ts';
 
@@ -21,11 +21,11 @@ export async function action({ request }: Route.ActionArgs): Promise<ActionResul
   const name = String(form.get('name') ?? '').trim();
   const email = String(form.get('email') ?? '').trim();
   if (form.get('intent') === 'resend') {
-    const sent = await attempt(() => publicApi(request, '/api/v1/auth/verify-email/resend', { method: 'POST', body: { email } }));
+    const sent = await attempt(() => clientFor(request, { public: true }).call('resendVerification', { body: { email } }));
     return { intent: 'resend', name, email, registered: true, ...(sent.ok ? { resent: true } : { problem: sent.problem }) };
   }
   const password = String(form.get('password') ?? '');
-  const result = await attempt(() => publicApi(request, '/api/v1/auth/register', { method: 'POST', body: { name, email, password } }));
+  const result = await attempt(() => clientFor(request, { public: true }).call('register', { body: { name, email, password } }));
   if (result.ok) return { intent: 'register', name, email, registered: true };
   return { intent: 'register', name, email, problem: result.problem };
 }

@@ -3,7 +3,7 @@
 import { data, Form, Link } from 'react-router';
 import { AuthShell, formErrors, SubmitButton } from '../../components/auth-shell.tsx';
 import { Alert, buttonClass, Field } from '../../components/ui.tsx';
-import { attempt, cookiesFrom, publicApi } from '../../lib/api.server.ts';
+import { attempt, clientFor, cookiesFrom } from '../../lib/api.server.ts';
 import type { Problem } from '../../lib/problems.ts';
 import type { Route } from './+types/reset-password.ts';
 
@@ -17,8 +17,8 @@ export async function action({ request }: Route.ActionArgs) {
   const form = await request.formData();
   const token = String(form.get('token') ?? '');
   const password = String(form.get('password') ?? '');
-  const result = await attempt(() => publicApi(request, '/api/v1/auth/password-reset/confirm', { method: 'POST', body: { token, password } }));
-  if (result.ok) return data({ changed: true as boolean, problem: undefined as Problem | undefined }, { headers: cookiesFrom(result.data.response) });
+  const result = await attempt(() => clientFor(request, { public: true }).callRaw('confirmPasswordReset', { body: { token, password } }));
+  if (result.ok) return data({ changed: true as boolean, problem: undefined as Problem | undefined }, { headers: cookiesFrom(result.data) });
   return { changed: false, problem: result.problem };
 }
 

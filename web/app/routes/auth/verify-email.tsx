@@ -5,7 +5,7 @@ import { useEffect, useRef } from 'react';
 import { Form, Link, useNavigation, useSubmit } from 'react-router';
 import { AuthShell, formErrors, SubmitButton } from '../../components/auth-shell.tsx';
 import { Alert, buttonClass, Field } from '../../components/ui.tsx';
-import { attempt, publicApi } from '../../lib/api.server.ts';
+import { attempt, clientFor } from '../../lib/api.server.ts';
 import type { Problem } from '../../lib/problems.ts';
 import type { Route } from './+types/verify-email.ts';
 
@@ -21,12 +21,12 @@ export async function action({ request }: Route.ActionArgs): Promise<ActionResul
   const form = await request.formData();
   if (form.get('intent') === 'resend') {
     const email = String(form.get('email') ?? '').trim();
-    const sent = await attempt(() => publicApi(request, '/api/v1/auth/verify-email/resend', { method: 'POST', body: { email } }));
+    const sent = await attempt(() => clientFor(request, { public: true }).call('resendVerification', { body: { email } }));
     return sent.ok ? { intent: 'resend', email, resent: true } : { intent: 'resend', email, problem: sent.problem };
   }
   const token = String(form.get('token') ?? '');
-  const result = await attempt(() => publicApi<{ user: { email: string } }>(request, '/api/v1/auth/verify-email', { method: 'POST', body: { token } }));
-  return result.ok ? { intent: 'verify', verified: true, email: result.data.data.user.email } : { intent: 'verify', problem: result.problem };
+  const result = await attempt(() => clientFor(request, { public: true }).call('verifyEmail', { body: { token } }));
+  return result.ok ? { intent: 'verify', verified: true, email: result.data.user.email } : { intent: 'verify', problem: result.problem };
 }
 
 export default function VerifyEmail({ loaderData, actionData }: Route.ComponentProps) {

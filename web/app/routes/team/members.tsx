@@ -4,10 +4,10 @@
 import { useEffect, useRef, useState } from 'react';
 import { data, redirect, useFetcher } from 'react-router';
 import { Alert, Badge, Button, Card, EmptyState, Field, PageHeader, Select, Table, formatTime, useActionToast } from '../../components/ui.tsx';
-import { api, attempt } from '../../lib/api.server.ts';
+import { attempt, clientFor } from '../../lib/api.server.ts';
 import { fieldErrors, type Problem } from '../../lib/problems.ts';
 import { requireTeam } from '../../lib/session.server.ts';
-import { canAdmin, type Page, type Role } from '../../lib/types.ts';
+import { canAdmin, type Role } from '../../lib/types.ts';
 import type { Route } from './+types/members.ts';
 import { ConfirmAction } from '../../components/confirm-action.tsx';
 import type { InvitationView, MemberView } from '../../lib/types.ts';
@@ -27,11 +27,11 @@ export const meta: Route.MetaFunction = ({ loaderData }) => [{ title: `Members Â
 
 export async function loader({ request, params }: Route.LoaderArgs) {
   const { me, team } = await requireTeam(request, params.teamId);
-  const base = `/api/v1/teams/${encodeURIComponent(team.id)}`;
+  const api = clientFor(request).team(team.id);
   const [members, invitations] = await Promise.all([
-    api<Page<Member>>(request, `${base}/members?limit=100`),
+    api.call('listMembers', { query: { limit: 100 } }),
     // Only admins may see pending invitations (members:invite).
-    canAdmin(team.role) ? api<Page<Invitation>>(request, `${base}/invitations?limit=100`) : Promise.resolve(null),
+    canAdmin(team.role) ? api.call('listInvitations', { query: { limit: 100 } }) : Promise.resolve(null),
   ]);
   return { me: { id: me.user.id }, team, members: members.items, moreMembers: members.nextCursor !== null, invitations: invitations?.items ?? null };
 }
@@ -42,33 +42,33 @@ function failed(intent: string, problem: Problem) {
 
 export async function action({ request, params }: Route.ActionArgs) {
   const { me, team } = await requireTeam(request, params.teamId);
-  const base = `/api/v1/teams/${encodeURIComponent(team.id)}`;
+  const api = clientFor(request).team(team.id);
   const form = await request.formData();
   const intent = String(form.get('intent') ?? '');
   const text = (name: string) => String(form.get(name) ?? '').trim();
 
   if (intent === 'invite') {
     const email = text('email');
-    const result = await attempt(() => api(request, `${base}/invitations`, { method: 'POST', body: { email, role: text('role') } }));
+    const result = await attempt(() => api.call('invite', { body: { email, role: text('role') as Role } }));
     if (!result.ok) return failed(intent, result.problem);
     return { intent, ok: true as const, toast: `Invitation sent to ${email}`, errors: {} };
   }
   if (intent === 'changeRole') {
-    const role = text('role');
-    const result = await attempt(() => api(request, `${base}/members/${encodeURIComponent(text('userId'))}`, { method: 'PATCH', body: { role } }));
+    const role = text('role') as Role; // the API refuses an unknown role
+    const result = await attempt(() => api.call('changeMemberRole', { params: { userId: text('userId') }, body: { role } }));
     if (!result.ok) return failed(intent, result.problem);
     return { intent, ok: true as const, toast: `Role changed to ${role}`, errors: {} };
   }
   if (intent === 'remove') {
     const userId = text('userId');
-    const result = await attempt(() => api(request, `${base}/members/${encodeURIComponent(userId)}`, { method: 'DELETE' }));
+    const result = await attempt(() => api.call('removeMember', { params: { userId } }));
     if (!result.ok) return failed(intent, result.problem);
     // Whoever leaves a team can no longer see its pages.
     if (userId === me.user.id) return redirect('/');
     return { intent, ok: true as const, toast: 'Member removed', errors: {} };
   }
   if (intent === 'revokeInvitation') {
-    const result = await attempt(() => api(request, `${base}/invitations/${encodeURIComponent(text('invitationId'))}`, { method: 'DELETE' }));
+    const result = await attempt(() => api.call('withdrawInvitation', { params: { invitationId: text('invitationId') } }));
     if (!result.ok) return failed(intent, result.problem);
     return { intent, ok: true as const, toast: 'Invitation revoked', errors: {} };
   }

@@ -4,7 +4,7 @@
 // dependencies (zod included).
 import type { z } from 'zod';
 import type {
-  CreateWorkflowRequest, NodeEvent, ReconnectEvent, Run, RunEndEvent, RunStatus, StartRunRequest, TokenEvent, UpdateWorkflowRequest,
+  CreateWorkflowRequest, NodeEvent, ReconnectEvent, Run, RunEndEvent, StartRunRequest, TokenEvent, UpdateWorkflowRequest,
 } from '../../contract/index.ts';
 
 export type {
@@ -12,8 +12,8 @@ export type {
   Workflow, WorkflowAtVersion, WorkflowListItem, WorkflowSummary, WorkflowToolSettings, WorkflowVersion,
 } from '../../contract/index.ts';
 
-/** The statuses a run ends in (contract/run-status.ts; a copy, since importing the contract's values would load zod). */
-export const FINAL_RUN_STATUSES = ['succeeded', 'failed', 'cancelled', 'timed_out'] as const satisfies readonly RunStatus[];
+/** The statuses a run ends in (the contract's one list; that module is free of zod, so the client stays dependency-free). */
+export { FINAL_RUN_STATUSES } from '../../contract/run-status.ts';
 
 /** POST …/workflows */
 export type CreateWorkflowRequest = z.input<typeof CreateWorkflowRequest>;

@@ -7,8 +7,9 @@ import { fieldErrors, type Problem } from '../lib/problems.ts';
 import type { RunDetail } from '../lib/types.ts';
 import { AgentSteps } from './agent-steps.tsx';
 import { Alert, Badge, Button, cx, Field, formatDuration, formatTime, inputClass, Textarea } from './ui.tsx';
+import { FINAL_RUN_STATUSES } from '../../../contract/run-status.ts';
 
-export const FINAL = new Set(['succeeded', 'failed', 'cancelled', 'timed_out']);
+export const FINAL: ReadonlySet<string> = new Set(FINAL_RUN_STATUSES);
 
 function Json({ value }: { value: unknown }) {
   const text = JSON.stringify(value, null, 2) ?? 'undefined';

@@ -10,7 +10,7 @@
 // What a tool gives back to the model is capped (./tool-result.ts).
 import { createHash } from 'node:crypto';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import { WorkflowDefinition } from '../core/db/entities.ts';
+import { WorkflowDefinition } from '../core/workflows/entities.ts';
 import type { Orm } from '../core/db/orm.ts';
 import type { Logger } from '../core/log.ts';
 import type { AgentTool, HttpTool, McpTool, WorkflowTool } from '../workflows/graph/nodes/agent.ts';

@@ -2,7 +2,7 @@
 import type { Logger } from '../core/log.ts';
 import type { Orm } from '../core/db/orm.ts';
 import type { BlobStore } from '../core/blobs/store.ts';
-import { WorkflowDefinition, WorkflowVersion } from '../core/db/entities.ts';
+import { WorkflowDefinition, WorkflowVersion } from '../core/workflows/entities.ts';
 import { UserError } from '../core/errors.ts';
 import { ExpressionError, ExpressionLimitError, type ExpressionContext } from '../workflows/graph/expressions.ts';
 import type { ExpressionPool } from './expressions/pool.ts';

@@ -3,7 +3,7 @@
 // admitted by the monthly quota, with the schedule's priority and optional pinned version.
 import { ApplicationFailure } from '@temporalio/common';
 import type { Orm } from '../core/db/orm.ts';
-import { ScheduleRecord } from '../core/db/entities.ts';
+import { ScheduleRecord } from '../core/schedules/entities.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { Redis } from '../core/redis/client.ts';

@@ -1,7 +1,7 @@
 // Blob storage for large values (claim check), in the app database by default.
 import { randomUUID } from 'node:crypto';
 import type { Orm } from '../db/orm.ts';
-import { BlobRecord } from '../db/entities.ts';
+import { BlobRecord } from './entities.ts';
 import { UserError } from '../errors.ts';
 import type { BlobRef } from '../../workflows/interpreter/state.ts';
 import { isBlobRef } from '../../workflows/interpreter/state.ts';

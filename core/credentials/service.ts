@@ -4,7 +4,7 @@
 // created, changed only by a team admin.
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.ts';
-import { CredentialRecord } from '../db/entities.ts';
+import { CredentialRecord } from './entities.ts';
 import { NotFoundError, UserError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { parseAllowedHosts } from './hosts.ts';

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { newId } from '../auth/random.ts';
 import type { Vault } from '../credentials/vault.ts';
-import { WorkflowDefinition } from '../db/entities.ts';
+import { WorkflowDefinition } from '../workflows/entities.ts';
 import type { Orm } from '../db/orm.ts';
 import { NotFoundError, UserError } from '../errors.ts';
 import { afterCursor, NEWEST_FIRST, toPage, type Page, type PageQuery } from '../pagination.ts';

@@ -6,7 +6,8 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { newId } from '../auth/random.ts';
-import { RunRecord, WorkflowDefinition } from '../db/entities.ts';
+import { RunRecord } from '../runs/entities.ts';
+import { WorkflowDefinition } from '../workflows/entities.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../log.ts';
 import { planLimits } from '../plans.ts';

@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Orm } from '../db/orm.ts';
-import { WorkflowVersion } from '../db/entities.ts';
+import { WorkflowVersion } from '../workflows/entities.ts';
 import type { Logger } from '../log.ts';
 import type { Redis } from '../redis/client.ts';
 import { Graph } from '../../workflows/graph/schema.ts';

@@ -4,7 +4,8 @@
 // dispatcher. It never waits for Temporal, so it answers as soon as the run is durably recorded.
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.ts';
-import { RunIdempotency, RunRecord, WorkflowVersion } from '../db/entities.ts';
+import { RunIdempotency, RunRecord } from './entities.ts';
+import { WorkflowVersion } from '../workflows/entities.ts';
 import { UserError } from '../errors.ts';
 import { jsonDepth, MAX_JSON_DEPTH } from '../limits/json.ts';
 import type { Admission } from '../usage/admission.ts';

@@ -7,7 +7,7 @@
 // A queued row holds no concurrency slot; a claimed one does from the moment it is claimed.
 import { raw } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.ts';
-import { RunRecord } from '../db/entities.ts';
+import { RunRecord } from './entities.ts';
 import { DEFAULT_PLAN, planLimits } from '../plans.ts';
 import { Team } from '../teams/entities.ts';
 import { CHILD_RUN_TRIGGERS, countActiveRootRuns } from '../usage/service.ts';

@@ -10,7 +10,7 @@
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Orm } from '../db/orm.ts';
-import { RunRecord } from '../db/entities.ts';
+import { RunRecord } from './entities.ts';
 import type { Logger } from '../log.ts';
 import type { Redis } from '../redis/client.ts';
 import { ACTIVE_RUN_STATUSES } from '../usage/service.ts';

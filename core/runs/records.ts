@@ -9,7 +9,7 @@
 //   outside Trellis, by the reconciler. A finished row with its state answers GET run alone.
 import { raw } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.ts';
-import { RunRecord } from '../db/entities.ts';
+import { RunRecord } from './entities.ts';
 import { ACTIVE_RUN_STATUSES } from '../usage/service.ts';
 import type { RunState } from '../../workflows/interpreter/state.ts';
 

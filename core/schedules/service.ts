@@ -8,7 +8,7 @@
 import type { Client, ScheduleDescription } from '@temporalio/client';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Orm } from '../db/orm.ts';
-import { ScheduleRecord } from '../db/entities.ts';
+import { ScheduleRecord } from './entities.ts';
 import { NotFoundError, UserError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { DEFAULT_PRIORITY } from '../runs/intake.ts';

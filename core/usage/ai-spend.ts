@@ -7,7 +7,7 @@
 // they cannot pass a limit by more than the error of the prompt estimate. When little is left, the
 // call's output is cut to what fits instead of refused; below `minOutputTokens` it is refused.
 import { raw } from '@mikro-orm/core';
-import { RunRecord } from '../db/entities.ts';
+import { RunRecord } from '../runs/entities.ts';
 import type { Orm } from '../db/orm.ts';
 import { UserError, OperationalError } from '../errors.ts';
 import { DEFAULT_PLAN, planLimits } from '../plans.ts';

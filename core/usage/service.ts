@@ -3,7 +3,8 @@
 // before doing what a quota limits (starting a run passes ./admission.ts). Over a quota:
 // QuotaExceededError, whose status and code come from core/plans.ts (403 or 429, `quota_…`).
 import { raw, type EntityManager } from '@mikro-orm/core';
-import { RunRecord, WorkflowDefinition } from '../db/entities.ts';
+import { RunRecord } from '../runs/entities.ts';
+import { WorkflowDefinition } from '../workflows/entities.ts';
 import type { Orm } from '../db/orm.ts';
 import { UserError } from '../errors.ts';
 import { planLimits, QUOTA_RESPONSES, type PlanName, type Quota } from '../plans.ts';

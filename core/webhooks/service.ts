@@ -5,7 +5,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.ts';
-import { WebhookDelivery, WebhookRecord, WebhookSignature } from '../db/entities.ts';
+import { WebhookDelivery, WebhookRecord, WebhookSignature } from './entities.ts';
 import { NotFoundError, OperationalError, UnauthorizedError, UserError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Vault } from '../credentials/vault.ts';

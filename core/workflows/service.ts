@@ -2,7 +2,7 @@
 // started with. Graphs are validated with the engine's own `validate` (422 with every problem).
 import { raw, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.ts';
-import { WorkflowDefinition, WorkflowVersion } from '../db/entities.ts';
+import { WorkflowDefinition, WorkflowVersion } from './entities.ts';
 import { containsPattern } from '../db/sql.ts';
 import { NotFoundError, UserError } from '../errors.ts';
 import { newId } from '../ids.ts';

@@ -17,7 +17,7 @@ import { createActivities, type Activities } from '../../activities/index.ts';
 import { createMcpClient } from '../../activities/mcp-client.ts';
 import { MAX_TOOL_RESULT_BYTES } from '../../activities/tool-result.ts';
 import { createBlobStore } from '../../core/blobs/store.ts';
-import { WorkflowDefinition } from '../../core/db/entities.ts';
+import { WorkflowDefinition } from '../../core/workflows/entities.ts';
 import { createOrm, migrate, type Orm } from '../../core/db/orm.ts';
 import { createRedis } from '../../core/redis/client.ts';
 import type { ExpressionContext } from '../../workflows/graph/expressions.ts';

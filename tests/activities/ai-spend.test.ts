@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { createAiActivities, type AiChatInput, type AiChatOutput, type AiDeps } from '../../activities/ai.ts';
 import type { CredentialStore } from '../../activities/http.ts';
-import { RunRecord } from '../../core/db/entities.ts';
+import { RunRecord } from '../../core/runs/entities.ts';
 import { createOrm, migrate, type Orm } from '../../core/db/orm.ts';
 import { PLANS } from '../../core/plans.ts';
 import { createRedis } from '../../core/redis/client.ts';

@@ -4,7 +4,8 @@
 // quota checks as API starts, and an Idempotency-Key never starts a run past them.
 import { randomUUID } from 'node:crypto';
 import { ScheduleOverlapPolicy, WorkflowNotFoundError } from '@temporalio/client';
-import { RunRecord, WorkflowDefinition, WorkflowVersion } from '../../core/db/entities.ts';
+import { RunRecord } from '../../core/runs/entities.ts';
+import { WorkflowDefinition, WorkflowVersion } from '../../core/workflows/entities.ts';
 import { PLANS } from '../../core/plans.ts';
 import { createUsageService, type UsageService } from '../../core/usage/service.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';

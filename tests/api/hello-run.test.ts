@@ -1,7 +1,7 @@
 // The foundation's vertical slice over HTTP: the api starts the built-in graph on the real
 // Temporal dev server, a real worker runs it, and the run is mirrored into the database.
 import request from 'supertest';
-import { RunRecord } from '../../core/db/entities.ts';
+import { RunRecord } from '../../core/runs/entities.ts';
 import { HELLO_GRAPH } from '../../core/runs/hello-graph.ts';
 import { engineSettings, startRun } from '../../core/runs/start-run.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';

@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createCredentialService } from '../../core/credentials/service.ts';
 import { createVault } from '../../core/credentials/vault.ts';
-import { RunRecord } from '../../core/db/entities.ts';
+import { RunRecord } from '../../core/runs/entities.ts';
 import { createUsageService } from '../../core/usage/service.ts';
 import { sign } from '../../core/webhooks/service.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';

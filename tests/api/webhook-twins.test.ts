@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RunRecord } from '../../core/db/entities.ts';
+import { RunRecord } from '../../core/runs/entities.ts';
 import { Team } from '../../core/teams/entities.ts';
 import { sign } from '../../core/webhooks/service.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';

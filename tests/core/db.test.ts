@@ -1,7 +1,7 @@
 // The same migrations build the schema on SQLite and on PostgreSQL, and entities round-trip.
 import { join } from 'node:path';
 import { createOrm, migrate } from '../../core/db/orm.ts';
-import { RunRecord } from '../../core/db/entities.ts';
+import { RunRecord } from '../../core/runs/entities.ts';
 import { tempDir, testEnv } from '../support/env.ts';
 import { randomUUID } from 'node:crypto';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import request from 'supertest';
 import { createMetrics } from '../../api/metrics.ts';
-import { RunRecord } from '../../core/db/entities.ts';
+import { RunRecord } from '../../core/runs/entities.ts';
 import { createOrm, migrate, type Orm } from '../../core/db/orm.ts';
 import { createLogger } from '../../core/log.ts';
 import { startRun } from '../../core/runs/start-run.ts';

@@ -6,7 +6,9 @@
 // sweep through Temporal, and the namespace retention is set to the shortest plan's.
 import { randomUUID } from 'node:crypto';
 import { EmailToken, LoginEvent, Session, User } from '../../core/auth/entities.ts';
-import { BlobRecord, RunIdempotency, RunRecord, WebhookDelivery, WebhookSignature } from '../../core/db/entities.ts';
+import { BlobRecord } from '../../core/blobs/entities.ts';
+import { RunIdempotency, RunRecord } from '../../core/runs/entities.ts';
+import { WebhookDelivery, WebhookSignature } from '../../core/webhooks/entities.ts';
 import { createOrm, migrate, type Orm } from '../../core/db/orm.ts';
 import { MailOutboxRecord } from '../../core/mail/entities.ts';
 import { NotificationDeliveryRecord } from '../../core/notifications/entities.ts';

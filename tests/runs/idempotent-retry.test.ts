@@ -2,7 +2,7 @@
 // fault campaign, tests/chaos/): a retry with the same Idempotency-Key answers the same run, which
 // the dispatcher starts from the queue (ADR 028) — never a second run, never one that never executes.
 import { randomUUID } from 'node:crypto';
-import { RunIdempotency, RunRecord } from '../../core/db/entities.ts';
+import { RunIdempotency, RunRecord } from '../../core/runs/entities.ts';
 import { newRunId } from '../../core/runs/start-run.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { testConfig, testEnv } from '../support/env.ts';

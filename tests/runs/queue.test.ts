@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import request from 'supertest';
 import { sign } from '../../core/webhooks/service.ts';
-import { RunRecord } from '../../core/db/entities.ts';
+import { RunRecord } from '../../core/runs/entities.ts';
 import { createLogger } from '../../core/log.ts';
 import { PLANS } from '../../core/plans.ts';
 import { createDispatcher, launchRun } from '../../core/runs/dispatcher.ts';

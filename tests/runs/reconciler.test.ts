@@ -3,7 +3,7 @@
 // takes it), and a record
 // whose workflow never started is closed once its grace period is over — not before.
 import { randomUUID } from 'node:crypto';
-import { RunRecord } from '../../core/db/entities.ts';
+import { RunRecord } from '../../core/runs/entities.ts';
 import { PLANS } from '../../core/plans.ts';
 import { createRunListCache } from '../../core/runs/list-cache.ts';
 import { createRunReconciler, type RunReconciler } from '../../core/runs/reconciler.ts';

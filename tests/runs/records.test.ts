@@ -8,7 +8,7 @@ import { createActivities } from '../../activities/index.ts';
 import type { ExpressionPool } from '../../activities/expressions/pool.ts';
 import { createBlobStore } from '../../core/blobs/store.ts';
 import { emptyCredentialStore } from '../../core/credentials/store.ts';
-import { RunRecord } from '../../core/db/entities.ts';
+import { RunRecord } from '../../core/runs/entities.ts';
 import { createLogger } from '../../core/log.ts';
 import { createRedis } from '../../core/redis/client.ts';
 import { DISPATCH_CHANNEL } from '../../core/runs/dispatcher.ts';

@@ -1,7 +1,8 @@
 // Run rows written straight into the database, for tests and benchmarks of what is read from it
 // (lists, statistics, failures) without executing any workflow.
 import { randomUUID } from 'node:crypto';
-import { RunRecord, WorkflowDefinition, WorkflowVersion } from '../../core/db/entities.ts';
+import { RunRecord } from '../../core/runs/entities.ts';
+import { WorkflowDefinition, WorkflowVersion } from '../../core/workflows/entities.ts';
 import type { Orm } from '../../core/db/orm.ts';
 import { Membership } from '../../core/teams/entities.ts';
 

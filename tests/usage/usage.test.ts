@@ -1,6 +1,6 @@
 // Usage counters and plan quotas, on SQLite and PostgreSQL: atomic increments, the usage report
 // over HTTP, and each quota answering with its own code (403 or 429) from core/plans.ts.
-import { RunRecord } from '../../core/db/entities.ts';
+import { RunRecord } from '../../core/runs/entities.ts';
 import { type UserError } from '../../core/errors.ts';
 import { PLANS } from '../../core/plans.ts';
 import { Team } from '../../core/teams/entities.ts';

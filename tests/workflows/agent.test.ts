@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
 import { createOrm, migrate, type Orm } from '../../core/db/orm.ts';
-import { WorkflowDefinition, WorkflowVersion } from '../../core/db/entities.ts';
+import { WorkflowDefinition, WorkflowVersion } from '../../core/workflows/entities.ts';
 import { startRun } from '../../core/runs/start-run.ts';
 import { createTemporalClient } from '../../core/temporal.ts';
 import { Graph } from '../../workflows/graph/schema.ts';

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { RunRecord } from '../../core/db/entities.ts';
+import { RunRecord } from '../../core/runs/entities.ts';
 import { createOrm, migrate, type Orm } from '../../core/db/orm.ts';
 import { PLANS } from '../../core/plans.ts';
 import { startRun } from '../../core/runs/start-run.ts';

@@ -19,6 +19,7 @@ export type {
   Role,
   Run as RunDetail,
   RunStats,
+  RunStatus,
   RunSummary,
   Schedule as ScheduleView,
   Session as SessionView,

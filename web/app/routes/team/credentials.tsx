@@ -4,7 +4,7 @@
 import { useEffect, useEffectEvent, useState } from 'react';
 import { data, useFetcher } from 'react-router';
 import { Alert, Badge, Button, CopyButton, Dialog, EmptyState, Field, PageHeader, Select, Table, formatTime, useActionToast } from '../../components/ui.tsx';
-import { api, attempt } from '../../lib/api.server.ts';
+import { attempt, clientFor } from '../../lib/api.server.ts';
 import { fieldErrors, type Problem } from '../../lib/problems.ts';
 import { requireTeam } from '../../lib/session.server.ts';
 import { canAdmin, canEdit } from '../../lib/types.ts';
@@ -69,7 +69,7 @@ export async function loader({ request, params }: Route.LoaderArgs) {
   const { team } = await requireTeam(request, params.teamId);
   // credentials:read needs an editor; viewers get the explanation instead of a 403.
   if (!canEdit(team.role)) return { team, credentials: null };
-  const list = await api<{ items: Credential[] }>(request, `/api/v1/teams/${encodeURIComponent(team.id)}/credentials`);
+  const list = await clientFor(request).team(team.id).call('listCredentials');
   return { team, credentials: list.items };
 }
 
@@ -94,7 +94,7 @@ function failed(intent: string, problem: Problem) {
 
 export async function action({ request, params }: Route.ActionArgs) {
   const { team } = await requireTeam(request, params.teamId);
-  const base = `/api/v1/teams/${encodeURIComponent(team.id)}/credentials`;
+  const api = clientFor(request).team(team.id);
   const form = await request.formData();
   const intent = String(form.get('intent') ?? '');
 
@@ -110,18 +110,18 @@ export async function action({ request, params }: Route.ActionArgs) {
       secretData[field.key] = field.secret ? value : value.trim();
     }
     const allowedHosts = TYPES[type].hosts ? { allowedHosts: hostList(form.get('allowedHosts')) } : {};
-    const result = await attempt(() => api(request, base, { method: 'POST', body: { name, type, data: secretData, ...allowedHosts } }));
+    const result = await attempt(() => api.call('createCredential', { body: { name, type, data: secretData, ...allowedHosts } }));
     if (!result.ok) return failed(intent, result.problem);
     return { intent, ok: true as const, toast: `Credential "${name}" saved`, errors: {} as Record<string, string> };
   }
   if (intent === 'hosts') {
     const id = String(form.get('credentialId') ?? '');
-    const result = await attempt(() => api(request, `${base}/${encodeURIComponent(id)}`, { method: 'PATCH', body: { allowedHosts: hostList(form.get('allowedHosts')) } }));
+    const result = await attempt(() => api.call('setCredentialHosts', { params: { credentialId: id }, body: { allowedHosts: hostList(form.get('allowedHosts')) } }));
     if (!result.ok) return failed(intent, result.problem);
     return { intent, ok: true as const, toast: 'Allowed hosts saved', errors: {} as Record<string, string> };
   }
   if (intent === 'delete') {
-    const result = await attempt(() => api(request, `${base}/${encodeURIComponent(String(form.get('credentialId') ?? ''))}`, { method: 'DELETE' }));
+    const result = await attempt(() => api.call('deleteCredential', { params: { credentialId: String(form.get('credentialId') ?? '') } }));
     if (!result.ok) return failed(intent, result.problem);
     return { intent, ok: true as const, toast: 'Credential deleted', errors: {} as Record<string, string> };
   }

@@ -4,10 +4,10 @@
 import { Link } from 'react-router';
 import { FailuresPerDayChart, RunsPerDayChart } from '../../components/charts.tsx';
 import { Badge, buttonClass, Card, cx, EmptyState, formatTime, PageHeader } from '../../components/ui.tsx';
-import { api } from '../../lib/api.server.ts';
-import { dayOf, formatCost, formatNumber, formatPercent, limitUse, periodDaysSoFar, queryString, type UsageReport } from '../../lib/dashboard.ts';
+import { clientFor } from '../../lib/api.server.ts';
+import { dayOf, formatCost, formatNumber, formatPercent, limitUse, periodDaysSoFar } from '../../lib/dashboard.ts';
 import { requireTeam } from '../../lib/session.server.ts';
-import { canEdit, teamPath, type FailuresAnswer, type RunStats } from '../../lib/types.ts';
+import { canEdit, teamPath } from '../../lib/types.ts';
 import type { Route } from './+types/dashboard.ts';
 
 /** Failure groups shown on the dashboard; the Failures page has them all. */
@@ -17,14 +17,14 @@ export const meta: Route.MetaFunction = () => [{ title: 'Dashboard · Trellis' }
 
 export async function loader({ request, params }: Route.LoaderArgs) {
   const { team } = await requireTeam(request, params.teamId);
-  const base = `/api/v1/teams/${encodeURIComponent(team.id)}`;
+  const api = clientFor(request).team(team.id);
   const now = new Date();
-  const usage = await api<UsageReport>(request, `${base}/usage`);
+  const usage = await api.call('getUsage');
   // The month so far, in whole UTC days: the stats window ends today.
   const days = Math.max(1, periodDaysSoFar(usage.period, now).length);
   const [stats, failures] = await Promise.all([
-    api<RunStats>(request, `${base}/stats${queryString({ days })}`),
-    api<FailuresAnswer>(request, `${base}/failures${queryString({ since: usage.period.start, limit: TOP_FAILURES })}`),
+    api.call('getRunStats', { query: { days } }),
+    api.call('listFailures', { query: { since: usage.period.start, limit: TOP_FAILURES } }),
   ]);
   const today = stats.perDay.at(-1);
   return {

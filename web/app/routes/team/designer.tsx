@@ -12,35 +12,33 @@ import { TestRunDialog, VersionsDialog } from '../../components/designer/dialogs
 import { GraphPanel, NodePanel, Palette } from '../../components/designer/panels.tsx';
 import { WorkflowSettingsDialog, type SettingsAnswer } from '../../components/designer/workflow-settings.tsx';
 import { Badge, Button, buttonClass, useToast } from '../../components/ui.tsx';
-import { api, attempt } from '../../lib/api.server.ts';
-import { collectPages, queryString } from '../../lib/dashboard.ts';
+import type { Body } from '../../../../clients/typescript/index.ts';
+import { attempt, clientFor } from '../../lib/api.server.ts';
+import { collectPages } from '../../lib/dashboard.ts';
 import { designerReducer, initialState, isNodeType, problemsByNode, toGraphInput, type DesignGraph } from '../../lib/designer-state.ts';
 import type { Problem } from '../../lib/problems.ts';
 import { requireTeam } from '../../lib/session.server.ts';
-import { canEdit, teamPath, type CredentialSummary, type Page, type WorkflowDetail, type WorkflowListItem } from '../../lib/types.ts';
+import { canEdit, teamPath } from '../../lib/types.ts';
 import { useHydrated } from '../../lib/use-hydrated.ts';
 import type { Route } from './+types/designer.ts';
-import type { WorkflowVersionInfo } from '../../lib/types.ts';
 
 export const meta: Route.MetaFunction = ({ loaderData }) => [{ title: `${loaderData?.workflow.name ?? 'Workflow'} · Designer · Trellis` }];
 
-type VersionInfo = WorkflowVersionInfo;
-
 export async function loader({ request, params }: Route.LoaderArgs) {
   const { team } = await requireTeam(request, params.teamId);
-  const base = `/api/v1/teams/${encodeURIComponent(team.id)}/workflows/${encodeURIComponent(params.workflowId!)}`;
+  const api = clientFor(request).team(team.id);
+  const id = params.workflowId!;
   const requested = new URL(request.url).searchParams.get('version');
-  const teamBase = `/api/v1/teams/${encodeURIComponent(team.id)}`;
   const [latest, versions, workflows, credentials] = await Promise.all([
-    api<WorkflowDetail>(request, base),
-    api<{ items: VersionInfo[] }>(request, `${base}/versions`),
+    api.call('getWorkflow', { params: { id } }),
+    api.call('listWorkflowVersions', { params: { id } }),
     // For the agent's tool picker: the team's workflows (with their tool settings) and credentials
     // (editors only may list them).
     // As many as the workflows page lists.
-    collectPages((cursor) => api<Page<WorkflowListItem>>(request, `${teamBase}/workflows${queryString({ limit: 100, cursor })}`), { cap: 500 }),
-    canEdit(team.role) ? api<{ items: CredentialSummary[] }>(request, `${teamBase}/credentials`) : { items: [] },
+    collectPages((cursor) => api.call('listWorkflows', { query: { limit: 100, cursor } }), { cap: 500 }),
+    canEdit(team.role) ? api.call('listCredentials') : { items: [] },
   ]);
-  const viewing = requested && Number(requested) !== latest.version ? await api<WorkflowDetail>(request, `${base}/versions/${encodeURIComponent(requested)}`) : latest;
+  const viewing = requested && Number(requested) !== latest.version ? await api.call('getWorkflowVersion', { params: { id, version: requested } }) : latest;
   const resources = {
     teamId: team.id,
     workflowId: latest.id,
@@ -50,27 +48,30 @@ export async function loader({ request, params }: Route.LoaderArgs) {
   return { team, workflow: viewing, latest: { name: latest.name, description: latest.description, tool: latest.tool ?? null }, latestVersion: latest.version, versions: versions.items, resources };
 }
 
+// What the page posts (JSON): the API validates graph, input and tool settings.
+type Update = Body<'updateWorkflow'>;
 type SaveBody =
-  | { intent: 'save'; name: string; graph: unknown }
-  | { intent: 'run'; input: unknown; name?: string; graph?: unknown }
-  | { intent: 'settings'; description: string; tool: unknown };
+  | { intent: 'save'; name: string; graph: Update['graph'] }
+  | { intent: 'run'; input: unknown; name?: string; graph?: Update['graph'] }
+  | { intent: 'settings'; description: string; tool: Update['tool'] };
 
 export async function action({ request, params }: Route.ActionArgs) {
   const body = (await request.json()) as SaveBody;
-  const base = `/api/v1/teams/${encodeURIComponent(params.teamId!)}/workflows/${encodeURIComponent(params.workflowId!)}`;
+  const api = clientFor(request).team(params.teamId!);
+  const id = params.workflowId!;
   if (body.intent === 'settings') {
     // No graph: the API keeps the version (tool settings and description belong to the workflow).
-    const saved = await attempt(() => api(request, base, { method: 'PUT', body: { description: body.description, tool: body.tool } }));
+    const saved = await attempt(() => api.call('updateWorkflow', { params: { id }, body: { description: body.description, tool: body.tool } }));
     return (saved.ok ? { intent: 'settings' } : { intent: 'settings', problem: saved.problem }) satisfies SettingsAnswer;
   }
   let version: number | undefined;
   if (body.graph !== undefined) {
-    const saved = await attempt(() => api<WorkflowDetail>(request, base, { method: 'PUT', body: { name: body.name, graph: body.graph } }));
+    const saved = await attempt(() => api.call('updateWorkflow', { params: { id }, body: { name: body.name, graph: body.graph } }));
     if (!saved.ok) return { intent: body.intent, problem: saved.problem };
     version = saved.data.version;
   }
   if (body.intent === 'save') return { intent: 'save' as const, version };
-  const started = await attempt(() => api<{ runId: string }>(request, `${base}/runs`, { method: 'POST', body: { input: body.input, version } }));
+  const started = await attempt(() => api.call('startRun', { params: { id }, body: { input: body.input, version } }));
   if (!started.ok) return { intent: 'run' as const, problem: started.problem };
   return redirect(teamPath(params.teamId!, `/runs/${encodeURIComponent(started.data.runId)}`));
 }

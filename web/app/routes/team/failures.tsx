@@ -3,11 +3,11 @@
 // newest runs to open. Viewers see it too.
 import { Form, Link, useNavigation, useSubmit } from 'react-router';
 import { Badge, Button, EmptyState, Field, formatTime, PageHeader, Select, Table } from '../../components/ui.tsx';
-import { api } from '../../lib/api.server.ts';
+import { clientFor } from '../../lib/api.server.ts';
 import { formatNumber, queryString, shortRunId } from '../../lib/dashboard.ts';
 import { requireTeam } from '../../lib/session.server.ts';
 import { useHydrated } from '../../lib/use-hydrated.ts';
-import { teamPath, type FailuresAnswer } from '../../lib/types.ts';
+import { teamPath } from '../../lib/types.ts';
 import type { Route } from './+types/failures.ts';
 
 /** The windows offered, in hours; the API takes any `since`. */
@@ -25,7 +25,7 @@ export async function loader({ request, params }: Route.LoaderArgs) {
   const url = new URL(request.url);
   const window = WINDOWS.find((w) => w.value === url.searchParams.get('window')) ?? WINDOWS.find((w) => w.value === DEFAULT_WINDOW)!;
   const since = new Date(Date.now() - window.hours * 3_600_000).toISOString();
-  const answer = await api<FailuresAnswer>(request, `/api/v1/teams/${encodeURIComponent(team.id)}/failures${queryString({ since, limit: 100 })}`);
+  const answer = await clientFor(request).team(team.id).call('listFailures', { query: { since, limit: 100 } });
   return { team: { id: team.id }, window: window.value, groups: answer.items };
 }
 

@@ -10,11 +10,11 @@ import { Canvas } from '../../components/designer/canvas.tsx';
 import { ApprovalForm, FINAL, NodeDetails, RunSummaryPanel } from '../../components/run-panels.tsx';
 import { Alert, Badge, Button, formatDuration, formatTime, useActionToast } from '../../components/ui.tsx';
 import { agentActivity } from '../../lib/agent-steps.ts';
-import { api, attempt } from '../../lib/api.server.ts';
+import { attempt, clientFor } from '../../lib/api.server.ts';
 import { edgeKey, type DesignGraph } from '../../lib/designer-state.ts';
 import { fieldErrors, type Problem } from '../../lib/problems.ts';
 import { requireTeam } from '../../lib/session.server.ts';
-import { canEdit, teamPath, type RunDetail, type WorkflowDetail } from '../../lib/types.ts';
+import { canEdit, teamPath, type RunDetail } from '../../lib/types.ts';
 import { useHydrated } from '../../lib/use-hydrated.ts';
 import type { Route } from './+types/run.ts';
 
@@ -22,16 +22,17 @@ export const meta: Route.MetaFunction = ({ loaderData }) => [{ title: `Run ${loa
 
 export async function loader({ request, params }: Route.LoaderArgs) {
   const { team } = await requireTeam(request, params.teamId);
-  const teamBase = `/api/v1/teams/${encodeURIComponent(team.id)}`;
-  const run = await api<RunDetail>(request, `${teamBase}/runs/${encodeURIComponent(params.runId!)}`);
-  const workflow = await api<WorkflowDetail>(request, `${teamBase}/workflows/${encodeURIComponent(run.workflowId)}/versions/${run.version}`);
+  const api = clientFor(request).team(team.id);
+  const run = await api.call('getRun', { params: { runId: params.runId! } });
+  const workflow = await api.call('getWorkflowVersion', { params: { id: run.workflowId, version: run.version } });
   return { team, run, workflow };
 }
 
 export async function action({ request, params }: Route.ActionArgs) {
   const form = await request.formData();
   const intent = String(form.get('intent'));
-  const runBase = `/api/v1/teams/${encodeURIComponent(params.teamId!)}/runs/${encodeURIComponent(params.runId!)}`;
+  const api = clientFor(request).team(params.teamId!);
+  const runId = params.runId!;
   if (intent === 'approve' || intent === 'reject') {
     const nodeId = String(form.get('nodeId'));
     const data: Record<string, unknown> = {};
@@ -45,18 +46,18 @@ export async function action({ request, params }: Route.ActionArgs) {
     // Unchecked checkboxes send nothing: they are false.
     for (const name of form.getAll('booleans')) data[String(name)] ??= false;
     const comment = String(form.get('comment') ?? '');
-    const result = await attempt(() => api(request, `${runBase}/approvals/${encodeURIComponent(nodeId)}`, { method: 'POST', body: { decision: intent, comment: comment || undefined, data } }));
+    const result = await attempt(() => api.call('decide', { params: { runId, nodeId }, body: { decision: intent, comment: comment || undefined, data } }));
     return result.ok ? { toast: intent === 'approve' ? 'Approved' : 'Rejected' } : { problem: result.problem, nodeId };
   }
   if (intent === 'cancel') {
-    const result = await attempt(() => api(request, `${runBase}/cancel`, { method: 'POST' }));
+    const result = await attempt(() => api.call('cancelRun', { params: { runId } }));
     if (!result.ok) return { problem: result.problem };
     // A queued run is cancelled at once; a running one is asked to stop.
-    return { toast: (result.data as { status?: string } | undefined)?.status === 'cancelled' ? 'Run cancelled' : 'Cancelling the run' };
+    return { toast: result.data.status === 'cancelled' ? 'Run cancelled' : 'Cancelling the run' };
   }
   if (intent === 'rerun') {
     const fromNode = String(form.get('fromNode') ?? '') || undefined;
-    const result = await attempt(() => api<{ runId: string }>(request, `${runBase}/rerun`, { method: 'POST', body: { fromNode } }));
+    const result = await attempt(() => api.call('rerun', { params: { runId }, body: { fromNode } }));
     if (!result.ok) return { problem: result.problem };
     return redirect(teamPath(params.teamId!, `/runs/${encodeURIComponent(result.data.runId)}`));
   }

@@ -1,13 +1,13 @@
 // /t/:teamId/runs: the team's runs, newest first, filtered by workflow and status, page by page.
 import { Form, Link, useNavigation, useSubmit } from 'react-router';
 import { Alert, Badge, Button, EmptyState, Field, formatDuration, formatTime, PageHeader, Select, Table } from '../../components/ui.tsx';
-import { api, attempt } from '../../lib/api.server.ts';
+import { attempt, clientFor } from '../../lib/api.server.ts';
 import { RUN_STATUSES } from '../../../../contract/run-status.ts';
 import { collectPages, queryString, runDurationMs, shortRunId, statusLabel } from '../../lib/dashboard.ts';
 import type { Problem } from '../../lib/problems.ts';
 import { requireTeam } from '../../lib/session.server.ts';
 import { useHydrated } from '../../lib/use-hydrated.ts';
-import { teamPath, type Page, type QueueSummary, type RunSummary, type WorkflowSummary } from '../../lib/types.ts';
+import { teamPath, type QueueSummary, type RunStatus } from '../../lib/types.ts';
 import type { Route } from './+types/runs.ts';
 
 const PAGE_SIZE = 50;
@@ -20,16 +20,18 @@ export const meta: Route.MetaFunction = () => [{ title: 'Runs · Trellis' }];
 
 export async function loader({ request, params }: Route.LoaderArgs) {
   const { team } = await requireTeam(request, params.teamId);
-  const base = `/api/v1/teams/${encodeURIComponent(team.id)}`;
+  const api = clientFor(request).team(team.id);
   const url = new URL(request.url);
   const filters = { workflowId: url.searchParams.get('workflowId') ?? '', status: url.searchParams.get('status') ?? '', q: url.searchParams.get('q') ?? '' };
   const cursor = url.searchParams.get('cursor') ?? '';
   const [workflows, runs, queue] = await Promise.all([
-    collectPages((next) => api<Page<WorkflowSummary>>(request, `${base}/workflows${queryString({ limit: 100, cursor: next })}`), { cap: WORKFLOW_CAP }),
+    collectPages((next) => api.call('listWorkflows', { query: { limit: 100, cursor: next } }), { cap: WORKFLOW_CAP }),
     // The filters go to the API as typed: it validates them, and its 400 is shown, not thrown.
-    attempt(() => api<Page<RunSummary>>(request, `${base}/runs${queryString({ ...filters, cursor, limit: PAGE_SIZE })}`)),
+    attempt(() => api.call('listRuns', {
+      query: { workflowId: filters.workflowId || undefined, status: (filters.status || undefined) as RunStatus | undefined, q: filters.q || undefined, cursor: cursor || undefined, limit: PAGE_SIZE },
+    })),
     // The team's queue at a glance (a failure here never hides the list).
-    attempt(() => api<QueueSummary>(request, `${base}/queue`)),
+    attempt(() => api.call('getQueue')),
   ]);
   return {
     team: { id: team.id },

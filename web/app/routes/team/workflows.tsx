@@ -2,11 +2,11 @@
 import { useState } from 'react';
 import { Form, Link, redirect, useFetcher, useNavigation, useSearchParams } from 'react-router';
 import { Alert, Badge, Button, Dialog, EmptyState, Field, formatTime, PageHeader, Table, useActionToast } from '../../components/ui.tsx';
-import { api, attempt } from '../../lib/api.server.ts';
-import { collectPages, copyName, queryString, statusLabel } from '../../lib/dashboard.ts';
+import { attempt, clientFor } from '../../lib/api.server.ts';
+import { collectPages, copyName, statusLabel } from '../../lib/dashboard.ts';
 import { fieldErrors, type Problem } from '../../lib/problems.ts';
 import { requireTeam } from '../../lib/session.server.ts';
-import { canEdit, teamPath, type GraphInput, type Page, type WorkflowDetail, type WorkflowListItem } from '../../lib/types.ts';
+import { canEdit, teamPath, type GraphInput } from '../../lib/types.ts';
 import type { Route } from './+types/workflows.ts';
 
 /** Enough for every plan but the unlimited one; the page says when more exist. */
@@ -21,13 +21,13 @@ const STARTER_GRAPH: GraphInput = {
 export const meta: Route.MetaFunction = () => [{ title: 'Workflows · Trellis' }];
 
 const listPath = (teamId: string) => teamPath(teamId, '/workflows');
-const workflowsPath = (teamId: string) => `/api/v1/teams/${encodeURIComponent(teamId)}/workflows`;
 
 export async function loader({ request, params }: Route.LoaderArgs) {
   const { team } = await requireTeam(request, params.teamId);
   const query = new URL(request.url).searchParams.get('q') ?? '';
   // The API searches names and descriptions (case-insensitive) and gives each workflow its last run.
-  const workflows = await collectPages((cursor) => api<Page<WorkflowListItem>>(request, `${workflowsPath(team.id)}${queryString({ q: query.trim().slice(0, 200), limit: 100, cursor })}`), { cap: WORKFLOW_CAP });
+  const api = clientFor(request).team(team.id);
+  const workflows = await collectPages((cursor) => api.call('listWorkflows', { query: { q: query.trim().slice(0, 200) || undefined, limit: 100, cursor } }), { cap: WORKFLOW_CAP });
   return {
     team: { id: team.id, role: team.role },
     query,
@@ -44,18 +44,17 @@ export async function action({ request, params }: Route.ActionArgs): Promise<Act
   const form = await request.formData();
   const intent = String(form.get('intent') ?? '');
   const id = String(form.get('id') ?? '');
-  const path = workflowsPath(team.id);
+  const api = clientFor(request).team(team.id);
 
   if (intent === 'create') {
-    const result = await attempt(() => api<WorkflowDetail>(request, path, { method: 'POST', body: { name: String(form.get('name') ?? ''), graph: STARTER_GRAPH } }));
+    const result = await attempt(() => api.call('createWorkflow', { body: { name: String(form.get('name') ?? ''), graph: STARTER_GRAPH } }));
     if (!result.ok) return { intent, problem: result.problem };
     return redirect(teamPath(team.id, `/workflows/${encodeURIComponent(result.data.id)}`));
   }
   if (intent === 'duplicate') {
     const result = await attempt(async () => {
-      const original = await api<WorkflowDetail>(request, `${path}/${encodeURIComponent(id)}`);
-      return api<WorkflowDetail>(request, path, {
-        method: 'POST',
+      const original = await api.call('getWorkflow', { params: { id } });
+      return api.call('createWorkflow', {
         body: { name: copyName(original.name), ...(original.description ? { description: original.description } : {}), graph: original.graph },
       });
     });
@@ -63,7 +62,7 @@ export async function action({ request, params }: Route.ActionArgs): Promise<Act
     return { intent, toast: `Created “${result.data.name}”` };
   }
   if (intent === 'delete') {
-    const result = await attempt(() => api(request, `${path}/${encodeURIComponent(id)}`, { method: 'DELETE' }));
+    const result = await attempt(() => api.call('deleteWorkflow', { params: { id } }));
     if (!result.ok) return { intent, problem: result.problem };
     return { intent, toast: `Deleted “${String(form.get('name') ?? 'the workflow')}”` };
   }

@@ -4,10 +4,10 @@
 import { useEffect, useRef, useState } from 'react';
 import { data, Link, useFetcher } from 'react-router';
 import { Alert, Badge, Button, Card, CopyButton, Dialog, Field, PageHeader, SecretOnce, Table, Textarea, buttonClass, formatTime, useActionToast } from '../../components/ui.tsx';
-import { ApiError, api, attempt } from '../../lib/api.server.ts';
+import { ApiError, attempt, clientFor } from '../../lib/api.server.ts';
 import { fieldErrors, type Problem } from '../../lib/problems.ts';
 import { requireTeam } from '../../lib/session.server.ts';
-import { canEdit, teamPath, type WorkflowDetail } from '../../lib/types.ts';
+import { canEdit, teamPath } from '../../lib/types.ts';
 import { curlExample } from '../../lib/webhook-curl.ts';
 import type { Route } from './+types/triggers.ts';
 import { ConfirmAction } from '../../components/confirm-action.tsx';
@@ -23,12 +23,13 @@ export const meta: Route.MetaFunction = ({ loaderData }) => [{ title: `Triggers 
 
 export async function loader({ request, params }: Route.LoaderArgs) {
   const { team } = await requireTeam(request, params.teamId);
-  const base = `/api/v1/teams/${encodeURIComponent(team.id)}/workflows/${encodeURIComponent(params.workflowId ?? '')}`;
+  const api = clientFor(request).team(team.id);
+  const workflowId = params.workflowId ?? '';
   try {
     const [workflow, webhooks, schedules] = await Promise.all([
-      api<WorkflowDetail>(request, base),
-      api<{ items: Webhook[] }>(request, `${base}/webhooks`),
-      api<{ items: Schedule[] }>(request, `${base}/schedules`),
+      api.call('getWorkflow', { params: { id: workflowId } }),
+      api.call('listWebhooks', { params: { id: workflowId } }),
+      api.call('listSchedules', { params: { id: workflowId } }),
     ]);
     // Only what the page shows: the graph can be large.
     return { team, workflow: { id: workflow.id, name: workflow.name, version: workflow.version }, webhooks: webhooks.items, schedules: schedules.items };
@@ -66,21 +67,22 @@ function parseInput(text: string): { ok: true; value: unknown } | { ok: false; m
 
 export async function action({ request, params }: Route.ActionArgs) {
   const { team } = await requireTeam(request, params.teamId);
-  const base = `/api/v1/teams/${encodeURIComponent(team.id)}/workflows/${encodeURIComponent(params.workflowId ?? '')}`;
+  const api = clientFor(request).team(team.id);
+  const workflowId = params.workflowId ?? '';
   const form = await request.formData();
   const intent = String(form.get('intent') ?? '');
-  const id = (name: string) => encodeURIComponent(String(form.get(name) ?? ''));
+  const id = (name: string) => String(form.get(name) ?? '');
 
   switch (intent) {
     case 'createWebhook': {
-      const result = await attempt(() => api<Webhook & { secret: string }>(request, `${base}/webhooks`, { method: 'POST' }));
+      const result = await attempt(() => api.call('createWebhook', { params: { id: workflowId }, body: {} }));
       if (!result.ok) return failed(intent, result.problem);
       const { id: webhookId, url, secret } = result.data;
       // The secret travels in this one answer only: never in a loader, never logged.
       return data<ActionResult>({ intent, ok: true, toast: 'Webhook created', errors: {}, webhook: { id: webhookId, url, secret } }, { headers: { 'Cache-Control': 'no-store' } });
     }
     case 'deleteWebhook': {
-      const result = await attempt(() => api(request, `${base}/webhooks/${id('webhookId')}`, { method: 'DELETE' }));
+      const result = await attempt(() => api.call('deleteWebhook', { params: { id: workflowId, webhookId: id('webhookId') } }));
       if (!result.ok) return failed(intent, result.problem);
       return done(intent, 'Webhook deleted');
     }
@@ -93,19 +95,19 @@ export async function action({ request, params }: Route.ActionArgs) {
       if (!input.ok) problems.push({ path: 'input', message: input.message });
       if (problems.length > 0 || !input.ok) return failed(intent, { status: 400, problems });
       const body = { cron, ...(timezone ? { timezone } : {}), ...(input.value !== undefined ? { input: input.value } : {}) };
-      const result = await attempt(() => api<Schedule>(request, `${base}/schedules`, { method: 'POST', body }));
+      const result = await attempt(() => api.call('createSchedule', { params: { id: workflowId }, body }));
       if (!result.ok) return failed(intent, result.problem);
       return done(intent, 'Schedule created');
     }
     case 'pauseSchedule':
     case 'resumeSchedule': {
       const verb = intent === 'pauseSchedule' ? 'pause' : 'resume';
-      const result = await attempt(() => api<Schedule>(request, `${base}/schedules/${id('scheduleId')}/${verb}`, { method: 'POST' }));
+      const result = await attempt(() => api.call(verb === 'pause' ? 'pauseSchedule' : 'resumeSchedule', { params: { id: workflowId, scheduleId: id('scheduleId') } }));
       if (!result.ok) return failed(intent, result.problem);
       return done(intent, verb === 'pause' ? 'Schedule paused' : 'Schedule resumed');
     }
     case 'deleteSchedule': {
-      const result = await attempt(() => api(request, `${base}/schedules/${id('scheduleId')}`, { method: 'DELETE' }));
+      const result = await attempt(() => api.call('deleteSchedule', { params: { id: workflowId, scheduleId: id('scheduleId') } }));
       if (!result.ok) return failed(intent, result.problem);
       return done(intent, 'Schedule deleted');
     }

@@ -38,6 +38,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/contract ./contract
 COPY --from=build /app/workflows ./workflows
 COPY --from=build /app/activities ./activities
 COPY --from=build /app/core ./core

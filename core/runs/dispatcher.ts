@@ -1,9 +1,8 @@
 // The dispatcher: moves queued runs to Temporal as their team's concurrency slots free up
 // (docs/decisions/028-admission-queue.md). Every api and worker process runs one; they agree
 // through the database and Redis:
-// - per team, a Redis lock around the claim, so dispatchers rarely do the same work twice; the
-//   plan itself is held by the claim (queue.ts: it counts the free slots and claims in one
-//   transaction fenced by the team's row), not by the lock, which may expire under a stalled holder;
+// - per team, a Redis lock around "count the active runs, claim the free slots' worth of queued
+//   rows" (queue.ts claim, a conditional update), so two dispatchers never overshoot a plan;
 // - the claimed rows' workflows start outside the lock (workflow id = run id: a second start of
 //   the same run is a no-op); a failed start puts its row back in the queue;
 // - kicks: the start path kicks its own process's dispatcher, a run's end publishes on
@@ -16,7 +15,10 @@ import type { Client } from '@temporalio/client';
 import type { Orm } from '../db/orm.ts';
 import { WorkflowVersion } from '../workflows/entities.ts';
 import type { Logger } from '../log.ts';
+import { DEFAULT_PLAN, planLimits } from '../plans.ts';
 import type { Redis } from '../redis/client.ts';
+import { Team } from '../teams/entities.ts';
+import { countActiveRootRuns } from '../usage/service.ts';
 import { Graph } from '../../workflows/graph/schema.ts';
 import type { NodeState } from '../../workflows/interpreter/state.ts';
 import type { TriggerType } from '../../workflows/inputs.ts';
@@ -56,13 +58,21 @@ export function createDispatcher(deps: {
   logger?: Logger;
   settings: DispatcherSettings;
 }) {
-  const { redis, queue, settings } = deps;
+  const { orm, redis, queue, settings } = deps;
   const lockMs = settings.lockMs ?? 10_000;
   const lockKey = (teamId: string) => `trellis:dispatch:lock:${teamId}`;
   const againKey = (teamId: string) => `trellis:dispatch:again:${teamId}`;
   /** Teams this process is dispatching now; `again` when kicked meanwhile. */
   const active = new Map<string, { again: boolean; done: Promise<number> }>();
   let scanOffset = 0;
+
+  async function freeSlots(teamId: string): Promise<number> {
+    const em = orm.em.fork();
+    const plan = (await em.findOne(Team, { id: teamId }, { fields: ['plan'] }))?.plan ?? DEFAULT_PLAN;
+    const allowed = planLimits(plan).concurrentRuns;
+    if (allowed === null) return settings.batchSize;
+    return Math.min(settings.batchSize, allowed - (await countActiveRootRuns(em, teamId)));
+  }
 
   const launch = (run: ClaimedRun) => launchRun(deps, run);
 
@@ -101,7 +111,7 @@ export function createDispatcher(deps: {
       let claimed: ClaimedRun[];
       try {
         await redis.del(againKey(teamId));
-        claimed = await queue.claim(teamId, settings.batchSize);
+        claimed = await queue.claim(teamId, await freeSlots(teamId));
       } finally {
         await redis.eval(RELEASE, 1, lockKey(teamId), token).catch(() => undefined);
       }

@@ -1,16 +1,14 @@
 // The queue transitions of run rows (records.ts holds the others; docs/decisions/028-admission-queue.md):
 //   enqueue: a new row, status "queued", startedAt = when it was accepted;
-//   claim:   queued → running with dispatchedAt, within the plan's free slots (counted in the same
-//            transaction, fenced by the team's row) and conditional: a row is claimed once;
+//   claim:   queued → running with dispatchedAt (a conditional update: a row is claimed once);
 //   release: running → queued again, when its workflow could not be started;
 //   cancel:  queued → cancelled (conditional: a row claimed meanwhile is cancelled in Temporal).
 // A queued row holds no concurrency slot; a claimed one does from the moment it is claimed.
-import { raw } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.ts';
 import { RunRecord } from './entities.ts';
 import { DEFAULT_PLAN, planLimits } from '../plans.ts';
 import { Team } from '../teams/entities.ts';
-import { CHILD_RUN_TRIGGERS, countActiveRootRuns } from '../usage/service.ts';
+import { CHILD_RUN_TRIGGERS } from '../usage/service.ts';
 import { newRunId } from './start-run.ts';
 import type { Queue as WireQueue, QueuePosition as WireQueuePosition } from '../../contract/index.ts';
 
@@ -67,32 +65,21 @@ export function createRunQueue(deps: { orm: Orm; onChange?: (teamId: string) => 
     },
 
     /**
-     * Claims up to `max` of the team's queued root runs, first by priority, then by age, and never
-     * more than the plan's free slots. Counting the slots and claiming are one transaction fenced
-     * by a write on the team's row (PostgreSQL holds that row lock, SQLite its write lock, until
-     * commit): a second claim for the team waits and then counts this one's rows, so the plan
-     * holds even when the dispatcher's Redis lock expired meanwhile. The update is also
-     * conditional on the row still being queued, so a row is claimed once whoever races.
+     * Claims up to `limit` of the team's queued root runs, first by priority, then by age. The
+     * update is conditional on the row still being queued, so a row is claimed once whoever races.
      */
-    async claim(teamId: string, max: number, at = new Date()): Promise<ClaimedRun[]> {
-      if (max <= 0) return [];
-      const ids = await orm.em.fork().transactional(async (em) => {
-        await em.nativeUpdate(Team, { id: teamId }, { plan: raw('plan') });
-        const plan = (await em.findOne(Team, { id: teamId }, { fields: ['plan'] }))?.plan ?? DEFAULT_PLAN;
-        const allowed = planLimits(plan).concurrentRuns;
-        const free = allowed === null ? max : Math.min(max, allowed - (await countActiveRootRuns(em, teamId)));
-        if (free <= 0) return [];
-        const candidates = await em.find(
-          RunRecord,
-          { status: QUEUED, teamId },
-          { fields: ['id'], orderBy: { priority: 'asc', startedAt: 'asc', id: 'asc' }, limit: free },
-        );
-        if (candidates.length === 0) return [];
-        const chosen = candidates.map((c) => c.id);
-        const updated = await em.nativeUpdate(RunRecord, { id: { $in: chosen }, status: QUEUED }, { status: 'running', dispatchedAt: at });
-        return updated === 0 ? [] : chosen;
-      });
-      if (ids.length === 0) return [];
+    async claim(teamId: string, limit: number, at = new Date()): Promise<ClaimedRun[]> {
+      if (limit <= 0) return [];
+      const em = orm.em.fork();
+      const candidates = await em.find(
+        RunRecord,
+        { status: QUEUED, teamId },
+        { fields: ['id'], orderBy: { priority: 'asc', startedAt: 'asc', id: 'asc' }, limit },
+      );
+      if (candidates.length === 0) return [];
+      const ids = candidates.map((c) => c.id);
+      const updated = await em.nativeUpdate(RunRecord, { id: { $in: ids }, status: QUEUED }, { status: 'running', dispatchedAt: at });
+      if (updated === 0) return [];
       const rows = await orm.em.fork().find(
         RunRecord,
         { id: { $in: ids }, status: 'running', dispatchedAt: at, endedAt: null },

@@ -8,7 +8,7 @@
 import type { Page } from 'playwright-core';
 import { startMcpServer, type FakeMcpServer } from '../support/mcp-server.ts';
 import { json, startHttpTarget } from '../support/http-target.ts';
-import { newPerson, openBrowser, screenshot, signUpAndLogIn, stack, visit, type BrowserSession } from './support/index.ts';
+import { connectNodes, newPerson, openBrowser, screenshot, signUpAndLogIn, stack, visit, type BrowserSession } from './support/index.ts';
 
 let browser: BrowserSession;
 let page: Page;
@@ -31,17 +31,8 @@ const node = (id: string) => page.getByTestId(`node-${id}`);
 const panel = () => page.getByRole('complementary', { name: 'Node settings' });
 const details = () => page.getByRole('complementary', { name: 'Run details' });
 const step = (index: number) => details().getByTestId(`agent-step-${index}`);
-const handle = (nodeId: string, handleId: string) => page.locator(`.react-flow__handle[data-nodeid="${nodeId}"][data-handleid="${handleId}"]`);
 
-/** Draws an edge with the mouse from a node's output port to another node's input. */
-async function connect(from: string, port: string, to: string) {
-  const source = (await handle(from, port).boundingBox())!;
-  const target = (await handle(to, 'in').boundingBox())!;
-  await page.mouse.move(source.x + source.width / 2, source.y + source.height / 2);
-  await page.mouse.down();
-  await page.mouse.move(target.x + target.width / 2, target.y + target.height / 2, { steps: 12 });
-  await page.mouse.up();
-}
+const connect = (from: string, port: string, to: string) => connectNodes(page, from, port, to);
 
 const INPUT_SCHEMA = { type: 'object', properties: { orderId: { type: 'string' } }, required: ['orderId'] };
 

@@ -3,7 +3,7 @@
 // node, undo a keyboard delete, save, test-run, watch the nodes turn green live, approve on the
 // run view and read the output.
 import type { Page } from 'playwright-core';
-import { newPerson, openBrowser, screenshot, signUpAndLogIn, stack, visit, type BrowserSession } from './support/index.ts';
+import { connectNodes, newPerson, openBrowser, screenshot, signUpAndLogIn, stack, visit, type BrowserSession } from './support/index.ts';
 
 let browser: BrowserSession;
 let page: Page;
@@ -19,22 +19,13 @@ afterAll(async () => {
 
 const node = (id: string) => page.getByTestId(`node-${id}`);
 const panel = () => page.getByRole('complementary', { name: 'Node settings' });
-const handle = (nodeId: string, handleId: string) => page.locator(`.react-flow__handle[data-nodeid="${nodeId}"][data-handleid="${handleId}"]`);
 
 /** Drags a palette entry onto the canvas at a point (HTML5 drag and drop, as a person does). */
 async function dropFromPalette(type: string, at: { x: number; y: number }) {
   await page.getByTestId(`palette-${type}`).dragTo(page.getByTestId('canvas'), { targetPosition: at });
 }
 
-/** Draws an edge with the mouse from a node's output port to another node's input. */
-async function connect(from: string, port: string, to: string) {
-  const source = (await handle(from, port).boundingBox())!;
-  const target = (await handle(to, 'in').boundingBox())!;
-  await page.mouse.move(source.x + source.width / 2, source.y + source.height / 2);
-  await page.mouse.down();
-  await page.mouse.move(target.x + target.width / 2, target.y + target.height / 2, { steps: 12 });
-  await page.mouse.up();
-}
+const connect = (from: string, port: string, to: string) => connectNodes(page, from, port, to);
 
 async function edgeCount(atLeast: number) {
   await page.waitForFunction((n) => document.querySelectorAll('.react-flow__edge').length >= n, atLeast);

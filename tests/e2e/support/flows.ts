@@ -75,3 +75,18 @@ export async function logOut(page: Page): Promise<void> {
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.waitForURL((url) => url.pathname === '/login');
 }
+
+/** A port of a node on the designer's canvas ("in" is its input). */
+export function portOf(page: Page, nodeId: string, handleId: string) {
+  return page.locator(`.react-flow__handle[data-nodeid="${nodeId}"][data-handleid="${handleId}"]`);
+}
+
+/** Draws an edge with the mouse from a node's output port to another node's input. */
+export async function connectNodes(page: Page, from: string, port: string, to: string): Promise<void> {
+  const source = (await portOf(page, from, port).boundingBox())!;
+  const target = (await portOf(page, to, 'in').boundingBox())!;
+  await page.mouse.move(source.x + source.width / 2, source.y + source.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(target.x + target.width / 2, target.y + target.height / 2, { steps: 12 });
+  await page.mouse.up();
+}

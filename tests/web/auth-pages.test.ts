@@ -1,6 +1,7 @@
 // The account pages' loaders and actions against a real API (SQLite, a real SMTP server): sign up,
 // confirm the emailed link, log in (the session cookie handed on, `next` kept on this site), log
-// out, forgotten password, the account page (history, sessions, password change), a new team and
+// out, forgotten password, the account page (history, sessions, password change), the instance
+// admin page, a new team and
 // an invitation. What the browser sees of them is the e2e suite's part.
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,9 +12,10 @@ import { startTestSmtp, type TestSmtp } from '../support/smtp.ts';
 
 // The web modules read API_URL on first use, so they are imported once it is set.
 type Module = { loader?: (args: never) => unknown; action?: (args: never) => unknown };
-let pages: Record<'login' | 'register' | 'verify' | 'forgot' | 'reset' | 'logout' | 'invitation' | 'account' | 'teamsNew', Module>;
+let pages: Record<'login' | 'register' | 'verify' | 'forgot' | 'reset' | 'logout' | 'invitation' | 'account' | 'teamsNew' | 'admin', Module>;
 
 const WEB = 'http://localhost:3000';
+const ADMIN_EMAIL = uniqueEmail('web-admin');
 
 function post(path: string, fields: Record<string, string>, cookie?: string): Request {
   return new Request(`${WEB}${path}`, {
@@ -61,7 +63,7 @@ describe('account pages', () => {
 
   beforeAll(async () => {
     smtp = await startTestSmtp();
-    t = await createTestApp(testConfig({ SMTP_URL: smtp.url }));
+    t = await createTestApp(testConfig({ SMTP_URL: smtp.url, TRELLIS_ADMIN_EMAILS: ADMIN_EMAIL }));
     server = t.app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     process.env.API_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -75,6 +77,7 @@ describe('account pages', () => {
       invitation: await import('../../web/app/routes/auth/invitation.tsx'),
       account: await import('../../web/app/routes/account.tsx'),
       teamsNew: await import('../../web/app/routes/teams-new.tsx'),
+      admin: await import('../../web/app/routes/admin.tsx'),
     };
   });
 
@@ -175,6 +178,30 @@ describe('account pages', () => {
     expect(renewed).not.toBe(cookie);
     expect(((await run(pages.account.loader, get('/account', renewed))) as AccountData).user.name).toBe('Renamed');
     expect(asResponse(await run(pages.account.loader, get('/account', cookie))).status).toBe(302);
+  });
+
+  it('the admin page lists teams by name and changes a plan, and is a 404 for everyone else', async () => {
+    const admin = await signUp(ADMIN_EMAIL);
+    const someone = await signUp();
+    type AdminData = { teams: { id: string; name: string; plan: string }[]; nextCursor: string | null };
+    const found = (await run(pages.admin.loader, get(`/admin?q=${encodeURIComponent('Web Tester')}`, admin.cookie))) as AdminData;
+    expect(found.teams.length).toBeGreaterThanOrEqual(2);
+    expect(found.teams.every((team) => team.name.includes('Web Tester'))).toBe(true);
+    const team = found.teams[0]!;
+
+    const changed = await run(pages.admin.action, post('/admin', { teamId: team.id, plan: 'pro' }, admin.cookie));
+    expect(changed).toEqual({ toast: `${team.name} is now on the pro plan` });
+    const after = (await run(pages.admin.loader, get('/admin?q=Web', admin.cookie))) as AdminData;
+    expect(after.teams.find((t) => t.id === team.id)?.plan).toBe('pro');
+    // An unknown plan is the API's problem, shown on the page.
+    const refused = payload<{ problem?: { status?: number; problems?: { path: string }[] } }>(await run(pages.admin.action, post('/admin', { teamId: team.id, plan: 'platinum' }, admin.cookie)));
+    expect(refused.problem?.status).toBe(400);
+    expect(refused.problem?.problems?.map((p) => p.path)).toContain('plan');
+
+    // Not an instance admin: the page does not exist, and its action is refused by the API.
+    await expect(run(pages.admin.loader, get('/admin', someone.cookie))).rejects.toMatchObject({ init: { status: 404 } });
+    const forbidden = payload<{ problem?: { status?: number } }>(await run(pages.admin.action, post('/admin', { teamId: team.id, plan: 'free' }, someone.cookie)));
+    expect(forbidden.problem?.status).toBe(403);
   });
 
   it('creates a team, and an invited person accepts after logging in', async () => {

@@ -21,12 +21,6 @@ export class ApiError extends Error {
   }
 }
 
-export interface ApiCall {
-  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  body?: unknown;
-  headers?: Record<string, string>;
-}
-
 function forwardedHeaders(request: Request): Headers {
   const incoming = request.headers;
   const headers = new Headers({ accept: 'application/json' });
@@ -77,46 +71,10 @@ function unreachable(error: unknown): ApiError {
   return new ApiError(502, { title: 'Bad Gateway', status: 502, code: 'api_unreachable', detail: `The API is not reachable right now (${cause}).` });
 }
 
-/** The raw API response (callers that need headers such as Set-Cookie). */
-export async function apiFetch(request: Request, path: string, call: ApiCall = {}): Promise<Response> {
-  const headers = forwardedHeaders(request);
-  for (const [name, value] of Object.entries(call.headers ?? {})) headers.set(name, value);
-  let body: string | undefined;
-  if (call.body !== undefined) {
-    headers.set('content-type', 'application/json');
-    body = JSON.stringify(call.body);
-  }
-  try {
-    return await fetch(`${getWebConfig().apiUrl}${path}`, { method: call.method ?? 'GET', headers, body, signal: AbortSignal.timeout(30_000) });
-  } catch (error) {
-    throw unreachable(error);
-  }
-}
-
 async function problemOf(response: Response): Promise<Problem> {
   const body: unknown = await response.json().catch(() => undefined);
   const parsed = Problem.safeParse(body);
   return parsed.success ? parsed.data : { title: response.statusText, status: response.status, code: 'http_error', detail: `HTTP ${response.status}` };
-}
-
-/**
- * Calls the API and returns its JSON body. A 401 sends the browser to the login page (back here
- * afterwards); other failures throw ApiError for the action to show or the error boundary.
- */
-export async function api<T = unknown>(request: Request, path: string, call: ApiCall = {}): Promise<T> {
-  const response = await apiFetch(request, path, call);
-  if (response.status === 401) throw redirectToLogin(request);
-  if (!response.ok) throw new ApiError(response.status, await problemOf(response));
-  if (response.status === 204) return undefined as T;
-  return (await response.json()) as T;
-}
-
-/** Like api(), but a 401 is an ordinary ApiError (login, register and other public calls). */
-export async function publicApi<T = unknown>(request: Request, path: string, call: ApiCall = {}): Promise<{ data: T; response: Response }> {
-  const response = await apiFetch(request, path, call);
-  if (!response.ok) throw new ApiError(response.status, await problemOf(response));
-  const data = response.status === 204 ? (undefined as T) : ((await response.json()) as T);
-  return { data, response };
 }
 
 export function redirectToLogin(request: Request): Response {

@@ -5,7 +5,6 @@
 // Days and periods are UTC, like the API's usage periods (calendar months in UTC).
 
 import type { RunStatus as AnyRunStatus } from '../../../contract/run-status.ts';
-import type { UsageAnswer, UsageReport as ApiUsageReport } from './types.ts';
 
 /** The statuses a chart shows (all but queued, from the contract's one list), in the order it stacks them (bottom first). */
 export const RUN_STATUSES = ['succeeded', 'failed', 'timed_out', 'cancelled', 'waiting', 'running'] as const satisfies readonly AnyRunStatus[];
@@ -138,9 +137,6 @@ export function copyName(name: string, maxLength = 200): string {
   const suffix = ' (copy)';
   return `${name.slice(0, maxLength - suffix.length).trimEnd()}${suffix}`;
 }
-
-/** GET /api/v1/teams/{teamId}/usage (core/usage/service.ts, api/routes/usage.ts); limits null: unlimited. */
-export type UsageReport = ApiUsageReport & UsageAnswer;
 
 /** `?a=1&b=2` from the values that are set (empty strings and undefined are left out). */
 export function queryString(values: Record<string, string | number | null | undefined>): string {

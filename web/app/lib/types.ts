@@ -6,35 +6,27 @@ export type {
   AdminTeam as AdminTeamView,
   ApiKey as ApiKeyView,
   Credential as CredentialSummary,
-  DayStats,
-  FailureGroup,
-  FailuresAnswer,
   Invitation as InvitationView,
-  LoginEvent as LoginEventView,
   McpToolInfo,
   Me,
   Member as MemberView,
-  Page,
+  NotificationChannel as NotificationChannelView,
+  NotificationDelivery as NotificationDeliveryView,
+  NotificationEvent,
+  ChannelType,
+  PlanName,
   Queue as QueueSummary,
   Role,
   Run as RunDetail,
-  RunStats,
+  Scope,
   RunStatus,
-  RunSummary,
   Schedule as ScheduleView,
-  Session as SessionView,
   Team as TeamView,
-  Usage as UsageAnswer,
-  Usage as UsageReport,
-  User,
   Webhook as WebhookView,
-  Workflow as WorkflowDetail,
-  WorkflowListItem,
-  WorkflowSummary,
   WorkflowVersion as WorkflowVersionInfo,
 } from '../../../contract/index.ts';
 export type { GraphInput } from '../../../workflows/graph/schema.ts';
-export type { NodeState, RunState } from '../../../workflows/interpreter/state.ts';
+export type { NodeState } from '../../../workflows/interpreter/state.ts';
 
 /** What a role may do in the web app (the API enforces the same table; this only hides controls). */
 export function canEdit(role: Role): boolean {

@@ -3,67 +3,52 @@ import { useEffect, useRef } from 'react';
 import { data, Form, Link, redirect } from 'react-router';
 import { formErrors, SubmitButton } from '../components/auth-shell.tsx';
 import { Alert, Badge, Card, Field, formatTime, PageHeader, Table, useActionToast } from '../components/ui.tsx';
-import { api, ApiError, attempt, cookiesFrom, publicApi, redirectToLogin, type ApiCall } from '../lib/api.server.ts';
+import { attempt, clientFor, cookiesFrom } from '../lib/api.server.ts';
 import type { Problem } from '../lib/problems.ts';
 import { requireMe } from '../lib/session.server.ts';
-import type { Page } from '../lib/types.ts';
 import type { Route } from './+types/account.ts';
-import type { LoginEventView, SessionView as ApiSessionView } from '../lib/types.ts';
 
 export const meta: Route.MetaFunction = () => [{ title: 'Account · Trellis' }];
-
-type LoginEvent = LoginEventView;
-
-type SessionView = ApiSessionView;
 
 const LOGINS_PER_PAGE = 20;
 
 export async function loader({ request }: Route.LoaderArgs) {
   const cursor = new URL(request.url).searchParams.get('logins');
-  const loginsPath = `/api/v1/me/logins?limit=${LOGINS_PER_PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+  const api = clientFor(request);
   const [me, logins, sessions] = await Promise.all([
     requireMe(request),
-    attempt(() => api<Page<LoginEvent>>(request, loginsPath)),
-    api<Page<SessionView>>(request, '/api/v1/me/sessions'),
+    attempt(() => api.call('listMyLogins', { query: { limit: LOGINS_PER_PAGE, ...(cursor ? { cursor } : {}) } })),
+    api.call('listMySessions'),
   ]);
   // A stale or hand-edited cursor: start from the newest attempts again.
   if (!logins.ok) throw redirect('/account');
   return { user: me.user, logins: logins.data, sessions: sessions.items, olderPage: Boolean(cursor) };
 }
 
-/** Like api(), but with the raw response (password changes set a new session cookie). */
-async function signedIn<T>(request: Request, path: string, call: ApiCall) {
-  try {
-    return await publicApi<T>(request, path, call);
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 401) throw redirectToLogin(request);
-    throw error;
-  }
-}
-
 type Intent = 'profile' | 'password' | 'revoke';
 type ActionResult = { intent: Intent; toast?: string; problem?: Problem };
 
 export async function action({ request }: Route.ActionArgs) {
+  const api = clientFor(request);
   const form = await request.formData();
   const intent = String(form.get('intent')) as Intent;
   const failed = (problem: Problem): ActionResult => ({ intent, problem });
   switch (intent) {
     case 'profile': {
-      const result = await attempt(() => api(request, '/api/v1/me', { method: 'PATCH', body: { name: String(form.get('name') ?? '') } }));
+      const result = await attempt(() => api.call('updateMe', { body: { name: String(form.get('name') ?? '') } }));
       return result.ok ? ({ intent, toast: 'Profile saved' } satisfies ActionResult) : failed(result.problem);
     }
     case 'password': {
       const currentPassword = form.get('currentPassword');
       const body = { newPassword: String(form.get('newPassword') ?? ''), ...(typeof currentPassword === 'string' ? { currentPassword } : {}) };
-      const result = await attempt(() => signedIn(request, '/api/v1/me/password', { method: 'POST', body }));
+      const result = await attempt(() => api.callRaw('changePassword', { body }));
       // Every session was revoked; the API's answer carries this browser's new session cookie.
-      if (result.ok) return data({ intent, toast: 'Password changed; your other sessions were signed out' } satisfies ActionResult, { headers: cookiesFrom(result.data.response) });
+      if (result.ok) return data({ intent, toast: 'Password changed; your other sessions were signed out' } satisfies ActionResult, { headers: cookiesFrom(result.data) });
       return failed(result.problem);
     }
     case 'revoke': {
       const sessionId = String(form.get('sessionId') ?? '');
-      const result = await attempt(() => api(request, `/api/v1/me/sessions/${encodeURIComponent(sessionId)}`, { method: 'DELETE' }));
+      const result = await attempt(() => api.call('revokeMySession', { params: { sessionId } }));
       return result.ok ? ({ intent, toast: 'Session revoked' } satisfies ActionResult) : failed(result.problem);
     }
     default:

@@ -3,10 +3,10 @@
 // only turns its 403 into a 404 so the page does not advertise itself.
 import { data, Form, useFetcher } from 'react-router';
 import { Alert, Badge, Button, EmptyState, PageHeader, Select, Table, buttonClass, formatTime, inputClass, useActionToast } from '../components/ui.tsx';
-import { api, ApiError, attempt } from '../lib/api.server.ts';
+import { ApiError, attempt, clientFor } from '../lib/api.server.ts';
 import type { Problem } from '../lib/problems.ts';
 import { requireMe } from '../lib/session.server.ts';
-import type { AdminTeamView, Page } from '../lib/types.ts';
+import type { AdminTeamView, PlanName } from '../lib/types.ts';
 import type { Route } from './+types/admin.ts';
 
 export const meta: Route.MetaFunction = () => [{ title: 'Instance admin · Trellis' }];
@@ -20,9 +20,8 @@ export async function loader({ request }: Route.LoaderArgs) {
   const url = new URL(request.url);
   const q = (url.searchParams.get('q') ?? '').slice(0, 100);
   const cursor = url.searchParams.get('cursor');
-  const query = new URLSearchParams({ limit: String(PER_PAGE), ...(q ? { q } : {}), ...(cursor ? { cursor } : {}) });
   try {
-    const teams = await api<Page<AdminTeamView>>(request, `/api/v1/admin/teams?${query.toString()}`);
+    const teams = await clientFor(request).call('adminListTeams', { query: { limit: PER_PAGE, ...(q ? { q } : {}), ...(cursor ? { cursor } : {}) } });
     return { teams: teams.items, nextCursor: teams.nextCursor, q, olderPage: Boolean(cursor) };
   } catch (error) {
     // A stale or hand-edited cursor: start from the newest teams again.
@@ -36,8 +35,8 @@ type ActionResult = { toast?: string; problem?: Problem };
 export async function action({ request }: Route.ActionArgs) {
   const form = await request.formData();
   const teamId = String(form.get('teamId') ?? '');
-  const plan = String(form.get('plan') ?? '');
-  const result = await attempt(() => api<AdminTeamView>(request, `/api/v1/admin/teams/${encodeURIComponent(teamId)}`, { method: 'PATCH', body: { plan } }));
+  const plan = String(form.get('plan') ?? '') as PlanName; // the API refuses an unknown plan
+  const result = await attempt(() => clientFor(request).call('adminChangePlan', { params: { teamId }, body: { plan } }));
   if (!result.ok) return data({ problem: result.problem } satisfies ActionResult, { status: result.problem.status ?? 400 });
   return { toast: `${result.data.name} is now on the ${result.data.plan} plan` } satisfies ActionResult;
 }

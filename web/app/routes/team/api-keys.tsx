@@ -4,13 +4,13 @@
 import { useState } from 'react';
 import { data, useFetcher } from 'react-router';
 import { Alert, Badge, Button, Dialog, EmptyState, Field, PageHeader, SecretOnce, Select, Table, formatTime, useActionToast } from '../../components/ui.tsx';
-import { api, attempt } from '../../lib/api.server.ts';
+import { attempt, clientFor } from '../../lib/api.server.ts';
 import { fieldErrors, type Problem } from '../../lib/problems.ts';
 import { requireTeam } from '../../lib/session.server.ts';
-import { canAdmin, type Page } from '../../lib/types.ts';
+import { canAdmin } from '../../lib/types.ts';
 import type { Route } from './+types/api-keys.ts';
 import { ConfirmAction } from '../../components/confirm-action.tsx';
-import type { ApiKeyView } from '../../lib/types.ts';
+import type { ApiKeyView, Scope } from '../../lib/types.ts';
 
 type ApiKey = ApiKeyView;
 
@@ -34,7 +34,7 @@ export const meta: Route.MetaFunction = ({ loaderData }) => [{ title: `API keys 
 export async function loader({ request, params }: Route.LoaderArgs) {
   const { team } = await requireTeam(request, params.teamId);
   if (!canAdmin(team.role)) return { team, keys: null, moreKeys: false };
-  const keys = await api<Page<ApiKey>>(request, `/api/v1/teams/${encodeURIComponent(team.id)}/api-keys?limit=100`);
+  const keys = await clientFor(request).team(team.id).call('listApiKeys', { query: { limit: 100 } });
   return { team, keys: keys.items, moreKeys: keys.nextCursor !== null };
 }
 
@@ -44,27 +44,27 @@ function failed(intent: string, problem: Problem) {
 
 export async function action({ request, params }: Route.ActionArgs) {
   const { team } = await requireTeam(request, params.teamId);
-  const base = `/api/v1/teams/${encodeURIComponent(team.id)}/api-keys`;
+  const api = clientFor(request).team(team.id);
   const form = await request.formData();
   const intent = String(form.get('intent') ?? '');
 
   if (intent === 'create') {
     const name = String(form.get('name') ?? '').trim();
-    const scopes = form.getAll('scopes').map(String);
+    const scopes = form.getAll('scopes').map(String) as Scope[]; // the API refuses an unknown scope
     const days = Number(form.get('lifetimeDays') ?? 90);
     const missing: Problem['problems'] = [];
     if (!name) missing.push({ path: 'name', message: 'Give the key a name' });
     if (scopes.length === 0) missing.push({ path: 'scopes', message: 'Choose at least one scope' });
     if (!LIFETIMES.some((lifetime) => lifetime.days === days)) missing.push({ path: 'expiresAt', message: 'Choose how long the key works' });
     if (missing.length > 0) return failed(intent, { status: 400, problems: missing });
-    const result = await attempt(() => api<ApiKey & { key: string }>(request, base, { method: 'POST', body: { name, scopes, expiresAt: new Date(Date.now() + days * 86_400_000).toISOString() } }));
+    const result = await attempt(() => api.call('createApiKey', { body: { name, scopes, expiresAt: new Date(Date.now() + days * 86_400_000).toISOString() } }));
     if (!result.ok) return failed(intent, result.problem);
     const { key, prefix } = result.data;
     // The key itself goes to this one answer only (never to a loader, never logged).
     return data({ intent, ok: true as const, toast: `API key "${name}" created`, created: { name, prefix, key }, errors: {} as Record<string, string> }, { headers: { 'Cache-Control': 'no-store' } });
   }
   if (intent === 'delete') {
-    const result = await attempt(() => api(request, `${base}/${encodeURIComponent(String(form.get('keyId') ?? ''))}`, { method: 'DELETE' }));
+    const result = await attempt(() => api.call('revokeApiKey', { params: { keyId: String(form.get('keyId') ?? '') } }));
     if (!result.ok) return failed(intent, result.problem);
     return { intent, ok: true as const, toast: 'API key deleted', created: null, errors: {} as Record<string, string> };
   }

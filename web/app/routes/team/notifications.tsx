@@ -4,13 +4,12 @@
 // log (docs/decisions/032-notifications.md).
 import { useState } from 'react';
 import { data, Link, useFetcher } from 'react-router';
-import type { NotificationChannel as NotificationChannelView, NotificationDelivery as NotificationDeliveryView } from '../../../../contract/index.ts';
 import { ConfirmAction } from '../../components/confirm-action.tsx';
 import { Alert, Badge, Button, Card, Dialog, EmptyState, Field, PageHeader, SecretOnce, Select, Table, formatTime, useActionToast } from '../../components/ui.tsx';
-import { api, attempt } from '../../lib/api.server.ts';
+import { attempt, clientFor } from '../../lib/api.server.ts';
 import { fieldErrors, type Problem } from '../../lib/problems.ts';
 import { requireTeam } from '../../lib/session.server.ts';
-import { canAdmin, teamPath, type Page, type WorkflowSummary } from '../../lib/types.ts';
+import { canAdmin, teamPath, type ChannelType, type NotificationChannelView, type NotificationDeliveryView, type NotificationEvent } from '../../lib/types.ts';
 import type { Route } from './+types/notifications.ts';
 
 const EVENTS = [
@@ -32,15 +31,12 @@ export const meta: Route.MetaFunction = ({ loaderData }) => [{ title: `Notificat
 export async function loader({ request, params }: Route.LoaderArgs) {
   const { team } = await requireTeam(request, params.teamId);
   if (!canAdmin(team.role)) return { team, channels: null, workflows: [], selected: null, deliveries: [] };
-  const base = `/api/v1/teams/${encodeURIComponent(team.id)}`;
-  const [channels, workflows] = await Promise.all([
-    api<Page<NotificationChannelView>>(request, `${base}/notification-channels`),
-    api<Page<WorkflowSummary>>(request, `${base}/workflows?limit=100`),
-  ]);
+  const api = clientFor(request).team(team.id);
+  const [channels, workflows] = await Promise.all([api.call('listNotificationChannels'), api.call('listWorkflows', { query: { limit: 100 } })]);
   // ?channel=<id> opens that channel's delivery log.
   const wanted = new URL(request.url).searchParams.get('channel');
   const selected = channels.items.find((c) => c.id === wanted) ?? null;
-  const deliveries = selected ? (await api<Page<NotificationDeliveryView>>(request, `${base}/notification-channels/${encodeURIComponent(selected.id)}/deliveries?limit=50`)).items : [];
+  const deliveries = selected ? (await api.call('listNotificationDeliveries', { params: { channelId: selected.id }, query: { limit: 50 } })).items : [];
   return { team, channels: channels.items, workflows: workflows.items.map((w) => ({ id: w.id, name: w.name })), selected, deliveries };
 }
 
@@ -50,30 +46,30 @@ function failed(intent: string, problem: Problem) {
 
 export async function action({ request, params }: Route.ActionArgs) {
   const { team } = await requireTeam(request, params.teamId);
-  const base = `/api/v1/teams/${encodeURIComponent(team.id)}/notification-channels`;
+  const api = clientFor(request).team(team.id);
   const form = await request.formData();
   const intent = String(form.get('intent') ?? '');
-  const channelId = encodeURIComponent(String(form.get('channelId') ?? ''));
+  const channelId = String(form.get('channelId') ?? '');
 
   if (intent === 'create') {
-    const type = String(form.get('type') ?? '');
+    const type = String(form.get('type') ?? '') as ChannelType; // the API refuses an unknown type or event
     const target = String(form.get('target') ?? '').trim();
     const to = target.split(/[\s,;]+/).filter(Boolean);
     const config = type === 'email' ? (to.length > 0 ? { to } : {}) : { url: target };
     const workflowIds = form.getAll('workflowIds').map(String).filter(Boolean);
-    const body = { name: String(form.get('name') ?? '').trim(), type, config, events: form.getAll('events').map(String), ...(workflowIds.length ? { workflowIds } : {}) };
-    const result = await attempt(() => api<NotificationChannelView & { secret?: string }>(request, base, { method: 'POST', body }));
+    const body = { name: String(form.get('name') ?? '').trim(), type, config, events: form.getAll('events').map(String) as NotificationEvent[], ...(workflowIds.length ? { workflowIds } : {}) };
+    const result = await attempt(() => api.call('createNotificationChannel', { body }));
     if (!result.ok) return failed(intent, result.problem);
     // A webhook's signing secret goes to this one answer only.
     return data({ intent, ok: true as const, toast: `Channel "${body.name}" added`, secret: result.data.secret ?? null, errors: {} as Record<string, string> }, { headers: { 'Cache-Control': 'no-store' } });
   }
   if (intent === 'test') {
-    const result = await attempt(() => api(request, `${base}/${channelId}/test`, { method: 'POST' }));
+    const result = await attempt(() => api.call('testNotificationChannel', { params: { channelId } }));
     if (!result.ok) return failed(intent, result.problem);
     return { intent, ok: true as const, toast: 'Test sent: its outcome appears in the delivery log', secret: null, errors: {} as Record<string, string> };
   }
   if (intent === 'delete') {
-    const result = await attempt(() => api(request, `${base}/${channelId}`, { method: 'DELETE' }));
+    const result = await attempt(() => api.call('deleteNotificationChannel', { params: { channelId } }));
     if (!result.ok) return failed(intent, result.problem);
     return { intent, ok: true as const, toast: 'Channel removed', secret: null, errors: {} as Record<string, string> };
   }

@@ -1,8 +1,7 @@
 // The account pages' loaders and actions against a real API (SQLite, a real SMTP server): sign up,
 // confirm the emailed link, log in (the session cookie handed on, `next` kept on this site), log
 // out, forgotten password, the account page (history, sessions, password change), the instance
-// admin page, a new team and
-// an invitation. What the browser sees of them is the e2e suite's part.
+// admin page, a new team and an invitation. What the browser sees of them is the e2e suite's part.
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTestApp, type TestApp } from '../support/app.ts';

@@ -3,6 +3,7 @@
 import { useState } from 'react';
 import { Form, useNavigation } from 'react-router';
 import type { NodeState } from '../../../workflows/interpreter/state.ts';
+import { browserTeamClient } from '../lib/api.client.ts';
 import { fieldErrors, type Problem } from '../lib/problems.ts';
 import type { RunDetail } from '../lib/types.ts';
 import { AgentSteps } from './agent-steps.tsx';
@@ -28,7 +29,7 @@ function Json({ value }: { value: unknown }) {
 }
 
 /** A value kept in blob storage: fetched from the API only when asked for. */
-function LoadOutput({ url, bytes }: { url: string; bytes: number }) {
+function LoadOutput({ load, bytes }: { load: () => Promise<{ output: unknown }>; bytes: number }) {
   const [value, setValue] = useState<{ output: unknown } | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [loading, setLoading] = useState(false);
@@ -42,11 +43,8 @@ function LoadOutput({ url, bytes }: { url: string; bytes: number }) {
         disabled={loading}
         onClick={() => {
           setLoading(true);
-          fetch(url, { headers: { accept: 'application/json' } })
-            .then(async (response) => {
-              if (!response.ok) throw new Error(`HTTP ${response.status}`);
-              setValue((await response.json()) as { output: unknown });
-            })
+          load()
+            .then(setValue)
             .catch((failure: unknown) => setError(`Could not load the output: ${(failure as Error).message}`))
             .finally(() => setLoading(false));
         }}
@@ -75,7 +73,7 @@ export function RunSummaryPanel({ run, teamId }: { run: RunDetail; teamId: strin
       <section>
         <h2 className="mb-1 font-semibold">Output</h2>
         {outputRef ? (
-          <LoadOutput url={`/api/v1/teams/${encodeURIComponent(teamId)}/runs/${encodeURIComponent(run.runId)}/output`} bytes={outputRef.bytes} />
+          <LoadOutput load={() => browserTeamClient(teamId).call('getRunOutput', { params: { runId: run.runId } })} bytes={outputRef.bytes} />
         ) : run.output !== undefined ? (
           <div data-testid="run-output">
             <Json value={run.output} />
@@ -91,7 +89,7 @@ export function RunSummaryPanel({ run, teamId }: { run: RunDetail; teamId: strin
 /** A node's output, or a button that loads it when it was kept in blob storage. */
 function NodeOutput({ teamId, runId, nodeId, state }: { teamId: string; runId: string; nodeId: string; state?: NodeState }) {
   if (state?.outputRef) {
-    return <LoadOutput url={`/api/v1/teams/${encodeURIComponent(teamId)}/runs/${encodeURIComponent(runId)}/nodes/${encodeURIComponent(nodeId)}/output`} bytes={state.outputRef.bytes} />;
+    return <LoadOutput load={() => browserTeamClient(teamId).call('getNodeOutput', { params: { runId, nodeId } })} bytes={state.outputRef.bytes} />;
   }
   return state?.output !== undefined ? <Json value={state.output} /> : <p className="text-slate-500">None.</p>;
 }

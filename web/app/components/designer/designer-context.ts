@@ -2,7 +2,9 @@
 // their tool settings) and its credentials, loaded once by the designer route.
 import { createContext, useContext } from 'react';
 import type { CredentialOption, ToolWorkflowOption } from '../../lib/agent-tools.ts';
-import { Problem } from '../../lib/problems.ts';
+import { isTrellisProblem } from '../../../../clients/typescript/index.ts';
+import { browserTeamClient } from '../../lib/api.client.ts';
+import type { Problem } from '../../lib/problems.ts';
 import type { McpToolInfo } from '../../lib/types.ts';
 
 /** The tools a remote MCP server lists, or why they could not be listed. */
@@ -20,22 +22,15 @@ export interface DesignerResources {
 }
 
 /**
- * "List tools" from the browser through the web server's /api proxy (the session cookie applies):
- * `POST …/mcp/tools`, which connects to the server from the api (SSRF-guarded there).
+ * "List tools" from the browser: `POST …/mcp/tools`, which connects to the server from the api
+ * (SSRF-guarded there).
  */
 export function mcpToolsLister(teamId: string): ListMcpTools {
   return async (server) => {
     try {
-      const response = await fetch(`/api/v1/teams/${encodeURIComponent(teamId)}/mcp/tools`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify(server),
-      });
-      const body: unknown = await response.json().catch(() => undefined);
-      if (response.ok) return { tools: (body as { tools: McpToolInfo[] }).tools };
-      const problem = Problem.safeParse(body);
-      return { problem: problem.success ? problem.data : { title: `HTTP ${response.status}` } };
+      return { tools: (await browserTeamClient(teamId).call('listRemoteMcpTools', { body: server })).tools };
     } catch (error) {
+      if (isTrellisProblem(error)) return { problem: error.document };
       return { problem: { title: 'The request failed', detail: (error as Error).message } };
     }
   };

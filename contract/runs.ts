@@ -224,6 +224,8 @@ export const ReconnectEvent = answer('ReconnectEvent', z.object({ reason: z.lite
 /** Event name → the schema of its data. */
 export const RUN_STREAM_EVENTS = { snapshot: RunSnapshotEvent, node: NodeEvent, token: TokenEvent, run: RunEndEvent, reconnect: ReconnectEvent } as const;
 export type RunStreamEventName = keyof typeof RUN_STREAM_EVENTS;
+/** The data of one named event of the stream. */
+export type RunStreamData<E extends RunStreamEventName> = z.infer<(typeof RUN_STREAM_EVENTS)[E]>;
 
 /** One SSE message's decoded `data:` (its `event:` line names which). */
 export const RunStreamMessage = answer('RunStreamMessage', z.union([RunSnapshotEvent, NodeEvent, TokenEvent, RunEndEvent, ReconnectEvent]), 'the JSON `data:` of one message of the stream; `event:` says which: snapshot, node, token, run, reconnect');

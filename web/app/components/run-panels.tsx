@@ -57,7 +57,7 @@ function LoadOutput({ load, bytes }: { load: () => Promise<{ output: unknown }>;
 }
 
 export function RunSummaryPanel({ run, teamId }: { run: RunDetail; teamId: string }) {
-  const outputRef = run.outputRef as { bytes: number } | undefined;
+  const outputRef = run.outputRef;
   return (
     <div className="space-y-4 text-sm">
       <p className="text-slate-600 dark:text-slate-400">Select a node to see its output, error, attempts and timings.</p>

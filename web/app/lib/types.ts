@@ -20,6 +20,8 @@ export type {
   Run as RunDetail,
   Scope,
   RunStatus,
+  RunStreamData,
+  RunStreamEventName,
   Schedule as ScheduleView,
   Team as TeamView,
   Webhook as WebhookView,

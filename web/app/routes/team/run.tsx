@@ -5,7 +5,7 @@ import '@xyflow/react/dist/style.css';
 import { ReactFlowProvider } from '@xyflow/react';
 import { useEffect, useMemo, useState } from 'react';
 import { Form, Link, redirect, useRevalidator } from 'react-router';
-import type { NodeState, NodeStatus } from '../../../../workflows/interpreter/state.ts';
+import type { NodeStatus } from '../../../../workflows/interpreter/state.ts';
 import { Canvas } from '../../components/designer/canvas.tsx';
 import { ApprovalForm, FINAL, NodeDetails, RunSummaryPanel } from '../../components/run-panels.tsx';
 import { Alert, Badge, Button, formatDuration, formatTime, useActionToast } from '../../components/ui.tsx';
@@ -14,7 +14,7 @@ import { attempt, clientFor } from '../../lib/api.server.ts';
 import { edgeKey, type DesignGraph } from '../../lib/designer-state.ts';
 import { fieldErrors, type Problem } from '../../lib/problems.ts';
 import { requireTeam } from '../../lib/session.server.ts';
-import { canEdit, teamPath, type RunDetail } from '../../lib/types.ts';
+import { canEdit, teamPath, type RunDetail, type RunStreamData, type RunStreamEventName } from '../../lib/types.ts';
 import { useHydrated } from '../../lib/use-hydrated.ts';
 import type { Route } from './+types/run.ts';
 
@@ -64,6 +64,11 @@ export async function action({ request, params }: Route.ActionArgs) {
   return { problem: { title: 'Unknown action', detail: `Unknown action "${intent}"` } as Problem };
 }
 
+/** Handles one named event of the run's stream, its data typed by the contract. */
+function listen<E extends RunStreamEventName>(source: EventSource, name: E, handle: (data: RunStreamData<E>) => void): void {
+  source.addEventListener(name, (event) => handle(JSON.parse((event as MessageEvent<string>).data) as RunStreamData<E>));
+}
+
 /** The run as the page shows it: the loader's snapshot, then live events on top. */
 function useLiveRun(teamId: string, initial: RunDetail) {
   const [run, setRun] = useState(initial);
@@ -75,18 +80,13 @@ function useLiveRun(teamId: string, initial: RunDetail) {
   useEffect(() => {
     if (FINAL.has(initial.status)) return;
     const source = new EventSource(`/api/v1/teams/${encodeURIComponent(teamId)}/runs/${encodeURIComponent(initial.runId)}/events`);
-    source.addEventListener('snapshot', (event) => setRun(JSON.parse((event as MessageEvent<string>).data) as RunDetail));
-    source.addEventListener('node', (event) => {
-      const { nodeId, state } = JSON.parse((event as MessageEvent<string>).data) as { nodeId: string; state: NodeState };
+    listen(source, 'snapshot', (snapshot) => setRun(snapshot));
+    listen(source, 'node', ({ nodeId, state }) => {
       // A node event means the run left the queue, if it was queued.
       setRun((current) => ({ ...current, status: state.status === 'waiting' ? 'waiting' : current.status === 'waiting' || current.status === 'queued' ? 'running' : current.status, queue: undefined, nodes: { ...current.nodes, [nodeId]: state } }));
     });
-    source.addEventListener('token', (event) => {
-      const { nodeId, text } = JSON.parse((event as MessageEvent<string>).data) as { nodeId: string; text: string };
-      setTokens((current) => ({ ...current, [nodeId]: (current[nodeId] ?? '') + text }));
-    });
-    source.addEventListener('run', (event) => {
-      const final = JSON.parse((event as MessageEvent<string>).data) as Pick<RunDetail, 'status' | 'output' | 'error'>;
+    listen(source, 'token', ({ nodeId, text }) => setTokens((current) => ({ ...current, [nodeId]: (current[nodeId] ?? '') + text })));
+    listen(source, 'run', (final) => {
       setRun((current) => ({ ...current, status: final.status, output: final.output, error: final.error }));
       // The stream ends here; without close() EventSource would reconnect.
       source.close();

@@ -148,6 +148,9 @@ export type ApiKey = z.infer<typeof ApiKey>;
 export const ApiKeyPage = page('ApiKeyPage', ApiKey);
 export const CreatedApiKey = answer('CreatedApiKey', ApiKey.extend({ key: z.string().describe('trk_…, shown once') }));
 export type CreatedApiKey = z.infer<typeof CreatedApiKey>;
+/** The key a request authenticates with, and its team: how a script or the CLI learns where a key belongs. */
+export const CurrentApiKey = answer('CurrentApiKey', ApiKey.extend({ team: z.object({ id: z.string(), name: z.string() }) }));
+export type CurrentApiKey = z.infer<typeof CurrentApiKey>;
 
 export const LoginEvent = answer(
   'LoginEvent',

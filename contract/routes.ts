@@ -154,6 +154,8 @@ const teams: RouteSpec[] = [
   { method: 'delete', path: '/api/v1/teams/{teamId}/invitations/{invitationId}', operationId: 'withdrawInvitation', tag: 'teams', security: 'user', summary: 'Withdraw an invitation (admin)', responses: { 204: ok('withdrawn'), ...team } },
   { method: 'post', path: '/api/v1/invitations/{token}/accept', operationId: 'acceptInvitation', tag: 'teams', security: 'user', summary: 'Accept an invitation (signed in with the invited, verified email)',
     responses: { 200: ok('joined', id.JoinedTeam), 400: problem('invalid_token'), 403: problem('invitation_email_mismatch or email_not_verified'), ...signedIn } },
+  { method: 'get', path: '/api/v1/api-key', operationId: 'getCurrentApiKey', tag: 'api-keys', security: 'user', summary: 'The API key of this request and its team (API keys only)',
+    responses: { 200: ok('the key, without its secret', id.CurrentApiKey), ...signedIn, 403: problem('api_key_required: a session, not an API key') } },
   { method: 'get', path: '/api/v1/teams/{teamId}/api-keys', operationId: 'listApiKeys', tag: 'api-keys', security: 'user', summary: 'API keys of the team, without secrets (admin)', query: pageQuery, responses: { 200: ok('a page', id.ApiKeyPage), ...team } },
   { method: 'post', path: '/api/v1/teams/{teamId}/api-keys', operationId: 'createApiKey', tag: 'api-keys', security: 'user', summary: 'Create an API key (admin); the key is in this answer only',
     description: 'expiresAt: after now and at most 365 days ahead; 90 days when absent. The key is revoked when its creator leaves the team or loses the admin role.',

@@ -1,14 +1,21 @@
-// /api/v1/teams/{teamId}/api-keys: create (the key is shown once), list (no secrets), revoke.
+// /api/v1/teams/{teamId}/api-keys: create (the key is shown once), list (no secrets), revoke;
+// /api/v1/api-key: the key a request authenticates with, and its team.
 import { type Router } from 'express';
 import { apiRouter } from './router.ts';
 import type { Identity } from '../../core/identity.ts';
 import { CreateApiKeyRequest, PageQuery } from '../../contract/index.ts';
-import type { AuthMiddleware } from '../middleware/authenticate.ts';
+import { requireAuth, type AuthMiddleware } from '../middleware/authenticate.ts';
+import { ForbiddenError } from '../../core/errors.ts';
 import { parseBody, parseQuery } from '../middleware/validate.ts';
 
 export function keyRoutes(identity: Identity, guards: AuthMiddleware): Router {
   const router = apiRouter();
   const { requireTeamRole } = guards;
+
+  router.get('/api/v1/api-key', requireAuth, async (req, res) => {
+    if (req.auth?.kind !== 'key') throw new ForbiddenError('api_key_required', 'This endpoint tells an API key its team; a signed-in person has GET /api/v1/me');
+    res.set('Cache-Control', 'no-store').json(await identity.keys.current(req.auth.key));
+  });
 
   router.post('/api/v1/teams/:teamId/api-keys', requireTeamRole('api_keys:write'), async (req, res) => {
     const body = parseBody(CreateApiKeyRequest, req.body);

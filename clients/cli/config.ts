@@ -1,6 +1,7 @@
 // Where the CLI keeps its login: ~/.config/trellis/config.json (XDG_CONFIG_HOME honoured), a
 // folder only the user may enter and a file only the user may read, since it holds a key or a
-// session token. TRELLIS_URL, TRELLIS_API_KEY and TRELLIS_TEAM override it (CI jobs need no file).
+// session token. TRELLIS_URL, TRELLIS_API_KEY and TRELLIS_TEAM override it (CI jobs need no file;
+// an API key tells its own team).
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -42,17 +43,24 @@ export function removeConfig(env: NodeJS.ProcessEnv = process.env): void {
   rmSync(configPath(env), { force: true });
 }
 
-/** The settings in force: environment first, then the file, then the command's own --url/--team. */
-export function resolveConfig(flags: { url?: string; team?: string }, env: NodeJS.ProcessEnv = process.env): CliConfig {
+/**
+ * The settings in force: environment first, then the file, then the command's own --url/--team.
+ * An API key without a team named anywhere is asked which team it belongs to.
+ */
+export async function resolveConfig(flags: { url?: string; team?: string }, env: NodeJS.ProcessEnv = process.env): Promise<CliConfig> {
   const file = readConfig(env);
   const url = flags.url ?? env.TRELLIS_URL ?? file.url;
-  const apiKey = env.TRELLIS_API_KEY ?? file.apiKey;
-  const teamId = flags.team ?? env.TRELLIS_TEAM ?? file.teamId;
-  if (!url) throw new UsageError('not logged in: run trellis login --url <instance> --key trk_… --team <teamId> (or set TRELLIS_URL)');
-  if (!teamId) throw new UsageError('no team: pass --team or set TRELLIS_TEAM (trellis login remembers one)');
   // An API key from the environment replaces the file's session as well as its key.
-  if (env.TRELLIS_API_KEY) return { url, teamId, apiKey };
-  return { url, teamId, ...(apiKey ? { apiKey } : {}), ...(file.sessionToken ? { sessionToken: file.sessionToken } : {}) };
+  const credentials = env.TRELLIS_API_KEY ? { apiKey: env.TRELLIS_API_KEY } : { ...(file.apiKey ? { apiKey: file.apiKey } : {}), ...(file.sessionToken ? { sessionToken: file.sessionToken } : {}) };
+  if (!url) throw new UsageError('not logged in: run trellis login --url <instance> --key trk_… (or set TRELLIS_URL and TRELLIS_API_KEY)');
+  const teamId = flags.team ?? env.TRELLIS_TEAM ?? file.teamId ?? (credentials.apiKey ? await keyTeam(url, credentials.apiKey) : undefined);
+  if (!teamId) throw new UsageError('no team: pass --team or set TRELLIS_TEAM (trellis login remembers one)');
+  return { url, teamId, ...credentials };
+}
+
+/** The team an API key belongs to, from the api (GET /api/v1/api-key). */
+export async function keyTeam(url: string, apiKey: string): Promise<string> {
+  return (await clientOf({ url, teamId: '', apiKey }).call('getCurrentApiKey')).team.id;
 }
 
 export function authOf(config: CliConfig): TrellisAuth {

@@ -24,14 +24,14 @@ interface Command {
 
 const TEAM_OPTIONS: Options = { url: { type: 'string' }, team: { type: 'string' } };
 const str = (v: string | boolean | undefined) => (typeof v === 'string' ? v : undefined);
-const team = (values: Values) => {
-  const config = resolveConfig({ url: str(values.url), team: str(values.team) });
+const team = async (values: Values) => {
+  const config = await resolveConfig({ url: str(values.url), team: str(values.team) });
   return clientOf(config).team(config.teamId);
 };
 
 const COMMANDS: Record<string, Command> = {
   login: {
-    usage: 'login --url <instance> (--key trk_… --team <teamId> | --email <email> [--password-stdin] [--team <teamId>])',
+    usage: 'login --url <instance> (--key trk_… | --email <email> [--password-stdin] [--team <teamId>])',
     summary: 'log in with an API key or a session; saved in ~/.config/trellis/config.json (mode 0600)',
     options: { url: { type: 'string' }, key: { type: 'string' }, team: { type: 'string' }, email: { type: 'string' }, password: { type: 'string' }, 'password-stdin': { type: 'boolean' } },
     args: [0, 0],
@@ -41,28 +41,28 @@ const COMMANDS: Record<string, Command> = {
   whoami: { usage: 'whoami', summary: 'the instance, team and kind of credential in use', options: TEAM_OPTIONS, args: [0, 0], run: (v, _a, io) => whoami(io, { url: str(v.url), team: str(v.team) }) },
   'workflows list': {
     usage: 'workflows list [--json]', summary: "the team's workflows", options: { ...TEAM_OPTIONS, json: { type: 'boolean' } }, args: [0, 0],
-    run: (v, _a, io) => listWorkflows(team(v), io, { json: v.json === true }),
+    run: async (v, _a, io) => listWorkflows(await team(v), io, { json: v.json === true }),
   },
   'workflows export': {
     usage: 'workflows export [--out <dir>] [--format json|yaml]',
     summary: 'one file per workflow (name, description, tool settings, graph) into --out (default ./trellis-workflows)',
     options: { ...TEAM_OPTIONS, out: { type: 'string', short: 'o' }, format: { type: 'string' } }, args: [0, 0],
-    run: (v, _a, io) => {
+    run: async (v, _a, io) => {
       const format = str(v.format) ?? 'json';
       if (format !== 'json' && format !== 'yaml') throw new UsageError('--format is json or yaml');
-      return exportWorkflows(team(v), io, { out: str(v.out) ?? 'trellis-workflows', format });
+      return exportWorkflows(await team(v), io, { out: str(v.out) ?? 'trellis-workflows', format });
     },
   },
   'workflows apply': {
     usage: 'workflows apply <file|dir>... [--dry-run]',
     summary: 'create missing workflows (by name), update changed ones (a changed graph is a new version), leave the rest',
     options: { ...TEAM_OPTIONS, 'dry-run': { type: 'boolean' } }, args: [1, Infinity],
-    run: (v, a, io) => applyWorkflows(team(v), io, a, { dryRun: v['dry-run'] === true }),
+    run: async (v, a, io) => applyWorkflows(await team(v), io, a, { dryRun: v['dry-run'] === true }),
   },
   'workflows diff': {
     usage: 'workflows diff <file|dir>...', summary: 'node-level differences between files and the instance; exit code 1 when any',
     options: TEAM_OPTIONS, args: [1, Infinity],
-    run: (v, a, io) => diffWorkflows(team(v), io, a),
+    run: async (v, a, io) => diffWorkflows(await team(v), io, a),
   },
   'runs start': {
     usage: 'runs start <workflow id|name> [--input <json>|@file] [--priority 1-5] [--version n] [--idempotency-key k] [--watch]',
@@ -70,27 +70,27 @@ const COMMANDS: Record<string, Command> = {
     options: { ...TEAM_OPTIONS, input: { type: 'string', short: 'i' }, priority: { type: 'string' }, version: { type: 'string' }, 'idempotency-key': { type: 'string' }, watch: { type: 'boolean', short: 'w' } },
     args: [1, 1],
     run: async (v, a, io) => {
-      const client = team(v);
+      const client = await team(v);
       const runId = await startRun(client, io, a[0]!, { input: str(v.input), priority: str(v.priority), version: str(v.version), idempotencyKey: str(v['idempotency-key']) });
       return v.watch === true ? watchRun(client, io, runId) : EXIT.ok;
     },
   },
   'runs watch': {
     usage: 'runs watch <runId>', summary: 'follow a run live until it ends; exit code 1 unless it succeeded', options: TEAM_OPTIONS, args: [1, 1],
-    run: (v, a, io) => watchRun(team(v), io, a[0]!),
+    run: async (v, a, io) => watchRun(await team(v), io, a[0]!),
   },
   'runs logs': {
     usage: 'runs logs <runId> [--json]', summary: "a run's nodes: states, attempts, errors and outputs", options: { ...TEAM_OPTIONS, json: { type: 'boolean' } }, args: [1, 1],
-    run: (v, a, io) => runLogs(team(v), io, a[0]!, { json: v.json === true }),
+    run: async (v, a, io) => runLogs(await team(v), io, a[0]!, { json: v.json === true }),
   },
   'runs list': {
     usage: 'runs list [--workflow <id|name>] [--status <status>] [--limit n] [--json]', summary: 'recent runs, newest first',
     options: { ...TEAM_OPTIONS, workflow: { type: 'string' }, status: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } }, args: [0, 0],
-    run: (v, _a, io) => listRuns(team(v), io, { workflow: str(v.workflow), status: str(v.status), limit: str(v.limit), json: v.json === true }),
+    run: async (v, _a, io) => listRuns(await team(v), io, { workflow: str(v.workflow), status: str(v.status), limit: str(v.limit), json: v.json === true }),
   },
   'webhooks list': {
     usage: 'webhooks list <workflow id|name> [--json]', summary: "a workflow's webhooks", options: { ...TEAM_OPTIONS, json: { type: 'boolean' } }, args: [1, 1],
-    run: (v, a, io) => listWebhooks(team(v), io, a[0]!, { json: v.json === true }),
+    run: async (v, a, io) => listWebhooks(await team(v), io, a[0]!, { json: v.json === true }),
   },
   'webhooks sign': {
     usage: 'webhooks sign <webhookId> --secret <secret> [--body <json>|@file] [--priority 1-5] [--delivery <id>] [--hook-url <url>]',

@@ -40,6 +40,7 @@ export const OPERATIONS = {
   invite: { method: 'POST', path: '/api/v1/teams/{teamId}/invitations' },
   withdrawInvitation: { method: 'DELETE', path: '/api/v1/teams/{teamId}/invitations/{invitationId}' },
   acceptInvitation: { method: 'POST', path: '/api/v1/invitations/{token}/accept' },
+  getCurrentApiKey: { method: 'GET', path: '/api/v1/api-key' },
   listApiKeys: { method: 'GET', path: '/api/v1/teams/{teamId}/api-keys' },
   createApiKey: { method: 'POST', path: '/api/v1/teams/{teamId}/api-keys' },
   revokeApiKey: { method: 'DELETE', path: '/api/v1/teams/{teamId}/api-keys/{keyId}' },
@@ -128,6 +129,7 @@ export interface OperationTypes {
   invite: { body: z.input<typeof id.InviteRequest>; answer: z.infer<typeof id.Invitation> };
   withdrawInvitation: { answer: void };
   acceptInvitation: { answer: z.infer<typeof id.JoinedTeam> };
+  getCurrentApiKey: { answer: z.infer<typeof id.CurrentApiKey> };
   listApiKeys: { query: PageQuery; answer: z.infer<typeof id.ApiKeyPage> };
   createApiKey: { body: z.input<typeof id.CreateApiKeyRequest>; answer: z.infer<typeof id.CreatedApiKey> };
   revokeApiKey: { answer: void };

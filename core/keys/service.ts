@@ -9,7 +9,8 @@ import { afterCursor, NEWEST_FIRST, toPage, type Page, type PageQuery } from '..
 import type { Scope } from '../permissions.ts';
 import { newId, randomSecret, sha256Hex } from '../auth/random.ts';
 import { ApiKey } from './entities.ts';
-import type { ApiKey as WireApiKey } from '../../contract/index.ts';
+import type { CurrentApiKey, ApiKey as WireApiKey } from '../../contract/index.ts';
+import { Team } from '../teams/entities.ts';
 
 export const API_KEY_PREFIX = 'trk_';
 /** How stale `lastUsedAt` may get: writing it on every request would turn reads into writes. */
@@ -101,6 +102,14 @@ export function createKeyService(deps: { orm: Orm }) {
     async revoke(teamId: string, keyId: string): Promise<void> {
       const updated = await orm.em.fork().nativeUpdate(ApiKey, { id: keyId, team: teamId, revokedAt: null }, { revokedAt: new Date() });
       if (updated === 0) throw new NotFoundError('API key');
+    },
+
+    /** An authenticated key as the api shows it, with its team's id and name. */
+    async current(key: AuthenticatedKey): Promise<CurrentApiKey> {
+      const em = orm.em.fork();
+      const [row, team] = await Promise.all([em.findOne(ApiKey, { id: key.id, revokedAt: null }), em.findOne(Team, { id: key.teamId })]);
+      if (!row || !team) throw new NotFoundError('API key'); // revoked or deleted since this request authenticated
+      return { ...view(row), team: { id: team.id, name: team.name } };
     },
 
     /** The key's team and scopes, or null for an unknown or revoked key; 401 `api_key_expired` for an expired one. */

@@ -97,7 +97,11 @@ afterAll(async () => {
 
 describe('login', () => {
   it('keeps the API key in a file only the user can read, and never prints it', async () => {
-    const result = await trellis(['login', '--url', api, '--key', keyA, '--team', teamA]);
+    // The api tells the key its team: no --team needed, and a wrong one is refused.
+    const mismatch = await trellis(['login', '--url', api, '--key', keyA, '--team', teamB]);
+    expect(mismatch.code).toBe(2);
+    expect(mismatch.stderr).toContain(`belongs to team ${teamA}, not ${teamB}`);
+    const result = await trellis(['login', '--url', api, '--key', keyA]);
     expect(result.code).toBe(0);
     expect(result.stdout + result.stderr).not.toContain(keyA);
     const path = join(home, '.config', 'trellis', 'config.json');
@@ -109,12 +113,16 @@ describe('login', () => {
   });
 
   it('refuses an unknown key with the api code, and a key of another team', async () => {
-    const unknown = await trellis(['login', '--url', api, '--key', `trk_${'x'.repeat(32)}`, '--team', teamA], { cwd: tempDir('cli-elsewhere'), env: { HOME: tempDir('cli-home2') } });
+    const unknown = await trellis(['login', '--url', api, '--key', `trk_${'x'.repeat(32)}`], { cwd: tempDir('cli-elsewhere'), env: { HOME: tempDir('cli-home2') } });
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('invalid_api_key');
     const wrongTeam = await trellis(['workflows', 'list'], { env: { TRELLIS_URL: api, TRELLIS_API_KEY: keyA, TRELLIS_TEAM: teamB } });
     expect(wrongTeam.code).toBe(1);
     expect(wrongTeam.stderr).toContain('404 not_found');
+    // From the environment alone (a CI job), the key finds its own team.
+    const ci = await trellis(['whoami'], { cwd: tempDir('cli-ci'), env: { HOME: tempDir('cli-home3'), TRELLIS_URL: api, TRELLIS_API_KEY: keyA } });
+    expect(ci).toMatchObject({ code: 0 });
+    expect(ci.stdout).toContain(`team ${teamA}  API key (TRELLIS_API_KEY)`);
   });
 
   it('signs in with email and password (a session) in another home', async () => {

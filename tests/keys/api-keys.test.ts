@@ -1,5 +1,6 @@
 // API keys over HTTP, on SQLite and PostgreSQL: shown once, stored hashed with a visible prefix,
-// scopes enforced (a runs:read key cannot create workflows), confined to their team, last-used
+// scopes enforced (a runs:read key cannot create workflows), confined to their team and able to
+// tell which it is, last-used
 // time kept, refused from the very next request once revoked or expired, and revoked when their
 // creator leaves the team or loses the role that could create them.
 import request from 'supertest';
@@ -49,6 +50,23 @@ describe.each(testDatabases)('API keys on %s', (_name, databaseUrl) => {
 
     expect((await client.post(`/api/v1/teams/${personalTeamId}/api-keys`, { name: 'bad', scopes: ['admin:everything'] })).status).toBe(400);
     expect((await client.post(`/api/v1/teams/${personalTeamId}/api-keys`, { name: 'none', scopes: [] })).status).toBe(400);
+  });
+
+  it('a key asks which key it is and which team it belongs to; a session is told to ask /me', async () => {
+    const { client, personalTeamId } = await signUp(t.app, smtp, { name: 'Keyholder' });
+    const { key, id, prefix } = (await client.post(`/api/v1/teams/${personalTeamId}/api-keys`, { name: 'deploy', scopes: ['workflows:read'] })).body;
+    const current = await new Client(t.app, { token: key }).get('/api/v1/api-key');
+    expect(current.status).toBe(200);
+    expect(current.headers['cache-control']).toBe('no-store');
+    expect(current.body).toMatchObject({ id, name: 'deploy', prefix, scopes: ['workflows:read'], team: { id: personalTeamId, name: "Keyholder's team" } });
+    expect(JSON.stringify(current.body)).not.toContain(key);
+    const session = await client.get('/api/v1/api-key');
+    expect(session.status).toBe(403);
+    expect(session.body.code).toBe('api_key_required');
+    expect((await new Client(t.app).get('/api/v1/api-key')).status).toBe(401);
+    // Revoked: the key no longer says anything.
+    await client.delete(`/api/v1/teams/${personalTeamId}/api-keys/${id}`);
+    expect((await new Client(t.app, { token: key }).get('/api/v1/api-key')).body.code).toBe('invalid_api_key');
   });
 
   it('a key scoped runs:read reads runs but cannot create workflows or start runs', async () => {

@@ -1,8 +1,8 @@
-// trellis login|logout|whoami: an API key (with the team it belongs to) or an email/password
+// trellis login|logout|whoami: an API key (the api tells its team) or an email/password
 // session, kept in ~/.config/trellis/config.json; the key itself is never printed.
 import { readFileSync } from 'node:fs';
-import { TrellisClient, TrellisProblem } from '../../typescript/index.ts';
-import { configPath, readConfig, removeConfig, resolveConfig, writeConfig, type CliConfig } from '../config.ts';
+import { TrellisClient } from '../../typescript/index.ts';
+import { configPath, keyTeam, readConfig, removeConfig, resolveConfig, writeConfig, type CliConfig } from '../config.ts';
 import { EXIT, UsageError, type Io } from '../output.ts';
 
 export interface LoginOptions {
@@ -26,16 +26,10 @@ export async function login(io: Io, options: LoginOptions, env: NodeJS.ProcessEn
   let config: CliConfig;
   if (key) {
     if (!key.startsWith('trk_')) throw new UsageError('--key must be an API key (trk_…)');
-    const teamId = options.team ?? env.TRELLIS_TEAM;
-    // An API key belongs to one team, and the api has no "which team is this key's": the key's page shows it.
-    if (!teamId) throw new UsageError('an API key belongs to one team: pass its id with --team (team_…)');
-    const team = new TrellisClient({ baseUrl: url, auth: { apiKey: key } }).team(teamId);
-    try {
-      await team.workflows.list({ limit: 1 });
-    } catch (error) {
-      // A key without workflows:read may still start runs: only an unknown key or team stops the login.
-      if (!(error instanceof TrellisProblem && error.code === 'insufficient_scope')) throw error;
-    }
+    // The api tells a key its team (and refuses an unknown, expired or revoked key); --team may only agree.
+    const teamId = await keyTeam(url, key);
+    const named = options.team ?? env.TRELLIS_TEAM;
+    if (named && named !== teamId) throw new UsageError(`this API key belongs to team ${teamId}, not ${named}`);
     config = { url, teamId, apiKey: key };
   } else if (options.email) {
     // From stdin or the environment, a password stays out of the shell's history and the process list.
@@ -48,7 +42,7 @@ export async function login(io: Io, options: LoginOptions, env: NodeJS.ProcessEn
     if (!team) throw new UsageError(options.team ? `${options.email} is not a member of ${options.team}` : `${options.email} belongs to no team`);
     config = { url, teamId: team.id, sessionToken: session.token };
   } else {
-    throw new UsageError('pass --key trk_… --team team_… (an API key) or --email and --password (a session)');
+    throw new UsageError('pass --key trk_… (an API key) or --email and --password (a session)');
   }
   const path = writeConfig(config, env);
   io.out(`logged in to ${url} (team ${config.teamId}, ${config.apiKey ? 'API key' : 'session'}); saved to ${path}`);
@@ -66,8 +60,8 @@ export async function logout(io: Io, env: NodeJS.ProcessEnv = process.env): Prom
   return EXIT.ok;
 }
 
-export function whoami(io: Io, flags: { url?: string; team?: string }, env: NodeJS.ProcessEnv = process.env): number {
-  const config = resolveConfig(flags, env);
+export async function whoami(io: Io, flags: { url?: string; team?: string }, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const config = await resolveConfig(flags, env);
   const how = config.apiKey ? `API key${env.TRELLIS_API_KEY ? ' (TRELLIS_API_KEY)' : ''}` : config.sessionToken ? 'session' : 'no credentials';
   io.out(`${config.url}  team ${config.teamId}  ${how}`);
   return EXIT.ok;

@@ -2,7 +2,9 @@
 // (docs/decisions/028-admission-queue.md). Every api and worker process runs one; they agree
 // through the database and Redis:
 // - per team, a Redis lock around "count the active runs, claim the free slots' worth of queued
-//   rows" (queue.ts claim, a conditional update), so two dispatchers never overshoot a plan;
+//   rows" (queue.ts claim, a conditional update), so dispatchers rarely race; the plan itself is
+//   held by the claim, which checks its rows against the plan after claiming and puts back any
+//   excess (a dispatcher may stall past its lock between counting and claiming);
 // - the claimed rows' workflows start outside the lock (workflow id = run id: a second start of
 //   the same run is a no-op); a failed start puts its row back in the queue;
 // - kicks: the start path kicks its own process's dispatcher, a run's end publishes on
@@ -66,12 +68,13 @@ export function createDispatcher(deps: {
   const active = new Map<string, { again: boolean; done: Promise<number> }>();
   let scanOffset = 0;
 
-  async function freeSlots(teamId: string): Promise<number> {
+  /** The plan's concurrent runs (null: unlimited) and this pass's estimate of the free slots. */
+  async function slots(teamId: string): Promise<{ allowed: number | null; free: number }> {
     const em = orm.em.fork();
     const plan = (await em.findOne(Team, { id: teamId }, { fields: ['plan'] }))?.plan ?? DEFAULT_PLAN;
     const allowed = planLimits(plan).concurrentRuns;
-    if (allowed === null) return settings.batchSize;
-    return Math.min(settings.batchSize, allowed - (await countActiveRootRuns(em, teamId)));
+    if (allowed === null) return { allowed, free: settings.batchSize };
+    return { allowed, free: Math.min(settings.batchSize, allowed - (await countActiveRootRuns(em, teamId))) };
   }
 
   const launch = (run: ClaimedRun) => launchRun(deps, run);
@@ -109,17 +112,20 @@ export function createDispatcher(deps: {
       const token = randomUUID();
       if ((await redis.set(lockKey(teamId), token, 'PX', lockMs, 'NX')) !== 'OK') return started;
       let claimed: ClaimedRun[];
+      let returned: number;
       try {
         await redis.del(againKey(teamId));
-        claimed = await queue.claim(teamId, await freeSlots(teamId));
+        const { allowed, free } = await slots(teamId);
+        ({ runs: claimed, returned } = await queue.claim(teamId, free, allowed));
       } finally {
         await redis.eval(RELEASE, 1, lockKey(teamId), token).catch(() => undefined);
       }
+      if (returned > 0) deps.logger?.info({ teamId, returned }, 'dispatcher: another dispatcher claimed meanwhile; runs past the plan went back to the queue');
       const ok = await launchAll(claimed);
       started += claimed.length;
       // A failed start waits for the next scan (Temporal may be down): no busy loop.
       if (!ok) return started;
-      if (claimed.length === 0 && (await redis.get(againKey(teamId))) === null) return started;
+      if (claimed.length === 0 && returned === 0 && (await redis.get(againKey(teamId))) === null) return started;
     }
   }
 

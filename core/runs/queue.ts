@@ -1,6 +1,7 @@
 // The queue transitions of run rows (records.ts holds the others; docs/decisions/028-admission-queue.md):
 //   enqueue: a new row, status "queued", startedAt = when it was accepted;
-//   claim:   queued → running with dispatchedAt (a conditional update: a row is claimed once);
+//   claim:   queued → running with dispatchedAt (a conditional update: a row is claimed once), then
+//            checked against the plan: claims past it go straight back (see claim);
 //   release: running → queued again, when its workflow could not be started;
 //   cancel:  queued → cancelled (conditional: a row claimed meanwhile is cancelled in Temporal).
 // A queued row holds no concurrency slot; a claimed one does from the moment it is claimed.
@@ -8,7 +9,7 @@ import type { Orm } from '../db/orm.ts';
 import { RunRecord } from './entities.ts';
 import { DEFAULT_PLAN, planLimits } from '../plans.ts';
 import { Team } from '../teams/entities.ts';
-import { CHILD_RUN_TRIGGERS } from '../usage/service.ts';
+import { CHILD_RUN_TRIGGERS, countActiveRootRuns } from '../usage/service.ts';
 import { newRunId } from './start-run.ts';
 import type { Queue as WireQueue, QueuePosition as WireQueuePosition } from '../../contract/index.ts';
 
@@ -67,26 +68,43 @@ export function createRunQueue(deps: { orm: Orm; onChange?: (teamId: string) => 
     /**
      * Claims up to `limit` of the team's queued root runs, first by priority, then by age. The
      * update is conditional on the row still being queued, so a row is claimed once whoever races.
+     *
+     * `limit` is the caller's estimate of the free slots, counted before the claim; `allowed` (the
+     * plan's concurrent runs, null: unlimited) is what holds. After its claim is committed, a
+     * claimer counts the team's active root runs, which include every claim committed before, and
+     * puts back the excess of its own rows (the last in queue order): the last claimer to count
+     * sees all earlier claims, so together they never keep more than `allowed`, even when a
+     * dispatcher stalled past its Redis lock between its count and its claim. Two claimers that
+     * both put rows back may leave a slot free until the next pass: `returned` says to look again.
      */
-    async claim(teamId: string, limit: number, at = new Date()): Promise<ClaimedRun[]> {
-      if (limit <= 0) return [];
+    async claim(teamId: string, limit: number, allowed: number | null, at = new Date()): Promise<{ runs: ClaimedRun[]; returned: number }> {
+      if (limit <= 0) return { runs: [], returned: 0 };
       const em = orm.em.fork();
       const candidates = await em.find(
         RunRecord,
         { status: QUEUED, teamId },
         { fields: ['id'], orderBy: { priority: 'asc', startedAt: 'asc', id: 'asc' }, limit },
       );
-      if (candidates.length === 0) return [];
+      if (candidates.length === 0) return { runs: [], returned: 0 };
       const ids = candidates.map((c) => c.id);
       const updated = await em.nativeUpdate(RunRecord, { id: { $in: ids }, status: QUEUED }, { status: 'running', dispatchedAt: at });
-      if (updated === 0) return [];
+      if (updated === 0) return { runs: [], returned: 0 };
       const rows = await orm.em.fork().find(
         RunRecord,
         { id: { $in: ids }, status: 'running', dispatchedAt: at, endedAt: null },
         { fields: ['id', 'teamId', 'workflowId', 'version', 'trigger', 'priority', 'input', 'seed'], orderBy: { priority: 'asc', startedAt: 'asc', id: 'asc' } },
       );
+      const excess = allowed === null ? 0 : Math.min(rows.length, (await countActiveRootRuns(orm.em.fork(), teamId)) - allowed);
+      const kept = excess > 0 ? rows.slice(0, rows.length - excess) : rows;
+      if (excess > 0) {
+        const back = rows.slice(rows.length - excess).map((r) => r.id);
+        await orm.em.fork().nativeUpdate(RunRecord, { id: { $in: back }, status: 'running', dispatchedAt: at, endedAt: null }, { status: QUEUED, dispatchedAt: null });
+      }
       await changed(teamId);
-      return rows.map((r) => ({ id: r.id, teamId: r.teamId, workflowId: r.workflowId, version: r.version, trigger: r.trigger, priority: r.priority, input: r.input ?? null, seed: (r.seed as string | null | undefined) ?? null }));
+      return {
+        runs: kept.map((r) => ({ id: r.id, teamId: r.teamId, workflowId: r.workflowId, version: r.version, trigger: r.trigger, priority: r.priority, input: r.input ?? null, seed: (r.seed as string | null | undefined) ?? null })),
+        returned: Math.max(0, excess),
+      };
     },
 
     /** Puts a claimed run back in the queue (its workflow did not start); it keeps its place. */

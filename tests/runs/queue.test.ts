@@ -1,7 +1,7 @@
 // The admission queue (issue 12, docs/decisions/028-admission-queue.md): starts beyond the plan's
 // concurrent runs queue instead of being refused, leave the queue by priority within a team, a
 // busy team does not hold up another team's first run, two dispatchers racing never overshoot a
-// plan or start a run twice, queued runs can be cancelled, and a claim whose start was lost (the
+// plan or start a run twice (not even one stalled past its lock between counting and claiming), queued runs can be cancelled, and a claim whose start was lost (the
 // process killed between the claim and the start) is started by the reconciler, once.
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
@@ -11,7 +11,7 @@ import { RunRecord } from '../../core/runs/entities.ts';
 import { createLogger } from '../../core/log.ts';
 import { PLANS } from '../../core/plans.ts';
 import { createDispatcher, launchRun } from '../../core/runs/dispatcher.ts';
-import { createRunQueue } from '../../core/runs/queue.ts';
+import { createRunQueue, type RunQueue } from '../../core/runs/queue.ts';
 import { createRunReconciler } from '../../core/runs/reconciler.ts';
 import { engineSettings } from '../../core/runs/start-run.ts';
 import { createUsageService } from '../../core/usage/service.ts';
@@ -223,6 +223,8 @@ describe('admission queue', () => {
 
   it('never overshoots the plan with dispatchers racing, and starts each run once', () => racingDispatchers());
 
+  it('never overshoots the plan when a dispatcher stalls past its lock between counting and claiming', () => stalledDispatcher());
+
   it('starts a claimed run whose start was lost, once', async () => {
     const user = await signUp(t.app, smtp);
     const team = user.personalTeamId;
@@ -233,7 +235,7 @@ describe('admission queue', () => {
     // Claimed straight after being queued, before any dispatcher hears of it: what a dispatcher
     // killed between its claim and its start leaves behind.
     await queue.enqueue({ id: runId, teamId: team, workflowId: wf, version, trigger: 'api', triggeredBy: user.user.id, input: { n: 1 }, priority: 2 });
-    const claimed = await queue.claim(team, 5);
+    const claimed = (await queue.claim(team, 5, null)).runs;
     expect(claimed.map((c) => c.id)).toEqual([runId]);
     await expect(t.temporal.workflow.getHandle(runId).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
     const dispatchedAt = (await row(runId)).dispatchedAt!;
@@ -316,6 +318,48 @@ async function racingDispatchers() {
   for (const r of left) await expect(t.temporal.workflow.getHandle(r.id).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
 }
 
+/** A dispatcher counts the free slots, stalls past its Redis lock while others fill them, then claims. */
+async function stalledDispatcher() {
+  const user = await signUp(t.app, smtp);
+  const team = user.personalTeamId;
+  const wf = await holdWorkflow(user);
+  const version = (await user.client.get(`/api/v1/teams/${team}/workflows/${wf}`)).body.version as number;
+  const queue = createRunQueue({ orm: t.orm });
+  for (let i = 0; i < 6; i++) {
+    await queue.enqueue({ id: `run_${randomUUID().replaceAll('-', '')}`, teamId: team, workflowId: wf, version, trigger: 'api', triggeredBy: user.user.id, input: {}, priority: 3 });
+  }
+  // Dispatcher A has counted two free slots and stalls on its way into the claim (a loaded
+  // machine, a long GC) until its lock has expired and the slots were filled by B (or the app's
+  // own dispatcher, whose scan may come first).
+  let resume!: () => void;
+  const stalled = new Promise<void>((resolve) => (resume = resolve));
+  let estimate: number | undefined;
+  const slowQueue: RunQueue = { ...queue, claim: async (teamId, limit, allowed, at) => { estimate = limit; await stalled; return queue.claim(teamId, limit, allowed, at); } };
+  const logger = createLogger({ level: 'silent', service: 'dispatcher-test' });
+  const make = (q: RunQueue) => createDispatcher({ orm: t.orm, redis: t.redis, temporal: t.temporal, engine: engineSettings(config), queue: q, logger, settings: { intervalMs: 60_000, batchSize: 100, lockMs: 200 } });
+  const a = make(slowQueue).dispatchTeam(team);
+  await poll('A in its claim', async () => estimate, (v) => v !== undefined);
+  expect(estimate).toBe(2);
+  await poll("A's lock expired", () => t.redis.exists(`trellis:dispatch:lock:${team}`), (n) => n === 0);
+  await make(queue).dispatchTeam(team);
+  expect(await activeRootRuns(team)).toBe(2);
+  // A claims its two after all: they go straight back to the queue, never started.
+  resume();
+  expect(await a).toBe(0);
+  const active = await t.orm.em.fork().find(RunRecord, { teamId: team, status: { $in: ['running', 'waiting'] } });
+  expect(active).toHaveLength(2);
+  const queued = await t.orm.em.fork().find(RunRecord, { teamId: team, status: 'queued' });
+  expect(queued).toHaveLength(4);
+  for (const r of queued) {
+    expect(r.dispatchedAt).toBeNull();
+    await expect(t.temporal.workflow.getHandle(r.id).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  }
+  for (const r of active) {
+    await poll(`run ${r.id} waiting`, () => user.client.get(`/api/v1/teams/${team}/runs/${r.id}`), (res) => res.body.status === 'waiting');
+    await approve(user, r.id);
+  }
+}
+
 // Two api replicas and two workers share one PostgreSQL database: the same race on it.
 describe('admission queue on PostgreSQL', () => {
   let saved: { t: TestApp; config: Config; worker: typeof worker };
@@ -333,4 +377,6 @@ describe('admission queue on PostgreSQL', () => {
   });
 
   it('never overshoots the plan with dispatchers racing, and starts each run once', () => racingDispatchers());
+
+  it('never overshoots the plan when a dispatcher stalls past its lock between counting and claiming', () => stalledDispatcher());
 });

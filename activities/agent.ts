@@ -107,7 +107,8 @@ function schemaOfSize(schema: Record<string, unknown>, what: string): Record<str
 }
 
 /** Fails with AgentInvalidToolArguments unless `args` matches the tool's input schema. */
-function requireArguments(schema: Record<string, unknown>, args: unknown, tool: string): void {
+/** Refuses (non-retryable, AgentInvalidToolArguments) arguments the tool's input schema does not accept: the model is told why. */
+export function requireToolArguments(schema: Record<string, unknown>, args: unknown, tool: string): void {
   const problems = validateJsonSchema(schema, args);
   if (problems.length > 0) {
     throw nonRetryable(FailureType.AgentInvalidToolArguments, `the arguments of tool "${tool}" do not match its input schema: ${formatProblems(problems)}`, { problems });
@@ -205,7 +206,7 @@ export function createAgentActivities(deps: AgentDeps) {
   /** An HTTP tool: its templates rendered with `args`, then the http node's request. */
   async function agentHttpTool(input: AgentHttpToolInput): Promise<{ status: number; body: unknown }> {
     const { tool, args, call } = input;
-    requireArguments(tool.inputSchema, args, tool.name);
+    requireToolArguments(tool.inputSchema, args, tool.name);
     const rendered = (await deps.renderTemplate({
       teamId: call.teamId,
       runId: call.runId,

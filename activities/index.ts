@@ -18,7 +18,7 @@ import { createAdmissionActivities } from './admission.ts';
 import { createScheduledRunActivities } from './scheduled-runs.ts';
 import { createAiActivities, type AiDeps, type AiLimits } from './ai.ts';
 import { createChatCompletions } from './ai-chat.ts';
-import { createAgentActivities } from './agent.ts';
+import { createAgentActivities, requireToolArguments } from './agent.ts';
 import { createMcpClient } from './mcp-client.ts';
 import { createAiSpendLedger } from '../core/usage/ai-spend.ts';
 import { createHttpActivities, type CredentialStore, type HttpRequestInput } from './http.ts';
@@ -249,10 +249,12 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /** The graph of a saved workflow version (the latest when no version is given). */
-    async loadWorkflowVersion(input: { teamId: string; workflowId: string; version?: number }): Promise<{ graph: unknown; version: number }> {
+    /** A workflow's graph to run as a child; `toolCall`: an agent's call of it, checked against its tool input schema first. */
+    async loadWorkflowVersion(input: { teamId: string; workflowId: string; version?: number; toolCall?: { tool: string; args: unknown } }): Promise<{ graph: unknown; version: number }> {
       const em = deps.orm.em.fork();
       const workflow = await em.findOne(WorkflowDefinition, { id: input.workflowId, teamId: input.teamId, deletedAt: null });
       if (!workflow) nonRetryable(new UserError('workflow_not_found', `workflow "${input.workflowId}" was not found in this team`));
+      if (input.toolCall && workflow.tool) requireToolArguments(workflow.tool.inputSchema, input.toolCall.args, input.toolCall.tool);
       const version = input.version ?? workflow.latestVersion;
       const row = await em.findOne(WorkflowVersion, { workflowId: workflow.id, version });
       if (!row) nonRetryable(new UserError('version_not_found', `workflow "${input.workflowId}" has no version ${version}`));

@@ -4,7 +4,7 @@
 // happen exactly once.
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { createOrm, migrate, type Orm } from '../../core/db/orm.ts';
 import { WorkflowDefinition, WorkflowVersion } from '../../core/workflows/entities.ts';
 import { startRun } from '../../core/runs/start-run.ts';
@@ -185,6 +185,23 @@ describe('agent node', () => {
     const output = state.nodes.agent?.output as { text: string; steps: { status: string; result: unknown }[] };
     expect(output.steps.map((s) => s.result)).toEqual([{ error: 'there is no tool named "nope"' }, { error: 'the arguments are not valid JSON' }]);
     expect(mcp.calls).toEqual({});
+  });
+
+  it('checks a workflow tool\'s arguments against its input schema before any child run starts', async () => {
+    openai.script.push({ toolCalls: [{ name: 'double', arguments: { n: 'twenty-one' } }] });
+    const handle = await run({
+      nodes: [{ id: 'agent', type: 'agent', config: { prompt: 'double it', tools: [{ type: 'workflow', workflowId: 'wf_double', name: 'double' }] } }],
+      edges: [],
+    });
+    const result = (await handle.result()) as RunGraphResult;
+    expect(result.status).toBe('succeeded');
+    const output = (await handle.query(getRunState)).nodes.agent?.output as { steps: { status: string; result: { error?: string } }[] };
+    expect(output.steps.map((s) => s.status)).toEqual(['failed']);
+    expect(output.steps[0]?.result.error).toMatch(/arguments of tool "double" do not match its input schema: \$\.n: expected number/);
+    // The model heard why, and no child run was started.
+    const asked = openai.requests.filter((r) => r.body.messages?.some((m) => m.content === 'double it'));
+    expect(asked.at(-1)?.body.messages?.some((m) => m.role === 'tool' && m.content?.includes('do not match its input schema'))).toBe(true);
+    await expect(client.workflow.getHandle(`${handle.workflowId}.agent.0.0`).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
   });
 
   it('fails with AgentMaxSteps when the model never stops calling tools', async () => {

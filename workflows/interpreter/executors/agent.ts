@@ -182,7 +182,7 @@ export const agent: Executor<'agent'> = async (node, execution, runtime) => {
     const source = spec.source;
     switch (source.type) {
       case 'workflow': {
-        const loaded = await internal.loadWorkflowVersion({ teamId: runtime.args.teamId, workflowId: source.workflowId });
+        const loaded = await internal.loadWorkflowVersion({ teamId: runtime.args.teamId, workflowId: source.workflowId, toolCall: { tool: spec.name, args } });
         const childId = `${runtime.runId}.${key}.${slot}`;
         await admitChildRuns(runtime, 'subworkflow', childId, 1);
         return runChild(runtime, childId, childRunInput(runtime, parseGraph(loaded.graph), loaded.version, source.workflowId, args, 'subworkflow'));

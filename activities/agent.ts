@@ -5,7 +5,8 @@
 // - agentTurn: one completion through the ai node's code (./ai-chat.ts): allowed model, the team's
 //   and the run's budgets checked before it, streamed tokens, usage and cost;
 // - agentHttpTool: an HTTP tool's templates rendered with the model's arguments as `args` in the
-//   expression pool, then the http node's own request path (SSRF guard, ports, credentials, caps);
+//   expression pool (percent-encoded in the URL), then the http node's own request path (SSRF
+//   guard, ports, credentials, caps);
 // - agentMcpTool: a call on a remote MCP server (./mcp-client.ts).
 // What a tool gives back to the model is capped (./tool-result.ts).
 import { createHash } from 'node:crypto';
@@ -107,6 +108,14 @@ function schemaOfSize(schema: Record<string, unknown>, what: string): Record<str
 }
 
 /** Fails with AgentInvalidToolArguments unless `args` matches the tool's input schema. */
+/** The arguments with every string in them percent-encoded (encodeURIComponent), for URL templates. */
+export function percentEncodedStrings(value: unknown): unknown {
+  if (typeof value === 'string') return encodeURIComponent(value);
+  if (Array.isArray(value)) return value.map(percentEncodedStrings);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, percentEncodedStrings(v)]));
+  return value;
+}
+
 /** Refuses (non-retryable, AgentInvalidToolArguments) arguments the tool's input schema does not accept: the model is told why. */
 export function requireToolArguments(schema: Record<string, unknown>, args: unknown, tool: string): void {
   const problems = validateJsonSchema(schema, args);
@@ -207,14 +216,15 @@ export function createAgentActivities(deps: AgentDeps) {
   async function agentHttpTool(input: AgentHttpToolInput): Promise<{ status: number; body: unknown }> {
     const { tool, args, call } = input;
     requireToolArguments(tool.inputSchema, args, tool.name);
-    const rendered = (await deps.renderTemplate({
-      teamId: call.teamId,
-      runId: call.runId,
-      value: { url: tool.url, headers: tool.headers ?? {}, body: tool.body },
-      context: { args },
-    })) as { url: unknown; headers: unknown; body: unknown };
-    if (typeof rendered.url !== 'string') {
-      throw nonRetryable(FailureType.HttpInvalidRequest, `the URL of HTTP tool "${tool.name}" rendered to a ${typeof rendered.url}, not a string`);
+    const render = (value: unknown, context: Record<string, unknown>) => deps.renderTemplate({ teamId: call.teamId, runId: call.runId, value, context });
+    // In the URL the model's strings arrive percent-encoded, so an argument cannot add a path
+    // segment, a query parameter or a fragment ("tea&admin=1" stays one value).
+    const [url, rendered] = await Promise.all([
+      render(tool.url, { args: percentEncodedStrings(args) }),
+      render({ headers: tool.headers ?? {}, body: tool.body }, { args }) as Promise<{ headers: unknown; body: unknown }>,
+    ]);
+    if (typeof url !== 'string') {
+      throw nonRetryable(FailureType.HttpInvalidRequest, `the URL of HTTP tool "${tool.name}" rendered to a ${typeof url}, not a string`);
     }
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries((rendered.headers ?? {}) as Record<string, unknown>)) {
@@ -226,7 +236,7 @@ export function createAgentActivities(deps: AgentDeps) {
     const response = await deps.http.httpRequest({
       config: {
         method: tool.method,
-        url: rendered.url,
+        url,
         headers,
         body: rendered.body,
         bodyType: 'json',

@@ -250,6 +250,16 @@ describe('agentHttpTool', () => {
     expect(target.hits[1]!.headers['idempotency-key']).not.toBe(hit.headers['idempotency-key']);
   });
 
+  it("percent-encodes the model's strings in the URL only: an argument cannot add a query parameter or a path", async () => {
+    const { agentHttpTool } = agentActivities();
+    const city = 'Lyon&admin=1#/../../internal';
+    const out = await run(agentHttpTool, { tool: tool(), args: { city }, call: callOf(), callId: 'call_enc' });
+    expect(out).toMatchObject({ status: 200, body: { city, body: { q: city, days: 3 } } });
+    const hit = target.hits[0]!;
+    expect(hit.path).toBe('/weather');
+    expect(hit.headers['x-city']).toBe(city);
+  });
+
   it('refuses arguments that do not match the input schema before any request', async () => {
     const { agentHttpTool } = agentActivities();
     const failure = await failureOf(run(agentHttpTool, { tool: tool(), args: { town: 'Lyon' }, call: callOf() }));

@@ -35,7 +35,7 @@ function agentTool(z: Zod) {
       name,
       description: z.string().min(1).max(1_000),
       method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
-      url: z.string().min(1).describe('URL; "{{ }}" templates see the model\'s arguments as `args`'),
+      url: z.string().min(1).describe('URL; "{{ }}" templates see the model\'s arguments as `args`, their strings percent-encoded'),
       headers: z.record(z.string(), z.string()).optional(),
       body: z.unknown().optional().describe('JSON body; templates see `args`'),
       inputSchema: jsonSchemaField(z, 'JSON Schema of the arguments the model gives'),

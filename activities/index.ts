@@ -6,7 +6,7 @@ import { WorkflowDefinition, WorkflowVersion } from '../core/workflows/entities.
 import { UserError } from '../core/errors.ts';
 import { ExpressionError, ExpressionLimitError, type ExpressionContext } from '../workflows/graph/expressions.ts';
 import type { ExpressionPool } from './expressions/pool.ts';
-import { isBlobRef } from '../workflows/interpreter/state.ts';
+import { isBlobRef, type BlobRef } from '../workflows/interpreter/state.ts';
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import type { Redis } from '../core/redis/client.ts';
@@ -223,6 +223,13 @@ export function createActivities(deps: ActivityDeps) {
       if (written) await runEnded(run, unrecorded);
     },
 
+    /** The start of a stored value as JSON text, for a reader that takes no more (a model reading a workflow tool's large output). */
+    async readValueText(input: { teamId: string; ref: BlobRef; maxChars: number }): Promise<string> {
+      const value = await blobs.get(input.ref, input.teamId).catch(nonRetryable);
+      const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? 'null');
+      return text.length <= input.maxChars ? text : `${text.slice(0, input.maxChars)}… (${text.length - input.maxChars} more characters cut)`;
+    },
+
     /** Stores a large value computed inside the workflow, returning its reference. */
     async storeValue(input: { owner: Owner; value: unknown }) {
       return blobs.put(input.owner, input.value).catch(nonRetryable);
@@ -248,8 +255,10 @@ export function createActivities(deps: ActivityDeps) {
       }
     },
 
-    /** The graph of a saved workflow version (the latest when no version is given). */
-    /** A workflow's graph to run as a child; `toolCall`: an agent's call of it, checked against its tool input schema first. */
+    /**
+     * The graph of a saved workflow version (the latest when no version is given), to run as a
+     * child; `toolCall`: an agent's call of it, checked against its tool input schema first.
+     */
     async loadWorkflowVersion(input: { teamId: string; workflowId: string; version?: number; toolCall?: { tool: string; args: unknown } }): Promise<{ graph: unknown; version: number }> {
       const em = deps.orm.em.fork();
       const workflow = await em.findOne(WorkflowDefinition, { id: input.workflowId, teamId: input.teamId, deletedAt: null });

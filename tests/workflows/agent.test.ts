@@ -204,6 +204,28 @@ describe('agent node', () => {
     await expect(client.workflow.getHandle(`${handle.workflowId}.agent.0.0`).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
   });
 
+  it('gives the model the beginning of a workflow tool\'s large output, not its blob reference', async () => {
+    await saveWorkflow('wf_report', {
+      nodes: [{ id: 'out', type: 'output', config: { value: '{{ { "report": $pad("", 100000, "r") } }}' } }],
+      edges: [],
+    }, { name: 'report', description: 'A long report', inputSchema: { type: 'object' } });
+    openai.script.push({ toolCalls: [{ name: 'report', arguments: {} }] });
+    const handle = await run({
+      nodes: [{ id: 'agent', type: 'agent', config: { prompt: 'read the report', tools: [{ type: 'workflow', workflowId: 'wf_report', name: 'report' }] } }],
+      edges: [],
+    });
+    expect(((await handle.result()) as RunGraphResult).status).toBe('succeeded');
+    // The child's output was big enough for blob storage.
+    const child = (await client.workflow.getHandle(`${handle.workflowId}.agent.0.0`).result()) as RunGraphResult;
+    expect(child.outputRef).toBeDefined();
+    const asked = openai.requests.filter((r) => r.body.messages?.some((m) => m.content === 'read the report'));
+    const told = asked.at(-1)?.body.messages?.find((m) => m.role === 'tool')?.content ?? '';
+    expect(told.startsWith('{"report":"rrrr')).toBe(true);
+    expect(told).toMatch(/more characters cut/);
+    expect(told).not.toContain('$trellisRef');
+    expect(told.length).toBeLessThan(20_000);
+  });
+
   it('fails with AgentMaxSteps when the model never stops calling tools', async () => {
     openai.script.push({ toolCalls: [{ name: 'lookup_weather', arguments: { city: 'A' } }] }, { toolCalls: [{ name: 'lookup_weather', arguments: { city: 'B' } }] });
     const handle = await run({

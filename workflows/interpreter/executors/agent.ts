@@ -4,7 +4,7 @@
 import { ApplicationFailure, condition, isCancellation } from '@temporalio/workflow';
 import type { AgentMessage, AgentToolCall, ToolSpec } from '../../../activities/agent.ts';
 import type { AgentConfig, AgentTool } from '../../graph/nodes/agent.ts';
-import type { AgentStep, NodeState } from '../state.ts';
+import { isBlobRef, type AgentStep, type NodeState } from '../state.ts';
 import {
   activities,
   admitChildRuns,
@@ -185,7 +185,9 @@ export const agent: Executor<'agent'> = async (node, execution, runtime) => {
         const loaded = await internal.loadWorkflowVersion({ teamId: runtime.args.teamId, workflowId: source.workflowId, toolCall: { tool: spec.name, args } });
         const childId = `${runtime.runId}.${key}.${slot}`;
         await admitChildRuns(runtime, 'subworkflow', childId, 1);
-        return runChild(runtime, childId, childRunInput(runtime, parseGraph(loaded.graph), loaded.version, source.workflowId, args, 'subworkflow'));
+        const output = await runChild(runtime, childId, childRunInput(runtime, parseGraph(loaded.graph), loaded.version, source.workflowId, args, 'subworkflow'));
+        // A large output went to blob storage: the model reads its beginning, not the reference.
+        return isBlobRef(output) ? internal.readValueText({ teamId: runtime.args.teamId, ref: output, maxChars: TOOL_RESULT_CHARS }) : output;
       }
       case 'http':
         return withRetry(node, state, () => agentHttpTool({ tool: tool as Extract<AgentTool, { type: 'http' }>, args, call, callId }));

@@ -8,7 +8,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../log.ts';
 import { newId } from '../auth/random.ts';
-import { every } from '../periodic.ts';
+import { outboxSweeper } from '../periodic.ts';
 import { MailOutboxRecord } from './entities.ts';
 import type { MailMessage } from './mailer.ts';
 
@@ -20,9 +20,6 @@ export const mailWorkflowId = (outboxId: string) => `mail-${outboxId}`;
 
 /** M12: messages to one address per hour; past it they are logged as failed, never sent. */
 export const MAIL_PER_RECIPIENT_PER_HOUR = 10;
-/** How long a recorded message may wait for its own start before the sweeper starts it. */
-const SWEEP_GRACE_MS = 10_000;
-const SWEEP_BATCH = 200;
 
 export interface MailOutboxDeps {
   orm: Orm;
@@ -102,30 +99,13 @@ export function createMailOutbox(deps: MailOutboxDeps): MailOutbox & {
     start(id).catch((error: unknown) => logger.warn({ mailId: id, err: (error as Error).message }, 'mail delivery not started yet: the sweeper will start it'));
   }
 
-  async function sweepOnce(now = Date.now()): Promise<{ started: number }> {
-    const em = orm.em.fork();
-    const rows = await em.find(
-      MailOutboxRecord,
-      { status: 'queued', dispatchedAt: null, createdAt: { $lt: new Date(now - SWEEP_GRACE_MS) } },
-      { fields: ['id'], orderBy: { createdAt: 'asc' }, limit: SWEEP_BATCH },
-    );
-    let started = 0;
-    for (const row of rows) {
-      try {
-        await start(row.id);
-        started++;
-      } catch (error) {
-        logger.warn({ mailId: row.id, err: (error as Error).message }, 'mail sweeper: start failed');
-        break; // Temporal is still away: the next pass tries again
-      }
-    }
-    if (started > 0) logger.info({ started }, 'mail sweeper started deliveries that were recorded but not started');
-    return { started };
-  }
-
-  function startSweeper(intervalMs: number): () => void {
-    return every(intervalMs, sweepOnce, (error) => logger.warn({ err: (error as Error).message }, 'mail sweeper pass failed'));
-  }
+  const { sweepOnce, startSweeper } = outboxSweeper({
+    name: 'mail',
+    logger,
+    unstarted: async (before, limit) =>
+      (await orm.em.fork().find(MailOutboxRecord, { status: 'queued', dispatchedAt: null, createdAt: { $lt: before } }, { fields: ['id'], orderBy: { createdAt: 'asc' }, limit })).map((row) => row.id),
+    start,
+  });
 
   return {
     record,

@@ -14,7 +14,7 @@ import { planLimits } from '../plans.ts';
 import { Team } from '../teams/entities.ts';
 import { UsageCounter } from '../usage/entities.ts';
 import { periodOf } from '../usage/service.ts';
-import { every } from '../periodic.ts';
+import { outboxSweeper } from '../periodic.ts';
 import { NotificationChannelRecord, NotificationDeliveryRecord } from './entities.ts';
 import { runUrl, usageUrl, type NotificationEvent, type NotificationPayload } from './events.ts';
 
@@ -24,8 +24,6 @@ export const notifyWorkflowId = (deliveryId: string) => `notify-${deliveryId}`;
 
 /** Share of a monthly quota that sends quota.warning; all of it sends quota.exhausted. */
 export const QUOTA_WARNING_RATIO = 0.8;
-const SWEEP_GRACE_MS = 10_000;
-const SWEEP_BATCH = 200;
 
 export interface NotifierDeps {
   orm: Orm;
@@ -199,30 +197,13 @@ export function createNotifier(deps: NotifierDeps) {
     }
   }
 
-  async function sweepOnce(now = Date.now()): Promise<{ started: number }> {
-    const em = orm.em.fork();
-    const rows = await em.find(
-      NotificationDeliveryRecord,
-      { status: 'queued', dispatchedAt: null, createdAt: { $lt: new Date(now - SWEEP_GRACE_MS) } },
-      { fields: ['id'], orderBy: { createdAt: 'asc' }, limit: SWEEP_BATCH },
-    );
-    let started = 0;
-    for (const row of rows) {
-      try {
-        await start(row.id);
-        started++;
-      } catch (error) {
-        logger.warn({ deliveryId: row.id, err: (error as Error).message }, 'notification sweeper: start failed');
-        break; // Temporal is still away: the next pass tries again
-      }
-    }
-    if (started > 0) logger.info({ started }, 'notification sweeper started deliveries that were recorded but not started');
-    return { started };
-  }
-
-  function startSweeper(intervalMs: number): () => void {
-    return every(intervalMs, sweepOnce, (error) => logger.warn({ err: (error as Error).message }, 'notification sweeper pass failed'));
-  }
+  const { sweepOnce, startSweeper } = outboxSweeper({
+    name: 'notification',
+    logger,
+    unstarted: async (before, limit) =>
+      (await orm.em.fork().find(NotificationDeliveryRecord, { status: 'queued', dispatchedAt: null, createdAt: { $lt: before } }, { fields: ['id'], orderBy: { createdAt: 'asc' }, limit })).map((row) => row.id),
+    start,
+  });
 
   return { emit, runFinished, runEnded, approvalWaiting, checkQuotas, start, sweepOnce, startSweeper };
 }

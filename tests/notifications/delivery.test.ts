@@ -187,6 +187,20 @@ describe('deliveries', () => {
     expect(new Set(receiver.hits.filter((h) => h.path === '/flaky').map((h) => h.headers['x-trellis-delivery']))).toEqual(new Set([sent.body.deliveryId]));
   });
 
+  it('delivers a notification recorded while Temporal was unreachable on the next sweep', async () => {
+    const channel = await createChannel({ name: 'swept', type: 'webhook', config: { url: `${receiver.url}/hook?channel=swept` }, events: ['run.failed'] });
+    // Recorded by a process without a Temporal client: nothing started.
+    const offline = createNotifier({ orm: t.orm, taskQueue: t.mail!.taskQueue, publicUrl: PUBLIC_URL, logger: createLogger({ level: 'silent', service: 'test' }) });
+    const [id] = await offline.emit({ event: 'test', teamId: team, channelId: channel.id, dedupeKey: `swept-${randomUUID()}`, payload: {} });
+    expect(id).toEqual(expect.any(String));
+    // A fresh row waits out the grace period (its own start may be under way); a later pass starts it, once.
+    expect((await notifier.sweepOnce()).started).toBe(0);
+    expect((await notifier.sweepOnce(Date.now() + 60_000)).started).toBeGreaterThanOrEqual(1);
+    await until('the swept delivery', () => receiver.hits.find((h) => h.headers['x-trellis-delivery'] === id));
+    expect((await notifier.sweepOnce(Date.now() + 60_000)).started).toBe(0);
+    expect(await settled(channel.id)).toEqual([expect.objectContaining({ id, status: 'sent', attempts: 1 })]);
+  });
+
   it('refuses private and metadata addresses through the SSRF guard, without retrying', async () => {
     for (const url of ['http://10.0.0.7:8080/hook', 'http://169.254.169.254/latest/meta-data']) {
       const channel = await createChannel({ name: `ssrf ${url}`, type: 'webhook', config: { url }, events: ['run.failed'] });

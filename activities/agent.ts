@@ -49,6 +49,8 @@ export interface AgentTurnInput {
   tools: ChatTool[];
   call: NodeCallContext;
   spend: RunSpend;
+  /** This turn's index in the node's agent steps (its streamed tokens say so); absent in runs recorded before. */
+  step?: number;
 }
 
 export interface AgentTurnOutput {
@@ -187,7 +189,7 @@ export function createAgentActivities(deps: AgentDeps) {
       tools: input.tools.map(({ name, description, parameters }) => ({ name, description, parameters })),
       call,
       spend: input.spend,
-      publish: deps.chat.publisher(call),
+      publish: deps.chat.publisher(call, input.step),
     });
     const output: AgentTurnOutput = { text: reply.text, toolCalls: reply.toolCalls, model: reply.model, usage: reply.usage, costUsd: reply.costUsd };
     if (reply.finishReason) output.finishReason = reply.finishReason;

@@ -136,8 +136,8 @@ export function createChatCompletions(deps: ChatDeps) {
     return provider;
   }
 
-  function publisher(call: NodeCallContext): TokenPublisher {
-    return createTokenPublisher({ redis: deps.redis, logger: deps.logger, flushMs: deps.tokenFlushMs, flushBytes: deps.tokenFlushBytes }, call);
+  function publisher(call: NodeCallContext, step?: number): TokenPublisher {
+    return createTokenPublisher({ redis: deps.redis, logger: deps.logger, flushMs: deps.tokenFlushMs, flushBytes: deps.tokenFlushBytes }, call, step);
   }
 
   /** One completion on a prepared provider: reserve, ask (streamed or not), settle, and what came back. */

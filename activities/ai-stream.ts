@@ -50,6 +50,8 @@ export interface TokenPublisher {
 export function createTokenPublisher(
   deps: { redis: Redis; logger: Logger; flushMs?: number; flushBytes?: number },
   call: NodeCallContext,
+  /** An agent's model turn (its step index), carried by every event so a view can tell turns apart. */
+  step?: number,
 ): TokenPublisher {
   const flushMs = deps.flushMs ?? DEFAULT_TOKEN_FLUSH_MS;
   const flushBytes = deps.flushBytes ?? DEFAULT_TOKEN_FLUSH_BYTES;
@@ -73,7 +75,7 @@ export function createTokenPublisher(
     bufferBytes = 0;
     const status = deps.redis.status;
     if (status === 'end' || status === 'close' || status === 'reconnecting') return fail(`redis is ${status}`);
-    const event: TokenEvent = { type: 'token', nodeId: call.nodeId, text };
+    const event: TokenEvent = { type: 'token', nodeId: call.nodeId, text, ...(step === undefined ? {} : { step }) };
     deps.redis.publish(channel, JSON.stringify(event)).catch((error: unknown) => fail((error as Error).message));
   }
   return {

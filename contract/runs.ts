@@ -214,7 +214,11 @@ export const HookOutput = answer('HookOutput', z.looseObject({ runId: z.string()
 // ---- the live stream: each SSE message's `event:` name and its JSON `data:`
 export const RunSnapshotEvent = Run;
 export const NodeEvent = answer('NodeEvent', z.object({ type: z.literal('node'), runId: z.string(), nodeId: z.string(), state: NodeState, at: IsoDate, nodeType: z.string().optional() }), 'SSE `node`: a node changed');
-export const TokenEvent = answer('TokenEvent', z.object({ type: z.literal('token'), runId: z.string().optional(), nodeId: z.string(), text: z.string() }), 'SSE `token`: streamed model text');
+export const TokenEvent = answer(
+  'TokenEvent',
+  z.object({ type: z.literal('token'), runId: z.string().optional(), nodeId: z.string(), text: z.string(), step: z.int().optional().describe("an agent's model turn this text belongs to: its index in the node's agent steps") }),
+  'SSE `token`: streamed model text',
+);
 export const RunEndEvent = answer(
   'RunEndEvent',
   z.object({ type: z.literal('run'), runId: z.string(), status: RunStatus, output: z.unknown().optional(), error: RunError.optional(), at: IsoDate.optional() }),

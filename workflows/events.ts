@@ -9,7 +9,8 @@ export type RunEvent =
   // For the worker's metrics (worker/sinks.ts); not relayed to live clients.
   | { type: 'started'; runId: string; trigger: string; at: string }
   | { type: 'run'; runId: string; status: RunState['status']; output?: unknown; error?: RunState['error']; at: string }
-  | { type: 'token'; runId?: string; nodeId: string; text: string };
+  // `step`: an agent's model turn the text belongs to (its index in the node's agent steps).
+  | { type: 'token'; runId?: string; nodeId: string; text: string; step?: number };
 
 export interface RunEventSinks extends Sinks {
   runEvents: {

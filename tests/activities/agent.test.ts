@@ -161,19 +161,25 @@ describe('agentTurn', () => {
     expect(fake.requests[1]!.body.messages).toEqual(followUp);
   });
 
-  it("is the worker's registered activity and streams the final text to the run's channel", async () => {
+  it("is the worker's registered activity and streams the final text to the run's channel, naming its turn", async () => {
     const call = callOf();
     const subscriber = new Redis(testEnv.redisUrl);
     const texts: string[] = [];
-    subscriber.on('message', (_channel, message: string) => texts.push((JSON.parse(message) as { text: string }).text));
+    const steps = new Set<unknown>();
+    subscriber.on('message', (_channel, message: string) => {
+      const event = JSON.parse(message) as { text: string; step?: number };
+      texts.push(event.text);
+      steps.add(event.step);
+    });
     await subscriber.subscribe(`run:${call.runId}`);
     try {
-      const out: AgentTurnOutput = await run(full.agentTurn, turnInput([{ role: 'user', content: 'Just say hello' }], { call }));
+      const out: AgentTurnOutput = await run(full.agentTurn, turnInput([{ role: 'user', content: 'Just say hello' }], { call, step: 2 }));
       expect(out.text).toBe('You said: Just say hello');
       // Published in batches after the reply: poll for them to arrive.
       const deadline = Date.now() + 5_000;
       while (texts.join('') !== out.text && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
       expect(texts.join('')).toBe(out.text);
+      expect([...steps]).toEqual([2]);
     } finally {
       subscriber.disconnect();
     }

@@ -1,7 +1,7 @@
 // @lane unit
 // How the run view describes an agent's steps: order, headings, statuses, totals, the canvas line
 // that says what the agent is doing now, and values cut to a readable size.
-import { agentActivity, agentTotals, formatUsd, orderedSteps, preview, stepBadgeStatus, stepHeading, stepStatusLabel, type AgentStep } from '../../web/app/lib/agent-steps.ts';
+import { agentActivity, agentTotals, appendStreamed, formatUsd, orderedSteps, preview, stepBadgeStatus, stepHeading, stepStatusLabel, streamingTurnText, type AgentStep } from '../../web/app/lib/agent-steps.ts';
 
 const at = '2026-11-29T10:00:00.000Z';
 const model = (index: number, patch: Partial<AgentStep> = {}): AgentStep => ({ index, kind: 'model', status: 'succeeded', startedAt: at, ...patch });
@@ -42,6 +42,21 @@ describe('agent steps', () => {
     expect(agentActivity([tool(1, { status: 'rejected' }), model(0)])).toBe('step 2: lookup_order rejected');
     expect(agentActivity([model(0), tool(1, { status: 'failed' })])).toBe('step 2: lookup_order failed');
     expect(agentActivity([model(0), tool(1), model(2)])).toBe('step 3: answered');
+  });
+
+  it("shows streamed text under the model turn it belongs to; a new turn starts afresh", () => {
+    let streamed = appendStreamed(undefined, { text: 'Let me ', step: 0 });
+    streamed = appendStreamed(streamed, { text: 'check.', step: 0 });
+    expect(streamed).toEqual({ text: 'Let me check.', step: 0 });
+    expect(streamingTurnText([model(0, { status: 'running' })], streamed)).toEqual({ step: 0, text: 'Let me check.' });
+    // Turn 0 ended and a tool runs: nothing streams; turn 2 streams its own text only.
+    expect(streamingTurnText([model(0), tool(1, { status: 'running' })], streamed)).toBeUndefined();
+    streamed = appendStreamed(streamed, { text: 'The answer', step: 2 });
+    expect(streamingTurnText([model(0), tool(1), model(2, { status: 'running' })], streamed)).toEqual({ step: 2, text: 'The answer' });
+    // Text of a turn the steps do not show as running yet (events arrive out of order) waits.
+    expect(streamingTurnText([model(0), tool(1, { status: 'running' })], streamed)).toBeUndefined();
+    // An ai node's tokens carry no turn: they simply add up.
+    expect(appendStreamed(appendStreamed(undefined, { text: 'a' }), { text: 'b' })).toEqual({ text: 'ab' });
   });
 
   it('shows values as JSON, cut at a limit', () => {

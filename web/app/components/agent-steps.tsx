@@ -4,7 +4,8 @@
 import { agentTotals, formatUsd, orderedSteps, preview, stepBadgeStatus, stepHeading, stepStatusLabel, type AgentStep } from '../lib/agent-steps.ts';
 import { Badge, formatDuration } from './ui.tsx';
 
-export function AgentSteps({ steps }: { steps: readonly AgentStep[] }) {
+/** `streaming`: the text streaming into the running model turn (shown under that turn). */
+export function AgentSteps({ steps, streaming }: { steps: readonly AgentStep[]; streaming?: { step: number; text: string } | undefined }) {
   const ordered = orderedSteps(steps);
   const totals = agentTotals(ordered);
   return (
@@ -18,7 +19,7 @@ export function AgentSteps({ steps }: { steps: readonly AgentStep[] }) {
       ) : (
         <ol className="space-y-2 border-l-2 border-slate-200 pl-3 dark:border-slate-700">
           {ordered.map((step) => (
-            <StepItem key={step.index} step={step} />
+            <StepItem key={step.index} step={step} streaming={streaming?.step === step.index ? streaming.text : undefined} />
           ))}
         </ol>
       )}
@@ -26,7 +27,7 @@ export function AgentSteps({ steps }: { steps: readonly AgentStep[] }) {
   );
 }
 
-function StepItem({ step }: { step: AgentStep }) {
+function StepItem({ step, streaming }: { step: AgentStep; streaming?: string | undefined }) {
   const took = step.endedAt ? Date.parse(step.endedAt) - Date.parse(step.startedAt) : undefined;
   return (
     <li className="relative space-y-1 text-xs" data-testid={`agent-step-${step.index}`} data-kind={step.kind} data-status={step.status}>
@@ -43,6 +44,11 @@ function StepItem({ step }: { step: AgentStep }) {
         </span>
       </div>
       {step.kind === 'model' && step.text && <p className="rounded bg-slate-100 p-2 whitespace-pre-wrap dark:bg-slate-800">{preview(step.text)}</p>}
+      {streaming && (
+        <p className="rounded bg-slate-100 p-2 whitespace-pre-wrap dark:bg-slate-800" data-testid="agent-streaming">
+          {streaming}
+        </p>
+      )}
       {step.kind === 'tool' && (
         <>
           <Value label="Arguments" value={step.arguments} />

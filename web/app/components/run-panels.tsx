@@ -6,6 +6,7 @@ import type { NodeState } from '../../../workflows/interpreter/state.ts';
 import { browserTeamClient } from '../lib/api.client.ts';
 import { fieldErrors, type Problem } from '../lib/problems.ts';
 import type { RunDetail } from '../lib/types.ts';
+import { streamingTurnText, type StreamedText } from '../lib/agent-steps.ts';
 import { AgentSteps } from './agent-steps.tsx';
 import { Alert, Badge, Button, cx, Field, formatDuration, formatTime, inputClass, Textarea } from './ui.tsx';
 import { FINAL_RUN_STATUSES } from '../../../contract/run-status.ts';
@@ -94,7 +95,7 @@ function NodeOutput({ teamId, runId, nodeId, state }: { teamId: string; runId: s
   return state?.output !== undefined ? <Json value={state.output} /> : <p className="text-slate-500">None.</p>;
 }
 
-export function NodeDetails({ teamId, run, nodeId, type, upstream, tokens, canRerun, onClose }: { teamId: string; run: RunDetail; nodeId: string; type: string; upstream: string[]; tokens?: string; canRerun: boolean; onClose: () => void }) {
+export function NodeDetails({ teamId, run, nodeId, type, upstream, tokens, canRerun, onClose }: { teamId: string; run: RunDetail; nodeId: string; type: string; upstream: string[]; tokens?: StreamedText | undefined; canRerun: boolean; onClose: () => void }) {
   const runId = run.runId;
   const state: NodeState | undefined = run.nodes[nodeId];
   const started = state?.startedAt ? Date.parse(state.startedAt) : undefined;
@@ -130,11 +131,11 @@ export function NodeDetails({ teamId, run, nodeId, type, upstream, tokens, canRe
           </>
         )}
       </dl>
-      {tokens && (
+      {tokens?.text && !state?.agent && (
         <section>
           <h3 className="mb-1 font-semibold">AI response (streaming)</h3>
           <p className="rounded bg-slate-100 p-2 text-xs whitespace-pre-wrap dark:bg-slate-800" data-testid="ai-tokens">
-            {tokens}
+            {tokens.text}
           </p>
         </section>
       )}
@@ -161,7 +162,7 @@ export function NodeDetails({ teamId, run, nodeId, type, upstream, tokens, canRe
           ))
         )}
       </section>
-      {state?.agent && <AgentSteps steps={state.agent.steps} />}
+      {state?.agent && <AgentSteps steps={state.agent.steps} streaming={streamingTurnText(state.agent.steps, tokens)} />}
       <section>
         <h3 className="mb-1 font-semibold">Output</h3>
         <NodeOutput teamId={teamId} runId={runId} nodeId={nodeId} state={state} />

@@ -51,6 +51,25 @@ export function formatUsd(usd: number): string {
  * The canvas line of an agent node: what it is doing now. Undefined while a model turn runs, so
  * the streamed tokens show instead.
  */
+/** Text streamed for a node: an agent's carries the model turn it belongs to. */
+export interface StreamedText {
+  text: string;
+  step?: number;
+}
+
+/** Adds a token event's text: a new agent turn starts its own text. */
+export function appendStreamed(current: StreamedText | undefined, event: { text: string; step?: number }): StreamedText {
+  const same = current !== undefined && current.step === event.step;
+  return { text: (same ? current.text : '') + event.text, ...(event.step === undefined ? {} : { step: event.step }) };
+}
+
+/** The text streaming into an agent's running model turn, if that is what the agent is doing now. */
+export function streamingTurnText(steps: readonly AgentStep[] | undefined, streamed: StreamedText | undefined): { step: number; text: string } | undefined {
+  const last = orderedSteps(steps).at(-1);
+  if (!last || last.kind !== 'model' || last.status !== 'running' || !streamed?.text || streamed.step !== last.index) return undefined;
+  return { step: last.index, text: streamed.text };
+}
+
 export function agentActivity(steps: readonly AgentStep[] | undefined): string | undefined {
   const last = orderedSteps(steps).at(-1);
   if (!last) return undefined;

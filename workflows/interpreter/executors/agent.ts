@@ -97,6 +97,7 @@ export const agent: Executor<'agent'> = async (node, execution, runtime) => {
           messages,
           tools: offered,
           call,
+          step: step.index,
           // Read per attempt: the run's limits see what other nodes spent meanwhile.
           spend: { maxAiTokens: settings?.maxAiTokens, maxCostUsd: settings?.maxCostUsd, spent: { ...runtime.state.usage } },
         }),

@@ -9,7 +9,7 @@ import type { NodeStatus } from '../../../../workflows/interpreter/state.ts';
 import { Canvas } from '../../components/designer/canvas.tsx';
 import { ApprovalForm, FINAL, NodeDetails, RunSummaryPanel } from '../../components/run-panels.tsx';
 import { Alert, Badge, Button, formatDuration, formatTime, useActionToast } from '../../components/ui.tsx';
-import { agentActivity } from '../../lib/agent-steps.ts';
+import { agentActivity, appendStreamed, type StreamedText } from '../../lib/agent-steps.ts';
 import { attempt, clientFor } from '../../lib/api.server.ts';
 import { edgeKey, type DesignGraph } from '../../lib/designer-state.ts';
 import { fieldErrors, type Problem } from '../../lib/problems.ts';
@@ -72,7 +72,7 @@ function listen<E extends RunStreamEventName>(source: EventSource, name: E, hand
 /** The run as the page shows it: the loader's snapshot, then live events on top. */
 function useLiveRun(teamId: string, initial: RunDetail) {
   const [run, setRun] = useState(initial);
-  const [tokens, setTokens] = useState<Record<string, string>>({});
+  const [tokens, setTokens] = useState<Record<string, StreamedText>>({});
   const revalidator = useRevalidator();
   // New loader data (after an approval or a revalidation) replaces the live view — unless the
   // stream already saw the run end and the loader's answer is older than that.
@@ -85,7 +85,7 @@ function useLiveRun(teamId: string, initial: RunDetail) {
       // A node event means the run left the queue, if it was queued.
       setRun((current) => ({ ...current, status: state.status === 'waiting' ? 'waiting' : current.status === 'waiting' || current.status === 'queued' ? 'running' : current.status, queue: undefined, nodes: { ...current.nodes, [nodeId]: state } }));
     });
-    listen(source, 'token', ({ nodeId, text }) => setTokens((current) => ({ ...current, [nodeId]: (current[nodeId] ?? '') + text })));
+    listen(source, 'token', (event) => setTokens((current) => ({ ...current, [event.nodeId]: appendStreamed(current[event.nodeId], event) })));
     listen(source, 'run', (final) => {
       setRun((current) => ({ ...current, status: final.status, output: final.output, error: final.error }));
       // The stream ends here; without close() EventSource would reconnect.
@@ -121,7 +121,7 @@ function RunView({ loaderData, actionData }: Route.ComponentProps) {
   const statuses = useMemo(() => Object.fromEntries(Object.entries(run.nodes).map(([id, state]) => [id, state.status])) as Record<string, NodeStatus>, [run.nodes]);
   const activity = useMemo(() => {
     const shown: Record<string, string> = {};
-    for (const [id, text] of Object.entries(tokens)) shown[id] = text.slice(-120);
+    for (const [id, streamed] of Object.entries(tokens)) shown[id] = streamed.text.slice(-120);
     for (const [id, state] of Object.entries(run.nodes)) {
       if (state.progress) shown[id] = `${state.progress.done}/${state.progress.total} items`;
       const agent = agentActivity(state.agent?.steps);

@@ -6,7 +6,6 @@ import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { ApplicationFailure } from '@temporalio/common';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { createAgentActivities, type AgentMessage, type AgentTurnInput, type AgentTurnOutput, type HttpTool, type ToolSpec } from '../../activities/agent.ts';
@@ -25,6 +24,7 @@ import { testDatabases, testEnv } from '../support/env.ts';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.ts';
 import { startHttpTarget } from '../support/http-target.ts';
 import { startMcpServer, type FakeMcpServer } from '../support/mcp-server.ts';
+import { failureOf } from '../support/failures.ts';
 
 const TEAM = 'team-agent';
 let fake: FakeOpenAI;
@@ -67,16 +67,6 @@ function callOf(runId = `run_${randomUUID().replaceAll('-', '')}`) {
 function run<A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
   const env = new MockActivityEnvironment({ startToCloseTimeoutMs: 30_000 }, { logger: new DefaultLogger('ERROR') });
   return env.run(fn, ...args);
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    if (!(error instanceof ApplicationFailure)) throw error;
-    return error;
-  }
-  throw new Error('expected the activity to fail');
 }
 
 const weatherTool = { name: 'lookup_weather', description: 'The weather in a city today', parameters: weatherSchema };

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { ApplicationFailure } from '@temporalio/common';
+import type { ApplicationFailure } from '@temporalio/common';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { createAiActivities, type AiChatInput, type AiChatOutput, type AiDeps } from '../../activities/ai.ts';
@@ -22,6 +22,7 @@ import { configSchema } from '../../workflows/graph/configs.ts';
 import type { AiConfig } from '../../workflows/graph/nodes/ai.ts';
 import { testDatabases, testEnv } from '../support/env.ts';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.ts';
+import { failureOf } from '../support/failures.ts';
 
 let fake: FakeOpenAI;
 let redis: Redis;
@@ -31,16 +32,6 @@ const credentials: CredentialStore = {
     return id === 'own-key' ? { type: 'openai', data: { apiKey: 'sk-team-own' } } : undefined;
   },
 };
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    if (!(error instanceof ApplicationFailure)) throw error;
-    return error;
-  }
-  throw new Error('expected the activity to fail');
-}
 
 beforeAll(async () => {
   fake = await startFakeOpenAI();

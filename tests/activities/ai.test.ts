@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { CancelledFailure } from '@temporalio/common';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { CACHE_HITS_KEY, CACHE_MISSES_KEY, createAiActivities, type AiChatInput, type AiChatOutput, type AiDeps } from '../../activities/ai.ts';
@@ -14,6 +14,7 @@ import { configSchema } from '../../workflows/graph/configs.ts';
 import type { AiConfig } from '../../workflows/graph/nodes/ai.ts';
 import { testEnv } from '../support/env.ts';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.ts';
+import { failureOf } from '../support/failures.ts';
 
 let fake: FakeOpenAI;
 let redis: Redis;
@@ -53,16 +54,6 @@ function activities(overrides: Partial<AiDeps> = {}) {
     chat: (config: Partial<AiConfig> & { prompt: string }, nodeId = 'ask', spend?: AiChatInput['spend']) =>
       env.run(aiChat, { config: configSchema('ai').parse(config), call: { runId, teamId: 'team-1', nodeId, iteration: 0 }, spend } satisfies AiChatInput) as Promise<AiChatOutput>,
   };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    if (!(error instanceof ApplicationFailure)) throw error;
-    return error;
-  }
-  throw new Error('expected the activity to fail');
 }
 
 async function counter(key: string): Promise<number> {

@@ -5,13 +5,14 @@
 import type { ServerResponse } from 'node:http';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { CancelledFailure } from '@temporalio/common';
 import { pino } from 'pino';
 import { BudgetExhaustedError, BudgetTooSmallError, createHttpBufferBudget, type HttpBufferBudget } from '../../activities/http-budget.ts';
 import { createHttpActivities, type HttpDeps, type HttpResponse } from '../../activities/http.ts';
 import { configSchema } from '../../workflows/graph/configs.ts';
 import type { HttpConfig } from '../../workflows/graph/nodes/http.ts';
 import { startHttpTarget } from '../support/http-target.ts';
+import { failureOf } from '../support/failures.ts';
 
 const KiB = 1024;
 
@@ -169,12 +170,6 @@ async function until(condition: () => boolean, what: string, timeoutMs = 10_000)
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
-  if (!(error instanceof ApplicationFailure)) throw new Error(`expected an ApplicationFailure, got ${String(error)}`);
-  return error;
 }
 
 describe('the http activity under the budget', () => {

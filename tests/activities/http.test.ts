@@ -6,11 +6,12 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { CancelledFailure } from '@temporalio/common';
 import { pino } from 'pino';
 import { createHttpActivities, type CredentialStore, type HttpDeps, type HttpRequestInput, type HttpResponse } from '../../activities/http.ts';
 import { configSchema } from '../../workflows/graph/configs.ts';
 import type { HttpConfig } from '../../workflows/graph/nodes/http.ts';
+import { failureOf } from '../support/failures.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string, url: URL) => void;
 
@@ -87,16 +88,6 @@ function activities(overrides: Partial<HttpDeps> = {}) {
     request: (config: Partial<HttpConfig> & { url: string }, callOverrides: Partial<typeof call> = {}) =>
       env.run(httpRequest, { config: configSchema('http').parse(config), call: { ...call, ...callOverrides } } satisfies HttpRequestInput) as Promise<HttpResponse>,
   };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    if (!(error instanceof ApplicationFailure)) throw error;
-    return error;
-  }
-  throw new Error('expected the activity to fail');
 }
 
 let server: TestServer;

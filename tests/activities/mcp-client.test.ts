@@ -4,13 +4,13 @@
 // guard, the caps and the time-out, and what its failures say.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApplicationFailure } from '@temporalio/common';
 import { pino } from 'pino';
 import type { CredentialStore } from '../../activities/http.ts';
 import { createMcpClient, type McpClientDeps } from '../../activities/mcp-client.ts';
 import { MAX_TOOL_RESULT_BYTES } from '../../activities/tool-result.ts';
 import { startHttpTarget } from '../support/http-target.ts';
 import { startMcpServer, type FakeMcpServer } from '../support/mcp-server.ts';
+import { failureOf } from '../support/failures.ts';
 
 const TOKEN = 'tok-SECRET-mcp-123';
 let open: FakeMcpServer;
@@ -32,16 +32,6 @@ const call = { teamId: 'team-1', runId: 'run-1', nodeId: 'agent' };
 
 function client(overrides: Partial<McpClientDeps> = {}) {
   return createMcpClient({ credentials, allowlist: ['127.0.0.1'], logger: pino({ level: 'silent' }), ...overrides });
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    if (!(error instanceof ApplicationFailure)) throw error;
-    return error;
-  }
-  throw new Error('expected a failure');
 }
 
 beforeAll(async () => {

@@ -3,10 +3,9 @@
 // are erased at run time, but a circle through a type still shows a type in the wrong module (the
 // fix is the same: move the shared type below both, e.g. workflows/inputs.ts), and a type-only
 // edge turns into a run-time one as soon as someone imports a value along it.
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { tempTree } from '../support/temp-tree.ts';
 import { importCycles, importGraph, importsOf, sourceFiles } from '../support/import-graph.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -49,18 +48,15 @@ describe('import graph', () => {
 
   describe('on a made-up tree', () => {
     let root: string;
-    const write = (file: string, text: string) => {
-      mkdirSync(dirname(join(root, file)), { recursive: true });
-      writeFileSync(join(root, file), text);
-    };
     beforeAll(() => {
-      root = mkdtempSync(join(tmpdir(), 'trellis-imports-'));
-      write('core/a.ts', "import { b } from './b.ts';\nexport const a = 1;\n");
-      write('core/b.ts', "export const b = () => import('../api/c.ts');\n");
-      write('api/c.ts', "import type { A } from '../core/a.ts';\nexport type { A };\n");
-      write('api/self.ts', "export * from './self.ts';\n");
-      write('api/d.ts', "import { a } from '../core/a.ts';\nimport x from './+types/missing';\n");
-      write('node_modules/pkg/index.ts', "import './index.ts';\n");
+      root = tempTree('trellis-imports-', {
+        'core/a.ts': "import { b } from './b.ts';\nexport const a = 1;\n",
+        'core/b.ts': "export const b = () => import('../api/c.ts');\n",
+        'api/c.ts': "import type { A } from '../core/a.ts';\nexport type { A };\n",
+        'api/self.ts': "export * from './self.ts';\n",
+        'api/d.ts': "import { a } from '../core/a.ts';\nimport x from './+types/missing';\n",
+        'node_modules/pkg/index.ts': "import './index.ts';\n",
+      });
     });
     afterAll(() => rmSync(root, { recursive: true, force: true }));
 

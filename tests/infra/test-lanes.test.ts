@@ -3,12 +3,12 @@
 // Temporal, Redis or PostgreSQL) must not reach the service harness through any chain of imports,
 // nor start a Temporal test server itself; the unit config runs exactly the marked suites, and
 // `npm test` still runs every suite with the services.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Config } from 'jest';
 import ts from 'typescript';
+import { tempTree } from '../support/temp-tree.ts';
 import { isUnitSuite, jestSuites, unitSuites } from '../support/lanes.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -79,20 +79,17 @@ describe('test lanes', () => {
 
   describe('on a made-up tree', () => {
     let root: string;
-    const write = (file: string, text: string) => {
-      mkdirSync(dirname(join(root, file)), { recursive: true });
-      writeFileSync(join(root, file), text);
-    };
     beforeAll(() => {
-      root = mkdtempSync(join(tmpdir(), 'trellis-lanes-'));
-      write('tests/support/env.ts', 'export const testEnv = {};\n');
-      write('tests/support/helper.ts', "import type { X } from '../../core/x.ts';\nexport const helper = () => import('./env.ts');\n");
-      write('core/x.ts', 'export type X = 1;\n');
-      write('tests/a/indirect.test.ts', "// @lane unit\nimport { helper } from '../support/helper.ts';\n");
-      // Split so this file does not read as starting one itself.
-      write('tests/a/temporal.test.ts', `// @lane unit\nconst env = await TestWorkflow${''}Environment.createLocal();\n`);
-      write('tests/a/pure.test.ts', "// @lane unit\nimport type { X } from '../../core/x.ts';\n");
-      write('tests/a/services.test.ts', "import { testEnv } from '../support/env.ts';\n");
+      root = tempTree('trellis-lanes-', {
+        'tests/support/env.ts': 'export const testEnv = {};\n',
+        'tests/support/helper.ts': "import type { X } from '../../core/x.ts';\nexport const helper = () => import('./env.ts');\n",
+        'core/x.ts': 'export type X = 1;\n',
+        'tests/a/indirect.test.ts': "// @lane unit\nimport { helper } from '../support/helper.ts';\n",
+        // Split so this file does not read as starting one itself.
+        'tests/a/temporal.test.ts': `// @lane unit\nconst env = await TestWorkflow${''}Environment.createLocal();\n`,
+        'tests/a/pure.test.ts': "// @lane unit\nimport type { X } from '../../core/x.ts';\n",
+        'tests/a/services.test.ts': "import { testEnv } from '../support/env.ts';\n",
+      });
     });
     afterAll(() => rmSync(root, { recursive: true, force: true }));
 

@@ -37,7 +37,7 @@ export async function login(io: Io, options: LoginOptions, env: NodeJS.ProcessEn
     if (!password) throw new UsageError('pass --password-stdin, set TRELLIS_PASSWORD or pass --password');
     const session = await TrellisClient.login(url, { email: options.email, password });
     const me = await new TrellisClient({ baseUrl: url, auth: { sessionToken: session.token } }).me();
-    const teams = me.teams as { id: string; name: string; personal?: boolean }[];
+    const { teams } = me;
     const team = options.team ? teams.find((t) => t.id === options.team) : teams.find((t) => t.personal) ?? teams[0];
     if (!team) throw new UsageError(options.team ? `${options.email} is not a member of ${options.team}` : `${options.email} belongs to no team`);
     config = { url, teamId: team.id, sessionToken: session.token };

@@ -198,7 +198,12 @@ describe.each(testDatabases)('teams on %s', (_name, databaseUrl) => {
     const members = await owner.client.get(`/api/v1/teams/${teamId}/members`);
     const owners = members.status === 200 ? members.body.items : (await admin.client.get(`/api/v1/teams/${teamId}/members`)).body.items;
     expect(owners.filter((m: { role: string }) => m.role === 'owner')).toHaveLength(1);
-    expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+    // One wins. The other is refused either as the last owner (both demotions raced inside the
+    // service) or, when the winner had committed before its request was authorized, as the
+    // viewer it had become by then.
+    const [won, lost] = [...results].sort((a, b) => a.status - b.status);
+    expect(won!.status).toBe(200);
+    expect([[409, 'last_owner'], [403, 'forbidden']]).toContainEqual([lost!.status, lost!.body.code]);
   });
 
   it('admins remove members; anyone may leave; removed members lose access at once', async () => {

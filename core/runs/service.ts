@@ -39,7 +39,7 @@ function isUpdateRefusedForNow(error: unknown): boolean {
 }
 
 /** Retries an update refused for now a few times (about 3 s in all), then lets the refusal through (503). */
-async function withUpdateRetries<T>(send: () => Promise<T>): Promise<T> {
+export async function withUpdateRetries<T>(send: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await send();

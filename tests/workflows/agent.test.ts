@@ -10,7 +10,7 @@ import { WorkflowDefinition, WorkflowVersion } from '../../core/workflows/entiti
 import { startRun } from '../../core/runs/start-run.ts';
 import { createTemporalClient } from '../../core/temporal.ts';
 import { Graph } from '../../workflows/graph/schema.ts';
-import { decide, getRunState } from '../../workflows/messages.ts';
+import { getRunState } from '../../workflows/messages.ts';
 import type { RunGraphResult } from '../../workflows/run-graph.ts';
 import type { AgentStep, RunState } from '../../workflows/interpreter/state.ts';
 import { tempDir, testEnv } from '../support/env.ts';
@@ -19,6 +19,7 @@ import { json, startHttpTarget } from '../support/http-target.ts';
 import { startMcpServer, type FakeMcpServer } from '../support/mcp-server.ts';
 import { startTestWorker } from '../support/worker.ts';
 import { recordHistory } from '../support/histories.ts';
+import { decideOn } from '../support/decide.ts';
 
 const TEAM = 'team_agent';
 let orm: Orm;
@@ -147,7 +148,7 @@ describe('agent node', () => {
     expect(waiting.nodes.agent?.waiting?.message).toBe('Call lookup_weather with {"city":"Oslo"}?');
     expect(waiting.status).toBe('waiting');
     expect(waiting.nodes.agent?.agent?.steps.at(-1)).toMatchObject({ kind: 'tool', tool: 'lookup_weather', status: 'waiting' });
-    await handle.executeUpdate(decide, { args: [{ nodeId: 'agent', decision: 'reject', comment: 'not today', actor: 'user_1' }] });
+    await decideOn(handle, { nodeId: 'agent', decision: 'reject', comment: 'not today', actor: 'user_1' });
     const result = (await handle.result()) as RunGraphResult;
     expect(result.status).toBe('succeeded');
     const state = await handle.query(getRunState);
@@ -165,7 +166,7 @@ describe('agent node', () => {
     });
     for (const city of ['Rome', 'Bern']) {
       await waitFor(handle, (s) => s.nodes.agent?.waiting?.message === `Call lookup_weather with {"city":"${city}"}?`);
-      await handle.executeUpdate(decide, { args: [{ nodeId: 'agent', decision: 'approve', actor: 'user_1' }] });
+      await decideOn(handle, { nodeId: 'agent', decision: 'approve', actor: 'user_1' });
     }
     const result = (await handle.result()) as RunGraphResult;
     expect(result.status).toBe('succeeded');

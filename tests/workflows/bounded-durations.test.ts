@@ -14,10 +14,11 @@ import { createTemporalClient } from '../../core/temporal.ts';
 import { MAX_DURATION_MS, MAX_RETRY_INTERVAL_MS } from '../../workflows/graph/nodes/common.ts';
 import { Graph } from '../../workflows/graph/schema.ts';
 import { BOUNDED_DURATIONS_PATCH } from '../../workflows/interpreter/node-runtime.ts';
-import { decide, getRunState } from '../../workflows/messages.ts';
+import { getRunState } from '../../workflows/messages.ts';
 import type { RunGraphResult } from '../../workflows/run-graph.ts';
 import { tempDir, testEnv } from '../support/env.ts';
 import { startTestWorker } from '../support/worker.ts';
+import { decideOn } from '../support/decide.ts';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
@@ -98,7 +99,7 @@ describe('durations beyond the bounds in graphs saved before them', () => {
     const deadline = Date.parse(state.nodes.ask!.waiting!.deadline!);
     expect(deadline - Date.now()).toBeGreaterThan(MAX_DURATION_MS - 3_600_000);
     expect(deadline - Date.now()).toBeLessThanOrEqual(MAX_DURATION_MS);
-    await handle.executeUpdate(decide, { args: [{ nodeId: 'ask', decision: 'approve', actor: 'test' }] });
+    await decideOn(handle, { nodeId: 'ask', decision: 'approve', actor: 'test' });
     expect(((await handle.result()) as RunGraphResult).status).toBe('succeeded');
   });
 

@@ -11,11 +11,12 @@ import { startRun, type RunRequest } from '../../core/runs/start-run.ts';
 import { createTemporalClient } from '../../core/temporal.ts';
 import { Graph } from '../../workflows/graph/schema.ts';
 import type { RunState } from '../../workflows/interpreter/state.ts';
-import { cancelNode, decide, getRunState, type DecideInput } from '../../workflows/messages.ts';
+import { cancelNode, getRunState, type DecideInput } from '../../workflows/messages.ts';
 import type { RunGraphResult } from '../../workflows/run-graph.ts';
 import { tempDir, testEnv } from '../support/env.ts';
 import { recordHistory } from '../support/histories.ts';
 import { startTestWorker } from '../support/worker.ts';
+import { decideOn } from '../support/decide.ts';
 
 let orm: Orm;
 let client: Client;
@@ -182,7 +183,7 @@ describe('runGraph', () => {
       expect(waiting.nodes.review!.waiting).toMatchObject({ message: 'Publish Post?' });
 
       const refusal = async (input: DecideInput) => {
-        const error = await handle.executeUpdate(decide, { args: [input] }).then(() => undefined, (e: unknown) => e);
+        const error = await decideOn(handle, input).then(() => undefined, (e: unknown) => e);
         expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
         return String((error as WorkflowUpdateFailedError).cause?.message);
       };
@@ -191,7 +192,7 @@ describe('runGraph', () => {
       expect(await refusal({ nodeId: 'yes', decision: 'approve', actor: 'u1' })).toBe('node "yes" is not an approval node');
       const historyBefore = (await handle.fetchHistory()).events?.length;
 
-      const answer = await handle.executeUpdate(decide, { args: [{ nodeId: 'review', decision: 'approve', data: { note: 'ship it' }, actor: 'u1' }] });
+      const answer = await decideOn(handle, { nodeId: 'review', decision: 'approve', data: { note: 'ship it' }, actor: 'u1' });
       expect(answer).toMatchObject({ nodeId: 'review', decision: 'approve' });
       expect((await handle.result()).output).toBe('approved by u1: ship it');
       // The two refused updates wrote nothing: the history before the valid one had no update events.
@@ -201,13 +202,13 @@ describe('runGraph', () => {
       expect(events.some((e) => e.workflowExecutionUpdateCompletedEventAttributes)).toBe(true);
       expect(historyBefore).toBeLessThan(events.length);
       await recordHistory(handle, 'approval-approved');
-      await expect(handle.executeUpdate(decide, { args: [{ nodeId: 'review', decision: 'reject', actor: 'u2' }] })).rejects.toThrow();
+      await expect(decideOn(handle, { nodeId: 'review', decision: 'reject', actor: 'u2' })).rejects.toThrow();
     });
 
     it('takes the rejected port', async () => {
       const handle = await start(graph, { title: 'Post' });
       await until(handle, (s) => s.nodes.review?.status === 'waiting');
-      await handle.executeUpdate(decide, { args: [{ nodeId: 'review', decision: 'reject', data: { note: 'no' }, comment: 'not yet', actor: 'u2' }] });
+      await decideOn(handle, { nodeId: 'review', decision: 'reject', data: { note: 'no' }, comment: 'not yet', actor: 'u2' });
       const result = (await handle.result()) as RunGraphResult;
       expect(result.output).toBe('rejected');
       const state = await handle.query(getRunState);

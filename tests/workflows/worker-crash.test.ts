@@ -15,7 +15,7 @@ import { tempDir, testEnv } from '../support/env.ts';
 import { json, startHttpTarget } from '../support/http-target.ts';
 import { startFakeOpenAI } from '../support/fake-openai.ts';
 import { startMcpServer } from '../support/mcp-server.ts';
-import { decide } from '../../workflows/messages.ts';
+import { decideOn } from '../support/decide.ts';
 
 async function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   const child = spawn(process.execPath, [join(ROOT, 'worker/main.ts')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -148,7 +148,7 @@ describe('worker crash', () => {
       expect(turns()).toBe(1);
 
       worker = await startWorkerProcess(env);
-      await handle.executeUpdate(decide, { args: [{ nodeId: 'agent', decision: 'approve', actor: 'user_1' }] });
+      await decideOn(handle, { nodeId: 'agent', decision: 'approve', actor: 'user_1' });
       const result = (await handle.result()) as RunGraphResult;
       expect(result.status).toBe('succeeded');
       expect(target.count('/price')).toBe(1); // the completed call was not made again

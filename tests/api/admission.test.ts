@@ -202,17 +202,19 @@ describe('run admission', () => {
     /** Fires the schedule now; the id of the run it queued (its firing's result, ADR 028). */
     const fire = async (): Promise<string> => {
       // A scheduled run's id is the schedule id and the fire time in whole seconds: a second
-      // fire within the same second would reuse the first one's id (a clock boundary, not a state).
-      const second = Math.floor(Date.now() / 1000);
-      if (second === lastSecond) await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 20));
-      lastSecond = Math.floor(Date.now() / 1000);
+      // fire within the same second as the last one the server recorded would reuse its id. The
+      // server stamps a fire after this process asks for it (one clock), so asking once this
+      // clock has left that second is enough.
+      while (Math.floor(Date.now() / 1000) <= lastSecond) await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 20));
       // ALLOW_ALL: the schedule's own overlap policy (skip) would drop this fire while the
       // scheduler has not yet noticed that the previous run ended.
       await handle.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
       for (let i = 0; i < 200; i++) {
-        const started = (await handle.describe()).info.recentActions.map((a) => a.action.workflow.workflowId).find((id) => !fired.has(id));
-        if (started) {
+        const action = (await handle.describe()).info.recentActions.find((a) => !fired.has(a.action.workflow.workflowId));
+        const started = action?.action.workflow.workflowId;
+        if (action && started) {
           fired.add(started);
+          lastSecond = Math.floor(action.scheduledAt.getTime() / 1000);
           const result = await t.temporal.workflow.getHandle(started).result() as { runId: string };
           return result.runId;
         }

@@ -60,6 +60,8 @@ it('shows queued runs with their places, cancels one from its page, and starts t
   await expect(summary.textContent()).resolves.toMatch(/2 of 2\s*running · 2 queued/);
   await page.getByRole('link', { name: '2 queued' }).click();
   await page.waitForURL(/status=queued/);
+  // The unfiltered list shows the same places: wait for the filtered page itself, by its filter.
+  await until('the status filter shows queued', () => page.getByRole('combobox', { name: 'Status' }).inputValue(), (value) => value === 'queued');
   await page.getByTestId('queue-place').nth(1).waitFor();
   const places = await page.getByTestId('queue-place').allTextContents();
   // Newest first: the fourth run is second in the queue, the third first.

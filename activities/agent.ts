@@ -109,9 +109,8 @@ function schemaOfSize(schema: Record<string, unknown>, what: string): Record<str
   return schema;
 }
 
-/** Fails with AgentInvalidToolArguments unless `args` matches the tool's input schema. */
 /** The arguments with every string in them percent-encoded (encodeURIComponent), for URL templates. */
-export function percentEncodedStrings(value: unknown): unknown {
+function percentEncodedStrings(value: unknown): unknown {
   if (typeof value === 'string') return encodeURIComponent(value);
   if (Array.isArray(value)) return value.map(percentEncodedStrings);
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, percentEncodedStrings(v)]));

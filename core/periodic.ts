@@ -20,7 +20,7 @@ export function every(intervalMs: number, pass: () => Promise<unknown>, onError:
 }
 
 /** How long a recorded row may wait for its own start before the sweeper starts it. */
-export const OUTBOX_SWEEP_GRACE_MS = 10_000;
+const OUTBOX_SWEEP_GRACE_MS = 10_000;
 const OUTBOX_SWEEP_BATCH = 200;
 
 /**

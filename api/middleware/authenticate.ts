@@ -2,6 +2,7 @@
 // an API key (`Authorization: Bearer trk_…`). And the guards every route uses:
 //   requireAuth       any credentials (401 otherwise)
 //   requireUser       a user session; API keys get 403
+//   requireApiKey     an API key; sessions get 403
 //   requireScope(s)   API keys must carry scope s; sessions pass
 //   apiKeyOf(req)     the request's API key (`Bearer trk_…`) or 401, for endpoints outside /api (POST /mcp)
 //   requireTeamRole(action)  THE team guard: the `:teamId` of the path must be the caller's team
@@ -95,6 +96,12 @@ export const requireAuth: RequestHandler = (req, _res, next) => {
 export const requireUser: RequestHandler = (req, _res, next) => {
   if (!req.auth) throw new UnauthorizedError();
   if (req.auth.kind !== 'user') throw new ForbiddenError('user_session_required', 'This endpoint is for people signed in, not for API keys');
+  next();
+};
+
+export const requireApiKey: RequestHandler = (req, _res, next) => {
+  if (!req.auth) throw new UnauthorizedError();
+  if (req.auth.kind !== 'key') throw new ForbiddenError('api_key_required', 'This endpoint is for API keys; a signed-in person has GET /api/v1/me');
   next();
 };
 

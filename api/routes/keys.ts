@@ -4,17 +4,16 @@ import { type Router } from 'express';
 import { apiRouter } from './router.ts';
 import type { Identity } from '../../core/identity.ts';
 import { CreateApiKeyRequest, PageQuery } from '../../contract/index.ts';
-import { requireAuth, type AuthMiddleware } from '../middleware/authenticate.ts';
-import { ForbiddenError } from '../../core/errors.ts';
+import { requireApiKey, type AuthContext, type AuthMiddleware } from '../middleware/authenticate.ts';
 import { parseBody, parseQuery } from '../middleware/validate.ts';
 
 export function keyRoutes(identity: Identity, guards: AuthMiddleware): Router {
   const router = apiRouter();
   const { requireTeamRole } = guards;
 
-  router.get('/api/v1/api-key', requireAuth, async (req, res) => {
-    if (req.auth?.kind !== 'key') throw new ForbiddenError('api_key_required', 'This endpoint tells an API key its team; a signed-in person has GET /api/v1/me');
-    res.set('Cache-Control', 'no-store').json(await identity.keys.current(req.auth.key));
+  router.get('/api/v1/api-key', requireApiKey, async (req, res) => {
+    const auth = req.auth as Extract<AuthContext, { kind: 'key' }>; // requireApiKey ran first
+    res.set('Cache-Control', 'no-store').json(await identity.keys.current(auth.key));
   });
 
   router.post('/api/v1/teams/:teamId/api-keys', requireTeamRole('api_keys:write'), async (req, res) => {

@@ -1,12 +1,25 @@
 // Starting and stopping the local services Trellis needs (Temporal dev server, Redis,
 // PostgreSQL). Shared by `npm start` (infra/scripts/start.ts) and the test setup.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, createWriteStream, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chownSync, createWriteStream, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * Frees what stopped services and tests left in `dir` (databases, builds, caches: a test run
+ * leaves over a gigabyte) and keeps what a person reads after a failure: `*.log` and `*.txt`
+ * files and a `logs/` folder.
+ */
+export function removeDataKeepLogs(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const kept = entry.isFile() ? /\.(log|txt)$/.test(entry.name) : entry.name === 'logs';
+    if (!kept) rmSync(join(dir, entry.name), { recursive: true, force: true });
+  }
+}
 
 export interface Service {
   name: string;

@@ -11,7 +11,7 @@ import { createLogger } from '../../core/log.ts';
 import { createRedis } from '../../core/redis/client.ts';
 import { createTemporalClient } from '../../core/temporal.ts';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.ts';
-import { freePort, startRedis, startTemporalDevServer, type Service } from '../../infra/scripts/services.ts';
+import { freePort, removeDataKeepLogs, startRedis, startTemporalDevServer, type Service } from '../../infra/scripts/services.ts';
 import { startTemporalPostgres } from './temporal-postgres.ts';
 
 /** `dev-server`: the Temporal CLI's dev server (SQLite); `postgresql`: temporal-server on a private PostgreSQL. */
@@ -55,6 +55,7 @@ export async function startBenchServices(options: { temporalDbFile?: boolean; te
       await Promise.all([redis.stop(), (async () => {
         for (const s of [...temporal.services].reverse()) await s.stop();
       })()]);
+      removeDataKeepLogs(dir);
     },
   };
 }

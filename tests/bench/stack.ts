@@ -13,7 +13,7 @@ import { createLogger } from '../../core/log.ts';
 import { Team } from '../../core/teams/entities.ts';
 import { loadWorkflowBundle } from '../../worker/bundle.ts';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.ts';
-import { freePort, httpOk, launch, startPostgres, startRedis, startTemporalDevServer, type Service } from '../../infra/scripts/services.ts';
+import { freePort, httpOk, launch, removeDataKeepLogs, startPostgres, startRedis, startTemporalDevServer, type Service } from '../../infra/scripts/services.ts';
 import { signInBenchUser, TEMPORAL_STORES, type TemporalStore } from './harness.ts';
 import { startTemporalPostgres } from './temporal-postgres.ts';
 
@@ -159,6 +159,7 @@ export async function startTrellisStack(options: StackOptions = {}): Promise<Tre
       await Promise.all([api.stop(15_000), worker.stop(15_000)]);
       await orm.close();
       await Promise.all(services.filter((s) => s !== api && s !== worker).reverse().map((s) => s.stop()));
+      removeDataKeepLogs(dir);
     },
   };
 }

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createMetrics } from '../../api/metrics.ts';
 import { createOrm, type Orm } from '../../core/db/orm.ts';
 import { createWorkerMetrics } from '../../worker/metrics.ts';
+import { tempDir } from '../support/env.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MONITORING = join(ROOT, 'infra', 'monitoring');
@@ -146,7 +147,7 @@ describe('infra/monitoring', () => {
     const recorded = new Set(rules.flatMap((r) => r.records));
 
     beforeAll(async () => {
-      orm = await createOrm(`sqlite:${join(mkdtempSync(join(tmpdir(), 'monitoring-')), 'app.sqlite')}`);
+      orm = await createOrm(`sqlite:${join(tempDir('monitoring'), 'app.sqlite')}`);
       exported = await exportedNames(orm);
     });
 

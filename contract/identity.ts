@@ -103,6 +103,11 @@ export const SignedIn = answer(
 );
 export type SignedIn = z.infer<typeof SignedIn>;
 
+/** `GET /api/v1/auth/oauth/{provider}?next=` */
+export const OAuthStartQuery = z.object({ next: z.string().optional().describe('a path of the web app to land on afterwards') });
+/** What the provider sends back to `GET /api/v1/auth/oauth/{provider}/callback`. */
+export const OAuthCallbackQuery = z.object({ code: z.string().optional(), state: z.string().optional() });
+
 export const AuthProviders = answer('AuthProviders', z.object({ password: z.boolean(), google: z.boolean(), github: z.boolean() }), 'the sign-in methods this server offers');
 export const PasswordChanged = answer('PasswordChanged', z.object({ status: z.literal('password_changed') }));
 

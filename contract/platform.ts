@@ -187,6 +187,9 @@ export type Schedule = z.infer<typeof Schedule>;
 export const ScheduleList = answer('ScheduleList', z.object({ items: z.array(Schedule) }));
 
 // ---- MCP: a remote server's tools, as the designer lists them (POST …/mcp/tools)
+/** A message to `POST /mcp`. */
+export const McpMessage = z.record(z.string(), z.unknown()).describe('a JSON-RPC 2.0 request, notification or response');
+
 export const ListRemoteToolsRequest = request(
   'ListRemoteToolsRequest',
   z.strictObject({

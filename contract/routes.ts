@@ -1,8 +1,8 @@
 // THE route table: every HTTP operation of the api with its request and answers. The OpenAPI
 // document is generated from it (contract/openapi.ts), and tests check what the routes answer
 // against it (tests/support/contract.ts). A route that is not here is not part of the API.
-import { z } from 'zod';
-import { Accepted, Problem } from './common.ts';
+import type { z } from 'zod';
+import { Accepted, PageQuery, Problem } from './common.ts';
 import * as id from './identity.ts';
 import * as pf from './platform.ts';
 import * as runs from './runs.ts';
@@ -108,13 +108,13 @@ const auth: RouteSpec[] = [
   { method: 'get', path: '/api/v1/auth/providers', operationId: 'listAuthProviders', tag: 'auth', security: 'public', summary: 'Sign-in methods this server offers',
     responses: { 200: ok('sign-in methods', id.AuthProviders, { password: true, google: false, github: true }), 429: rateLimited } },
   { method: 'get', path: '/api/v1/auth/oauth/{provider}', operationId: 'startOAuth', tag: 'auth', security: 'public', summary: 'Start signing in with Google or GitHub (state + PKCE)',
-    query: z.object({ next: z.string().optional().describe('a path of the web app to land on afterwards') }),
+    query: id.OAuthStartQuery,
     responses: { 302: ok('redirect to the provider'), 404: problem('unknown or unconfigured provider'), 429: rateLimited } },
 ];
 auth.push(
   { method: 'get', path: '/api/v1/auth/oauth/{provider}/callback', operationId: 'finishOAuth', tag: 'auth', security: 'public', summary: 'Provider callback: signs in (linking by verified email or creating the user)',
     description: 'Browsers are redirected to the web app (or to /login?error=<code>); clients sending Accept: application/json get the session as JSON.',
-    query: z.object({ code: z.string().optional(), state: z.string().optional() }),
+    query: id.OAuthCallbackQuery,
     responses: { 200: ok('signed in (JSON clients)', id.SignedIn), 302: ok('signed in: redirect to the web app'), 400: problem('oauth_state_mismatch'), 401: problem('oauth_failed / oauth_denied'),
       403: problem('oauth_email_unverified'), 429: rateLimited, 502: problem('provider unreachable') } },
 );
@@ -128,13 +128,12 @@ const me: RouteSpec[] = [
     body: { schema: id.ChangePasswordRequest, example: { currentPassword: 'correct horse battery staple', newPassword: 'a new long passphrase' } },
     responses: { 200: ok('changed', id.SignedIn), 400: problem('weak_password'), 403: problem('wrong_password'), ...signedIn } },
   { method: 'get', path: '/api/v1/me/logins', operationId: 'listMyLogins', tag: 'me', security: 'user', summary: 'Login history: every attempt (time, IP, user agent, method, success, reason)',
-    query: id.AdminTeamsQuery.pick({ limit: true, cursor: true }), responses: { 200: ok('a page', id.LoginEventPage), ...signedIn } },
+    query: PageQuery, responses: { 200: ok('a page', id.LoginEventPage), ...signedIn } },
   { method: 'get', path: '/api/v1/me/sessions', operationId: 'listMySessions', tag: 'me', security: 'user', summary: 'Active sessions', responses: { 200: ok('sessions', id.SessionPage), ...signedIn } },
   { method: 'delete', path: '/api/v1/me/sessions/{sessionId}', operationId: 'revokeMySession', tag: 'me', security: 'user', summary: 'Revoke one of my sessions',
     responses: { 204: ok('revoked'), ...signedIn, 404: problem('no such session') } },
 ];
 
-const pageQuery = id.AdminTeamsQuery.pick({ limit: true, cursor: true });
 const teams: RouteSpec[] = [
   { method: 'get', path: '/api/v1/teams', operationId: 'listTeams', tag: 'teams', security: 'user', summary: 'My teams', responses: { 200: ok('teams', id.TeamPage), ...signedIn } },
   { method: 'post', path: '/api/v1/teams', operationId: 'createTeam', tag: 'teams', security: 'user', summary: 'Create a team (the creator is owner)',
@@ -142,13 +141,13 @@ const teams: RouteSpec[] = [
   { method: 'get', path: '/api/v1/teams/{teamId}', operationId: 'getTeam', tag: 'teams', security: 'user', summary: 'A team', responses: { 200: ok('team', id.TeamBrief), ...team } },
   { method: 'patch', path: '/api/v1/teams/{teamId}', operationId: 'renameTeam', tag: 'teams', security: 'user', summary: 'Rename a team (admin)',
     body: { schema: id.UpdateTeamRequest, example: { name: 'Growth EU' } }, responses: { 200: ok('team', id.Team), 400: invalid, ...team } },
-  { method: 'get', path: '/api/v1/teams/{teamId}/members', operationId: 'listMembers', tag: 'teams', security: 'user', summary: 'Members and their roles', query: pageQuery, responses: { 200: ok('a page', id.MemberPage), ...team } },
+  { method: 'get', path: '/api/v1/teams/{teamId}/members', operationId: 'listMembers', tag: 'teams', security: 'user', summary: 'Members and their roles', query: PageQuery, responses: { 200: ok('a page', id.MemberPage), ...team } },
   { method: 'patch', path: '/api/v1/teams/{teamId}/members/{userId}', operationId: 'changeMemberRole', tag: 'teams', security: 'user',
     summary: "Change a member's role (admin; only owners grant or take the owner role; never the last owner)",
     body: { schema: id.ChangeRoleRequest, example: { role: 'editor' } }, responses: { 200: ok('member', id.Member), 400: invalid, ...team, 409: problem('last_owner') } },
   { method: 'delete', path: '/api/v1/teams/{teamId}/members/{userId}', operationId: 'removeMember', tag: 'teams', security: 'user', summary: 'Remove a member (admin), or leave (yourself); never the last owner',
     responses: { 204: ok('removed'), ...team, 409: problem('last_owner') } },
-  { method: 'get', path: '/api/v1/teams/{teamId}/invitations', operationId: 'listInvitations', tag: 'teams', security: 'user', summary: 'Pending invitations (admin)', query: pageQuery, responses: { 200: ok('a page', id.InvitationPage), ...team } },
+  { method: 'get', path: '/api/v1/teams/{teamId}/invitations', operationId: 'listInvitations', tag: 'teams', security: 'user', summary: 'Pending invitations (admin)', query: PageQuery, responses: { 200: ok('a page', id.InvitationPage), ...team } },
   { method: 'post', path: '/api/v1/teams/{teamId}/invitations', operationId: 'invite', tag: 'teams', security: 'user', summary: 'Invite by email with a role (admin); the link is emailed, valid 7 days',
     body: { schema: id.InviteRequest, example: { email: 'grace@example.com', role: 'editor' } }, responses: { 201: ok('invited', id.Invitation), 400: invalid, ...team, 409: problem('already_member') } },
   { method: 'delete', path: '/api/v1/teams/{teamId}/invitations/{invitationId}', operationId: 'withdrawInvitation', tag: 'teams', security: 'user', summary: 'Withdraw an invitation (admin)', responses: { 204: ok('withdrawn'), ...team } },
@@ -156,7 +155,7 @@ const teams: RouteSpec[] = [
     responses: { 200: ok('joined', id.JoinedTeam), 400: problem('invalid_token'), 403: problem('invitation_email_mismatch or email_not_verified'), ...signedIn } },
   { method: 'get', path: '/api/v1/api-key', operationId: 'getCurrentApiKey', tag: 'api-keys', security: 'user', summary: 'The API key of this request and its team (API keys only)',
     responses: { 200: ok('the key, without its secret', id.CurrentApiKey), ...signedIn, 403: problem('api_key_required: a session, not an API key') } },
-  { method: 'get', path: '/api/v1/teams/{teamId}/api-keys', operationId: 'listApiKeys', tag: 'api-keys', security: 'user', summary: 'API keys of the team, without secrets (admin)', query: pageQuery, responses: { 200: ok('a page', id.ApiKeyPage), ...team } },
+  { method: 'get', path: '/api/v1/teams/{teamId}/api-keys', operationId: 'listApiKeys', tag: 'api-keys', security: 'user', summary: 'API keys of the team, without secrets (admin)', query: PageQuery, responses: { 200: ok('a page', id.ApiKeyPage), ...team } },
   { method: 'post', path: '/api/v1/teams/{teamId}/api-keys', operationId: 'createApiKey', tag: 'api-keys', security: 'user', summary: 'Create an API key (admin); the key is in this answer only',
     description: 'expiresAt: after now and at most 365 days ahead; 90 days when absent. The key is revoked when its creator leaves the team or loses the admin role.',
     body: { schema: id.CreateApiKeyRequest, example: { name: 'CI deploys', scopes: ['workflows:read', 'workflows:write', 'runs:write'] } },
@@ -212,8 +211,8 @@ const platform: RouteSpec[] = [
       '`initialize`, `tools/list` (the key\'s team\'s workflows with tool settings) and `tools/call` (checks the arguments against the tool\'s input schema, starts a run with trigger `mcp` and answers with its output; `isError` with the run\'s error; its id and web URL when it outlasts `TRELLIS_MCP_WAIT_MS`).',
       'A session (cookie or token) is refused with 401: send `Authorization: Bearer trk_…`.',
     ].join('\n'),
-    body: { schema: z.record(z.string(), z.unknown()).describe('a JSON-RPC 2.0 request, notification or response'), example: { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'greet', arguments: { name: 'Ada' } } } },
-    responses: { 200: ok('the JSON-RPC answer'), 202: ok('a notification or response was accepted'), 400: problem('mcp_batch_too_large: a batch holds more than 10 messages or more than one tools/call'),
+    body: { schema: pf.McpMessage, example: { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'greet', arguments: { name: 'Ada' } } } },
+    responses: { 200: { description: 'the JSON-RPC answer (or a batch\'s answers)', contentType: 'application/json' }, 202: ok('a notification or response was accepted'), 400: problem('mcp_batch_too_large: a batch holds more than 10 messages or more than one tools/call'),
       401: problem('api_key_required or invalid_api_key (WWW-Authenticate: Bearer)'), 403: problem('insufficient_scope: the key lacks runs:write'),
       429: problem('rate limited (per key, per team plan), or mcp_calls_limit: too many requests in progress for the key or team (TRELLIS_MCP_CALLS_PER_KEY/_PER_TEAM)') } },
   { method: 'get', path: '/mcp', operationId: 'mcpStream', tag: 'mcp', security: 'public', summary: 'No server-to-client stream: the MCP server is stateless', responses: { 405: ok('method not allowed (Allow: POST)') } },
@@ -263,7 +262,7 @@ const notifications: RouteSpec[] = [
   { method: 'delete', path: `${nb}/{channelId}`, operationId: 'deleteNotificationChannel', tag: 'notifications', security: 'user', summary: 'Remove a channel and its delivery log', responses: { 204: ok('removed'), ...team } },
   { method: 'post', path: `${nb}/{channelId}/test`, operationId: 'testNotificationChannel', tag: 'notifications', security: 'user', summary: 'Send a test notification; its outcome appears in the delivery log', responses: { 202: ok('recorded and started', nt.TestDelivery), ...team } },
   { method: 'get', path: `${nb}/{channelId}/deliveries`, operationId: 'listNotificationDeliveries', tag: 'notifications', security: 'user', summary: "The channel's delivery log, newest first",
-    query: pageQuery, responses: { 200: ok('a page', nt.NotificationDeliveryPage), 400: invalid, ...team } },
+    query: PageQuery, responses: { 200: ok('a page', nt.NotificationDeliveryPage), 400: invalid, ...team } },
 ];
 
 const health: RouteSpec[] = [
@@ -282,13 +281,13 @@ const health: RouteSpec[] = [
     description: [
       'Sign each delivery: `X-Trellis-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`. A replay of a signed request answers with the first run (`duplicate: true`); `X-Trellis-Delivery` dedupes re-signed retries; `?wait=true` answers with the output.',
     ].join('\n'),
-    query: z.object({ wait: z.enum(['true', 'false']).optional().describe('answer with the output (200) when the run ends in time') }),
+    query: runs.HookQuery,
     headers: [
       { name: 'X-Trellis-Signature', required: true, description: 't=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>' },
       { name: 'X-Trellis-Delivery', description: 'a delivery id: retries with the same id start no second run' },
       { name: 'X-Trellis-Priority', description: "1 (first) to 5; default: the webhook's priority", pattern: '^[1-5]$' },
     ],
-    body: { schema: z.unknown(), required: false, example: { audience: 'engineers' } },
+    body: { schema: runs.HookBody, required: false, example: { audience: 'engineers' } },
     responses: { 200: ok('the output (with ?wait=true)', runs.HookOutput), 202: ok('accepted (or, with ?wait=true, still running)', runs.HookAnswer), 401: problem('missing, invalid or expired signature'), 404: problem('no such webhook'),
       413: problem('body over 1 MB'), 429: problem("rate_limited_webhook: the webhook's deliveries per minute are used; rate_limited_webhook_refused: too many unsigned or wrongly signed requests from this address") } },
   { method: 'post', path: '/api/v1/diagnostics/hello-runs', operationId: 'startHelloRun', tag: 'diagnostics', security: 'public', diagnostics: true, summary: 'Start the built-in hello graph (not in production)',

@@ -208,6 +208,11 @@ export type FailuresAnswer = z.infer<typeof FailuresAnswer>;
 // ---- webhook deliveries (POST /hooks/{webhookId})
 export const HookAccepted = answer('HookAccepted', z.object({ runId: z.string(), duplicate: z.boolean().describe('a replay: the run the first delivery started') }));
 export const HookStarted = answer('HookStarted', z.object({ runId: z.string(), status: z.literal('running'), url: z.string().describe('where to read the run') }), '?wait=true and the output was not ready in time');
+/** `POST /hooks/{webhookId}?wait=true` */
+export const HookQuery = z.object({ wait: z.enum(['true', 'false']).optional().describe('answer with the output (200) when the run ends in time') });
+/** A webhook delivery's body: any JSON (or none), the run's input. */
+export const HookBody = z.unknown();
+
 export const HookAnswer = answer('HookAnswer', z.union([HookAccepted, HookStarted]));
 export const HookOutput = answer('HookOutput', z.looseObject({ runId: z.string() }), "?wait=true: the run's output nodes' values beside its id");
 

@@ -1,12 +1,12 @@
 // The Trellis REST API (docs/api.md) as typed methods: fetch only, no dependencies. Errors come
 // back as TrellisProblem (problem+json with its code and problems[]); live run events as an
 // async iterator over the SSE stream that reconnects by itself.
-import { OPERATIONS, pathOf, type Answer, type CallArgs, type CallOptions, type OperationId } from './operations.ts';
+import { OPERATIONS } from './operations.ts';
+import { pathOf, type Answer, type CallArgs, type CallOptions, type OperationId, type Query } from './calls.ts';
 import { problemFrom, TrellisProblem } from './problem.ts';
 import { parseEventStream, type SseControl } from './sse.ts';
 import type {
-  CreateWorkflowRequest, Me, Page, Run, RunStarted, RunStatus, RunStreamEvent, RunSummary, StartRunRequest, UpdateWorkflowRequest,
-  User, Webhook, Workflow, WorkflowAtVersion, WorkflowListItem, WorkflowVersion,
+  CreateWorkflowRequest, Me, Page, Run, RunStreamEvent, StartRunRequest, UpdateWorkflowRequest, User, WorkflowListItem,
 } from './types.ts';
 
 /**
@@ -38,11 +38,11 @@ export interface RunEventsOptions {
   retryMs?: number;
 }
 
-type Query = Record<string, string | number | boolean | undefined>;
+type QueryValues = Record<string, string | number | boolean | undefined>;
 
 interface RequestOptions {
   body?: unknown;
-  query?: Query;
+  query?: QueryValues;
   headers?: Record<string, string>;
   signal?: AbortSignal;
 }
@@ -62,17 +62,17 @@ export class TrellisClient {
 
   /** Signs in with email and password; the answer's token authenticates a new client ({ sessionToken }). */
   static async login(baseUrl: string, credentials: { email: string; password: string }, options: Omit<TrellisClientOptions, 'baseUrl' | 'auth'> = {}): Promise<{ token: string; user: User }> {
-    return new TrellisClient({ ...options, baseUrl }).request('POST', '/api/v1/auth/login', { body: credentials });
+    return new TrellisClient({ ...options, baseUrl }).call('login', { body: credentials });
   }
 
   /** The signed-in user and their teams (sessions only: an API key has no user). */
   me(): Promise<Me> {
-    return this.request('GET', '/api/v1/me');
+    return this.call('getMe');
   }
 
   /** Revokes the session this client signs in with. */
   async logout(): Promise<void> {
-    await this.request('POST', '/api/v1/auth/logout');
+    await this.call('logout');
   }
 
   /** The routes of one team. */
@@ -86,25 +86,25 @@ export class TrellisClient {
    */
   async call<K extends OperationId>(operationId: K, ...[options]: CallArgs<K>): Promise<Answer<K>> {
     const { params, ...rest } = (options ?? {}) as CallOptions<K> & { params?: Record<string, string | number> };
-    return this.request<Answer<K>>(OPERATIONS[operationId].method, pathOf(operationId, params), rest as RequestOptions);
+    return this.#request<Answer<K>>(OPERATIONS[operationId].method, pathOf(operationId, params), rest as RequestOptions);
   }
 
   /** Like call(), but the successful (2xx) Response itself: for its headers (e.g. Set-Cookie) or a body that is not JSON. */
   async callRaw<K extends OperationId>(operationId: K, ...[options]: CallArgs<K>): Promise<Response> {
     const { params, ...rest } = (options ?? {}) as CallOptions<K> & { params?: Record<string, string | number> };
-    return this.fetchRaw(OPERATIONS[operationId].method, pathOf(operationId, params), rest as RequestOptions);
+    return this.#fetchRaw(OPERATIONS[operationId].method, pathOf(operationId, params), rest as RequestOptions);
   }
 
-  /** Any route: JSON in, JSON out, a TrellisProblem for every error answer. */
-  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const response = await this.fetchRaw(method, path, options);
+  /** JSON in, JSON out, a TrellisProblem for every error answer. */
+  async #request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const response = await this.#fetchRaw(method, path, options);
     if (response.status === 204) return undefined as T;
     const text = await response.text();
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
   /** A request whose answer was a success (2xx); its body is left to the caller. */
-  async fetchRaw(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
+  async #fetchRaw(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
     const url = new URL(`${this.baseUrl}${path}`);
     for (const [name, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
     const headers: Record<string, string> = { accept: 'application/json', ...this.#headers, ...this.#authHeaders(), ...options.headers };
@@ -127,8 +127,6 @@ export class TrellisClient {
   }
 }
 
-const enc = encodeURIComponent;
-
 export class TeamClient {
   readonly teamId: string;
   readonly #client: TrellisClient;
@@ -144,43 +142,32 @@ export class TeamClient {
     return (this.#client.call as (id: OperationId, options: object) => Promise<Answer<K>>)(operationId, { ...rest, params: { ...params, teamId: this.teamId } });
   }
 
-  get #base(): string {
-    return `/api/v1/teams/${enc(this.teamId)}`;
-  }
-
   readonly workflows = {
-    list: (query: PageQuery & { q?: string } = {}): Promise<Page<WorkflowListItem>> =>
-      this.#client.request('GET', `${this.#base}/workflows`, { query: { ...query } }),
+    list: (query: Query<'listWorkflows'> = {}) => this.call('listWorkflows', { query }),
     /** Every workflow of the team, page after page. */
     all: (query: { q?: string } = {}): AsyncGenerator<WorkflowListItem> =>
       allPages((cursor) => this.workflows.list({ ...query, limit: 100, cursor })),
-    get: (id: string): Promise<Workflow> => this.#client.request('GET', `${this.#base}/workflows/${enc(id)}`),
-    create: (input: CreateWorkflowRequest): Promise<Workflow> => this.#client.request('POST', `${this.#base}/workflows`, { body: input }),
+    get: (id: string) => this.call('getWorkflow', { params: { id } }),
+    create: (input: CreateWorkflowRequest) => this.call('createWorkflow', { body: input }),
     /** A graph makes a new version; name, description and tool settings alone keep it. */
-    update: (id: string, input: UpdateWorkflowRequest): Promise<Workflow> => this.#client.request('PUT', `${this.#base}/workflows/${enc(id)}`, { body: input }),
-    delete: (id: string): Promise<void> => this.#client.request('DELETE', `${this.#base}/workflows/${enc(id)}`),
+    update: (id: string, input: UpdateWorkflowRequest) => this.call('updateWorkflow', { params: { id }, body: input }),
+    delete: (id: string) => this.call('deleteWorkflow', { params: { id } }),
     /** Newest first. */
-    versions: async (id: string): Promise<WorkflowVersion[]> =>
-      (await this.#client.request<{ items: WorkflowVersion[] }>('GET', `${this.#base}/workflows/${enc(id)}/versions`)).items,
-    version: (id: string, version: number): Promise<WorkflowAtVersion> => this.#client.request('GET', `${this.#base}/workflows/${enc(id)}/versions/${version}`),
+    versions: async (id: string) => (await this.call('listWorkflowVersions', { params: { id } })).items,
+    version: (id: string, version: number) => this.call('getWorkflowVersion', { params: { id, version } }),
   };
 
   readonly runs = {
-    start: (workflowId: string, input: StartRunRequest = {}): Promise<RunStarted> => {
+    start: (workflowId: string, input: StartRunRequest = {}) => {
       const { idempotencyKey, ...body } = input;
-      return this.#client.request('POST', `${this.#base}/workflows/${enc(workflowId)}/runs`, {
-        body, headers: idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey },
-      });
+      return this.call('startRun', { params: { id: workflowId }, body, headers: idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey } });
     },
-    get: (runId: string): Promise<Run> => this.#client.request('GET', `${this.#base}/runs/${enc(runId)}`),
-    list: (query: PageQuery & { workflowId?: string; status?: RunStatus; q?: string } = {}): Promise<Page<RunSummary>> =>
-      this.#client.request('GET', `${this.#base}/runs`, { query: { ...query } }),
+    get: (runId: string) => this.call('getRun', { params: { runId } }),
+    list: (query: Query<'listRuns'> = {}) => this.call('listRuns', { query }),
     /** The run's whole output (fetched from blob storage when it was too large to travel with the run). */
-    output: async (runId: string): Promise<unknown> =>
-      (await this.#client.request<{ output: unknown }>('GET', `${this.#base}/runs/${enc(runId)}/output`)).output,
-    nodeOutput: async (runId: string, nodeId: string): Promise<unknown> =>
-      (await this.#client.request<{ output: unknown }>('GET', `${this.#base}/runs/${enc(runId)}/nodes/${enc(nodeId)}/output`)).output,
-    cancel: (runId: string): Promise<void> => this.#client.request('POST', `${this.#base}/runs/${enc(runId)}/cancel`),
+    output: async (runId: string): Promise<unknown> => (await this.call('getRunOutput', { params: { runId } })).output,
+    nodeOutput: async (runId: string, nodeId: string): Promise<unknown> => (await this.call('getNodeOutput', { params: { runId, nodeId } })).output,
+    cancel: (runId: string) => this.call('cancelRun', { params: { runId } }),
     /**
      * The run's live events until it ends: a snapshot first (again after every reconnection),
      * then node, token and finally run events. Breaking out of the loop closes the stream.
@@ -190,8 +177,7 @@ export class TeamClient {
   };
 
   readonly webhooks = {
-    list: async (workflowId: string): Promise<Webhook[]> =>
-      (await this.#client.request<{ items: Webhook[] }>('GET', `${this.#base}/workflows/${enc(workflowId)}/webhooks`)).items,
+    list: async (workflowId: string) => (await this.call('listWebhooks', { params: { id: workflowId } })).items,
   };
 
   async *#events(runId: string, options: RunEventsOptions): AsyncGenerator<RunStreamEvent> {
@@ -202,7 +188,8 @@ export class TeamClient {
     for (;;) {
       let response: Response;
       try {
-        response = await this.#client.fetchRaw('GET', `${this.#base}/runs/${enc(runId)}/events`, {
+        response = await this.#client.callRaw('streamRunEvents', {
+          params: { teamId: this.teamId, runId },
           headers: { accept: 'text/event-stream', ...(lastEventId === undefined ? {} : { 'last-event-id': lastEventId }) },
           signal: options.signal,
         });

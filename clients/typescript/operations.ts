@@ -1,7 +1,6 @@
-// Every operation of the route table (contract/routes.ts) by its operationId: its method and
-// path (a plain table, so the client loads no zod at run time) and, as types only, its request
-// and answer from the contract's schemas. tests/clients/operations.test.ts fails when this table
-// and the route table disagree (an operation missing, a method or path changed).
+// Generated from contract/routes.ts by clients/typescript/generate.ts (npm run generate:client):
+// do not edit. Every operation by its operationId: its method and path (a plain table, so the
+// client loads no zod at run time) and, as types only, its request and answer schemas.
 import type { z } from 'zod';
 import type * as common from '../../contract/common.ts';
 import type * as id from '../../contract/identity.ts';
@@ -9,8 +8,6 @@ import type * as pf from '../../contract/platform.ts';
 import type * as runs from '../../contract/runs.ts';
 import type * as nt from '../../contract/notifications.ts';
 import type * as ops from '../../contract/ops.ts';
-
-type PageQuery = { limit?: number; cursor?: string };
 
 export const OPERATIONS = {
   register: { method: 'POST', path: '/api/v1/auth/register' },
@@ -100,7 +97,7 @@ export const OPERATIONS = {
   getHelloRun: { method: 'GET', path: '/api/v1/diagnostics/hello-runs/{runId}' },
 } as const satisfies Record<string, { method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; path: string }>;
 
-/** Requests (z.input: what a caller may send) and answers (z.infer: what the api sends) per operation. */
+/** Requests (z.input: what a caller may send) and answers (z.infer: what the api sends; a union when it has several 2xx answers) per operation. */
 export interface OperationTypes {
   register: { body: z.input<typeof id.RegisterRequest>; answer: z.infer<typeof common.Accepted> };
   verifyEmail: { body: z.input<typeof id.VerifyEmailRequest>; answer: z.infer<typeof id.UserAnswer> };
@@ -110,27 +107,27 @@ export interface OperationTypes {
   requestPasswordReset: { body: z.input<typeof id.EmailOnlyRequest>; answer: z.infer<typeof common.Accepted> };
   confirmPasswordReset: { body: z.input<typeof id.PasswordResetConfirmRequest>; answer: z.infer<typeof id.PasswordChanged> };
   listAuthProviders: { answer: z.infer<typeof id.AuthProviders> };
-  startOAuth: { query: { next?: string }; answer: void };
-  finishOAuth: { query: { code?: string; state?: string }; answer: z.infer<typeof id.SignedIn> };
+  startOAuth: { query: z.input<typeof id.OAuthStartQuery>; answer: void };
+  finishOAuth: { query: z.input<typeof id.OAuthCallbackQuery>; answer: z.infer<typeof id.SignedIn> };
   getMe: { answer: z.infer<typeof id.Me> };
   updateMe: { body: z.input<typeof id.UpdateProfileRequest>; answer: z.infer<typeof id.UserAnswer> };
   changePassword: { body: z.input<typeof id.ChangePasswordRequest>; answer: z.infer<typeof id.SignedIn> };
-  listMyLogins: { query: PageQuery; answer: z.infer<typeof id.LoginEventPage> };
+  listMyLogins: { query: z.input<typeof common.PageQuery>; answer: z.infer<typeof id.LoginEventPage> };
   listMySessions: { answer: z.infer<typeof id.SessionPage> };
   revokeMySession: { answer: void };
   listTeams: { answer: z.infer<typeof id.TeamPage> };
   createTeam: { body: z.input<typeof id.CreateTeamRequest>; answer: z.infer<typeof id.Team> };
   getTeam: { answer: z.infer<typeof id.TeamBrief> };
   renameTeam: { body: z.input<typeof id.UpdateTeamRequest>; answer: z.infer<typeof id.Team> };
-  listMembers: { query: PageQuery; answer: z.infer<typeof id.MemberPage> };
+  listMembers: { query: z.input<typeof common.PageQuery>; answer: z.infer<typeof id.MemberPage> };
   changeMemberRole: { body: z.input<typeof id.ChangeRoleRequest>; answer: z.infer<typeof id.Member> };
   removeMember: { answer: void };
-  listInvitations: { query: PageQuery; answer: z.infer<typeof id.InvitationPage> };
+  listInvitations: { query: z.input<typeof common.PageQuery>; answer: z.infer<typeof id.InvitationPage> };
   invite: { body: z.input<typeof id.InviteRequest>; answer: z.infer<typeof id.Invitation> };
   withdrawInvitation: { answer: void };
   acceptInvitation: { answer: z.infer<typeof id.JoinedTeam> };
   getCurrentApiKey: { answer: z.infer<typeof id.CurrentApiKey> };
-  listApiKeys: { query: PageQuery; answer: z.infer<typeof id.ApiKeyPage> };
+  listApiKeys: { query: z.input<typeof common.PageQuery>; answer: z.infer<typeof id.ApiKeyPage> };
   createApiKey: { body: z.input<typeof id.CreateApiKeyRequest>; answer: z.infer<typeof id.CreatedApiKey> };
   revokeApiKey: { answer: void };
   getUsage: { answer: z.infer<typeof id.Usage> };
@@ -148,7 +145,7 @@ export interface OperationTypes {
   listWorkflowVersions: { answer: z.infer<typeof pf.WorkflowVersionList> };
   getWorkflowVersion: { answer: z.infer<typeof pf.WorkflowAtVersion> };
   listWebhooks: { answer: z.infer<typeof pf.WebhookList> };
-  createWebhook: { body: z.input<typeof pf.WebhookRequest>; answer: z.infer<typeof pf.CreatedWebhook> };
+  createWebhook: { body: z.input<typeof pf.WebhookRequest> | undefined; answer: z.infer<typeof pf.CreatedWebhook> };
   updateWebhook: { body: z.input<typeof pf.WebhookRequest>; answer: z.infer<typeof pf.Webhook> };
   deleteWebhook: { answer: void };
   listSchedules: { answer: z.infer<typeof pf.ScheduleList> };
@@ -157,7 +154,7 @@ export interface OperationTypes {
   deleteSchedule: { answer: void };
   pauseSchedule: { answer: z.infer<typeof pf.Schedule> };
   resumeSchedule: { answer: z.infer<typeof pf.Schedule> };
-  mcp: { body: unknown; answer: unknown };
+  mcp: { body: z.input<typeof pf.McpMessage>; answer: unknown };
   mcpStream: { answer: void };
   mcpEndSession: { answer: void };
   listRemoteMcpTools: { body: z.input<typeof pf.ListRemoteToolsRequest>; answer: z.infer<typeof pf.RemoteMcpTools> };
@@ -177,43 +174,14 @@ export interface OperationTypes {
   createNotificationChannel: { body: z.input<typeof nt.CreateNotificationChannel>; answer: z.infer<typeof nt.CreatedNotificationChannel> };
   deleteNotificationChannel: { answer: void };
   testNotificationChannel: { answer: z.infer<typeof nt.TestDelivery> };
-  listNotificationDeliveries: { query: PageQuery; answer: z.infer<typeof nt.NotificationDeliveryPage> };
+  listNotificationDeliveries: { query: z.input<typeof common.PageQuery>; answer: z.infer<typeof nt.NotificationDeliveryPage> };
   healthz: { answer: z.infer<typeof ops.Alive> };
   readyz: { answer: z.infer<typeof ops.Readiness> };
   metrics: { answer: void };
   getOpenApiDocument: { answer: unknown };
   getApiReference: { answer: void };
   getApiReferenceAsset: { answer: void };
-  deliverWebhook: { query: { wait?: 'true' | 'false' }; body: unknown; answer: z.infer<typeof runs.HookOutput> };
-  startHelloRun: { body: z.input<typeof ops.HelloRunRequest>; answer: z.infer<typeof ops.HelloRunStarted> };
+  deliverWebhook: { query: z.input<typeof runs.HookQuery>; body: z.input<typeof runs.HookBody> | undefined; answer: z.infer<typeof runs.HookOutput> | z.infer<typeof runs.HookAnswer> };
+  startHelloRun: { body: z.input<typeof ops.HelloRunRequest> | undefined; answer: z.infer<typeof ops.HelloRunStarted> };
   getHelloRun: { answer: z.infer<typeof ops.HelloRunState> };
-}
-
-export type OperationId = keyof typeof OPERATIONS;
-type PathOf<K extends OperationId> = (typeof OPERATIONS)[K]['path'];
-type ParamNames<P extends string> = P extends `${string}{${infer Name}}${infer Rest}` ? Name | ParamNames<Rest> : never;
-/** The path parameters of an operation, e.g. { teamId: string; runId: string }. */
-export type PathParams<K extends OperationId> = { [N in ParamNames<PathOf<K>>]: string | number };
-export type Answer<K extends OperationId> = OperationTypes[K]['answer'];
-export type Body<K extends OperationId> = OperationTypes[K] extends { body: infer B } ? B : never;
-export type Query<K extends OperationId> = OperationTypes[K] extends { query: infer Q } ? Q : never;
-
-type Part<Name extends string, T, Required extends boolean> = [T] extends [never] ? { [P in Name]?: never } : Required extends true ? { [P in Name]: T } : { [P in Name]?: T };
-/** What `call(operationId, options)` takes: path params and a body when the operation has them, a query when it takes one. */
-export type CallOptions<K extends OperationId, Omitted extends string = never> =
-  Part<'params', Omit<PathParams<K>, Omitted>, [Exclude<ParamNames<PathOf<K>>, Omitted>] extends [never] ? false : true>
-  & Part<'body', Body<K>, undefined extends Body<K> ? false : true>
-  & Part<'query', Query<K>, false>
-  & { headers?: Record<string, string>; signal?: AbortSignal };
-/** The options argument, optional when nothing in it is required. */
-export type CallArgs<K extends OperationId, Omitted extends string = never> =
-  object extends CallOptions<K, Omitted> ? [options?: CallOptions<K, Omitted>] : [options: CallOptions<K, Omitted>];
-
-/** The path of an operation with its parameters filled in (each one URL-encoded). */
-export function pathOf(operationId: OperationId, params: Record<string, string | number> = {}): string {
-  return OPERATIONS[operationId].path.replace(/\{(\w+)\}/g, (_, name: string) => {
-    const value = params[name];
-    if (value === undefined) throw new TypeError(`${operationId}: path parameter ${name} is missing`);
-    return encodeURIComponent(String(value));
-  });
 }

@@ -3,9 +3,7 @@
 // retry), workflow files (stable key order, JSON and YAML reading, refusals naming the field),
 // node-level graph diffs, default-filled comparison, and webhook signatures that the api's own
 // verifier accepts.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { parseEventStream, type SseMessage } from '../../clients/typescript/index.ts';
 import { curlFor, shellQuote, signDelivery } from '../../clients/cli/commands/webhooks.ts';
 import { UsageError } from '../../clients/cli/output.ts';
@@ -13,6 +11,7 @@ import {
   canonical, changesBetween, diffGraphs, fileNameFor, loadWorkflowFiles, parseWorkflowFile, serialize, type WorkflowFile,
 } from '../../clients/cli/workflow-files.ts';
 import { verifySignature } from '../../core/webhooks/service.ts';
+import { tempTree } from '../support/temp-tree.ts';
 
 function streamOf(chunks: string[]): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
@@ -78,12 +77,12 @@ describe('workflow files', () => {
   });
 
   it('refuses two files defining the same workflow', () => {
-    const dir = join(tmpdir(), `trellis-files-${process.pid}-${Date.now()}`);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'one.json'), serialize(FILE, 'json'));
-    writeFileSync(join(dir, 'two.yaml'), serialize(FILE, 'yaml'));
-    writeFileSync(join(dir, 'notes.txt'), 'ignored');
-    expect(() => loadWorkflowFiles([dir])).toThrow(/one\.json and .*two\.yaml both define the workflow "Demo"/);
+    const dir = tempTree('trellis-files-', { 'one.json': serialize(FILE, 'json'), 'two.yaml': serialize(FILE, 'yaml'), 'notes.txt': 'ignored' });
+    try {
+      expect(() => loadWorkflowFiles([dir])).toThrow(/one\.json and .*two\.yaml both define the workflow "Demo"/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('names files after workflows, without clashes', () => {

@@ -1,14 +1,36 @@
 // @lane unit
-// The client's operation table (clients/typescript/operations.ts) is the contract's route table
-// by operationId: same operations, methods and paths, so call(operationId) reaches the route the
-// contract describes; and call() fills path parameters, query and body and sends the method.
-import { ROUTES } from '../../contract/routes.ts';
+// The client's operation table (clients/typescript/operations.ts) is generated from the
+// contract's route table: same operations, methods and paths, so call(operationId) reaches the
+// route the contract describes, typed by the schemas the route names; and call() fills path
+// parameters, query and body and sends the method.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ROUTES, type RouteSpec } from '../../contract/routes.ts';
+import { OPERATIONS_FILE, renderOperations } from '../../clients/typescript/generate.ts';
 import { OPERATIONS, pathOf, TrellisClient, TrellisProblem, type OperationId } from '../../clients/typescript/index.ts';
 
 describe('client operations', () => {
+  it('is what clients/typescript/generate.ts writes from the route table (run `npm run generate:client` after changing a route)', () => {
+    expect(readFileSync(OPERATIONS_FILE, 'utf8')).toBe(renderOperations());
+  });
+
   it('lists every operation of the route table with its method and path, and nothing else', () => {
     const fromContract = Object.fromEntries(ROUTES.map((route) => [route.operationId, { method: route.method.toUpperCase(), path: route.path }]));
     expect(OPERATIONS).toEqual(fromContract);
+  });
+
+  it('types each operation by the names of its schemas: an optional body, several 2xx answers, open JSON', () => {
+    const text = renderOperations();
+    expect(text).toContain("  getRun: { answer: z.infer<typeof runs.Run> };");
+    expect(text).toContain("  startRun: { body: z.input<typeof runs.StartRunRequest> | undefined; answer: z.infer<typeof runs.RunStarted> };");
+    expect(text).toContain("answer: z.infer<typeof runs.HookOutput> | z.infer<typeof runs.HookAnswer> };");
+    expect(text).toContain("  getOpenApiDocument: { answer: unknown };");
+    expect(text).toContain("  deleteWorkflow: { answer: void };");
+  });
+
+  it('refuses a route whose schema no contract module exports, naming the route', () => {
+    const route: RouteSpec = { ...ROUTES.find((r) => r.operationId === 'listRuns')!, query: z.object({ page: z.string() }) };
+    expect(() => renderOperations([route])).toThrow('listRuns: its query schema is not exported by a contract module (name it there)');
   });
 
   it('fills and encodes path parameters, and names a missing one', () => {

@@ -187,8 +187,9 @@ export type Schedule = z.infer<typeof Schedule>;
 export const ScheduleList = answer('ScheduleList', z.object({ items: z.array(Schedule) }));
 
 // ---- MCP: a remote server's tools, as the designer lists them (POST …/mcp/tools)
-/** A message to `POST /mcp`. */
-export const McpMessage = z.record(z.string(), z.unknown()).describe('a JSON-RPC 2.0 request, notification or response');
+const JsonRpcMessage = z.record(z.string(), z.unknown());
+/** What `POST /mcp` takes and answers: one JSON-RPC 2.0 message or a batch of them. */
+export const McpMessage = z.union([JsonRpcMessage, z.array(JsonRpcMessage)]).describe('a JSON-RPC 2.0 request, notification or response, or a batch of them');
 
 export const ListRemoteToolsRequest = request(
   'ListRemoteToolsRequest',

@@ -212,7 +212,7 @@ const platform: RouteSpec[] = [
       'A session (cookie or token) is refused with 401: send `Authorization: Bearer trk_…`.',
     ].join('\n'),
     body: { schema: pf.McpMessage, example: { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'greet', arguments: { name: 'Ada' } } } },
-    responses: { 200: { description: 'the JSON-RPC answer (or a batch\'s answers)', contentType: 'application/json' }, 202: ok('a notification or response was accepted'), 400: problem('mcp_batch_too_large: a batch holds more than 10 messages or more than one tools/call'),
+    responses: { 200: ok('the JSON-RPC answer (or a batch\'s answers)', pf.McpMessage), 202: ok('a notification or response was accepted'), 400: problem('mcp_batch_too_large: a batch holds more than 10 messages or more than one tools/call'),
       401: problem('api_key_required or invalid_api_key (WWW-Authenticate: Bearer)'), 403: problem('insufficient_scope: the key lacks runs:write'),
       429: problem('rate limited (per key, per team plan), or mcp_calls_limit: too many requests in progress for the key or team (TRELLIS_MCP_CALLS_PER_KEY/_PER_TEAM)') } },
   { method: 'get', path: '/mcp', operationId: 'mcpStream', tag: 'mcp', security: 'public', summary: 'No server-to-client stream: the MCP server is stateless', responses: { 405: ok('method not allowed (Allow: POST)') } },

@@ -32,13 +32,14 @@ function nameOf(schema: z.ZodType, route: RouteSpec, part: string): string {
 
 function typesOf(route: RouteSpec): string {
   const parts: string[] = [];
-  if (route.query) parts.push(`query: z.input<typeof ${nameOf(route.query, route, 'query')}>`);
+  if (route.query) parts.push(`query: QueryOf<typeof ${nameOf(route.query, route, 'query')}>`);
   if (route.body) parts.push(`body: z.input<typeof ${nameOf(route.body.schema, route, 'body')}>${route.body.required === false ? ' | undefined' : ''}`);
-  // A 2xx answer's schema; JSON the contract leaves open (the OpenAPI document, MCP) is unknown.
+  // Each 2xx answer: its schema's type; JSON the contract leaves open (the OpenAPI document) is
+  // unknown; no body or one that is not JSON (204, text) is void.
   const answers = Object.entries(route.responses)
-    .filter(([status, response]) => Number(status) >= 200 && Number(status) < 300 && (response.schema || response.contentType === 'application/json'))
-    .map(([status, response]) => (response.schema ? `z.infer<typeof ${nameOf(response.schema, route, `${status} answer`)}>` : 'unknown'));
-  parts.push(`answer: ${answers.length ? answers.join(' | ') : 'void'}`);
+    .filter(([status]) => Number(status) >= 200 && Number(status) < 300)
+    .map(([status, response]) => (response.schema ? `z.infer<typeof ${nameOf(response.schema, route, `${status} answer`)}>` : response.contentType === 'application/json' ? 'unknown' : 'void'));
+  parts.push(`answer: ${[...new Set(answers)].join(' | ') || 'void'}`);
   return `{ ${parts.join('; ')} }`;
 }
 
@@ -53,6 +54,9 @@ export function renderOperations(routes: readonly RouteSpec[] = ROUTES): string 
 import type { z } from 'zod';
 ${imports.join('\n')}
 
+/** A query's fields as the api reads them (limit a number, not the text the URL carries), each optional. */
+type QueryOf<S extends z.ZodType> = { [P in keyof z.input<S> & keyof z.output<S>]?: z.output<S>[P] };
+
 export const OPERATIONS = {
 ${table.join('\n')}
 } as const satisfies Record<string, { method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; path: string }>;
@@ -66,7 +70,7 @@ ${types.join('\n')}
 
 export const OPERATIONS_FILE = fileURLToPath(new URL('./operations.ts', import.meta.url));
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+if (import.meta.main) {
   writeFileSync(OPERATIONS_FILE, renderOperations());
   console.log(`wrote ${OPERATIONS_FILE}`);
 }

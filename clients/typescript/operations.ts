@@ -9,6 +9,9 @@ import type * as runs from '../../contract/runs.ts';
 import type * as nt from '../../contract/notifications.ts';
 import type * as ops from '../../contract/ops.ts';
 
+/** A query's fields as the api reads them (limit a number, not the text the URL carries), each optional. */
+type QueryOf<S extends z.ZodType> = { [P in keyof z.input<S> & keyof z.output<S>]?: z.output<S>[P] };
+
 export const OPERATIONS = {
   register: { method: 'POST', path: '/api/v1/auth/register' },
   verifyEmail: { method: 'POST', path: '/api/v1/auth/verify-email' },
@@ -107,37 +110,37 @@ export interface OperationTypes {
   requestPasswordReset: { body: z.input<typeof id.EmailOnlyRequest>; answer: z.infer<typeof common.Accepted> };
   confirmPasswordReset: { body: z.input<typeof id.PasswordResetConfirmRequest>; answer: z.infer<typeof id.PasswordChanged> };
   listAuthProviders: { answer: z.infer<typeof id.AuthProviders> };
-  startOAuth: { query: z.input<typeof id.OAuthStartQuery>; answer: void };
-  finishOAuth: { query: z.input<typeof id.OAuthCallbackQuery>; answer: z.infer<typeof id.SignedIn> };
+  startOAuth: { query: QueryOf<typeof id.OAuthStartQuery>; answer: void };
+  finishOAuth: { query: QueryOf<typeof id.OAuthCallbackQuery>; answer: z.infer<typeof id.SignedIn> };
   getMe: { answer: z.infer<typeof id.Me> };
   updateMe: { body: z.input<typeof id.UpdateProfileRequest>; answer: z.infer<typeof id.UserAnswer> };
   changePassword: { body: z.input<typeof id.ChangePasswordRequest>; answer: z.infer<typeof id.SignedIn> };
-  listMyLogins: { query: z.input<typeof common.PageQuery>; answer: z.infer<typeof id.LoginEventPage> };
+  listMyLogins: { query: QueryOf<typeof common.PageQuery>; answer: z.infer<typeof id.LoginEventPage> };
   listMySessions: { answer: z.infer<typeof id.SessionPage> };
   revokeMySession: { answer: void };
   listTeams: { answer: z.infer<typeof id.TeamPage> };
   createTeam: { body: z.input<typeof id.CreateTeamRequest>; answer: z.infer<typeof id.Team> };
   getTeam: { answer: z.infer<typeof id.TeamBrief> };
   renameTeam: { body: z.input<typeof id.UpdateTeamRequest>; answer: z.infer<typeof id.Team> };
-  listMembers: { query: z.input<typeof common.PageQuery>; answer: z.infer<typeof id.MemberPage> };
+  listMembers: { query: QueryOf<typeof common.PageQuery>; answer: z.infer<typeof id.MemberPage> };
   changeMemberRole: { body: z.input<typeof id.ChangeRoleRequest>; answer: z.infer<typeof id.Member> };
   removeMember: { answer: void };
-  listInvitations: { query: z.input<typeof common.PageQuery>; answer: z.infer<typeof id.InvitationPage> };
+  listInvitations: { query: QueryOf<typeof common.PageQuery>; answer: z.infer<typeof id.InvitationPage> };
   invite: { body: z.input<typeof id.InviteRequest>; answer: z.infer<typeof id.Invitation> };
   withdrawInvitation: { answer: void };
   acceptInvitation: { answer: z.infer<typeof id.JoinedTeam> };
   getCurrentApiKey: { answer: z.infer<typeof id.CurrentApiKey> };
-  listApiKeys: { query: z.input<typeof common.PageQuery>; answer: z.infer<typeof id.ApiKeyPage> };
+  listApiKeys: { query: QueryOf<typeof common.PageQuery>; answer: z.infer<typeof id.ApiKeyPage> };
   createApiKey: { body: z.input<typeof id.CreateApiKeyRequest>; answer: z.infer<typeof id.CreatedApiKey> };
   revokeApiKey: { answer: void };
   getUsage: { answer: z.infer<typeof id.Usage> };
-  adminListTeams: { query: z.input<typeof id.AdminTeamsQuery>; answer: z.infer<typeof id.AdminTeamPage> };
+  adminListTeams: { query: QueryOf<typeof id.AdminTeamsQuery>; answer: z.infer<typeof id.AdminTeamPage> };
   adminChangePlan: { body: z.input<typeof id.ChangePlanRequest>; answer: z.infer<typeof id.AdminTeam> };
   listCredentials: { answer: z.infer<typeof pf.CredentialList> };
   createCredential: { body: z.input<typeof pf.CreateCredential>; answer: z.infer<typeof pf.Credential> };
   setCredentialHosts: { body: z.input<typeof pf.UpdateCredentialHosts>; answer: z.infer<typeof pf.Credential> };
   deleteCredential: { answer: void };
-  listWorkflows: { query: z.input<typeof pf.ListWorkflowsQuery>; answer: z.infer<typeof pf.WorkflowListPage> };
+  listWorkflows: { query: QueryOf<typeof pf.ListWorkflowsQuery>; answer: z.infer<typeof pf.WorkflowListPage> };
   createWorkflow: { body: z.input<typeof pf.CreateWorkflowRequest>; answer: z.infer<typeof pf.Workflow> };
   getWorkflow: { answer: z.infer<typeof pf.Workflow> };
   updateWorkflow: { body: z.input<typeof pf.UpdateWorkflowRequest>; answer: z.infer<typeof pf.Workflow> };
@@ -154,12 +157,12 @@ export interface OperationTypes {
   deleteSchedule: { answer: void };
   pauseSchedule: { answer: z.infer<typeof pf.Schedule> };
   resumeSchedule: { answer: z.infer<typeof pf.Schedule> };
-  mcp: { body: z.input<typeof pf.McpMessage>; answer: unknown };
+  mcp: { body: z.input<typeof pf.McpMessage>; answer: z.infer<typeof pf.McpMessage> | void };
   mcpStream: { answer: void };
   mcpEndSession: { answer: void };
   listRemoteMcpTools: { body: z.input<typeof pf.ListRemoteToolsRequest>; answer: z.infer<typeof pf.RemoteMcpTools> };
   startRun: { body: z.input<typeof runs.StartRunRequest> | undefined; answer: z.infer<typeof runs.RunStarted> };
-  listRuns: { query: z.input<typeof runs.ListRunsQuery>; answer: z.infer<typeof runs.RunPage> };
+  listRuns: { query: QueryOf<typeof runs.ListRunsQuery>; answer: z.infer<typeof runs.RunPage> };
   getRun: { answer: z.infer<typeof runs.Run> };
   streamRunEvents: { answer: z.infer<typeof runs.RunStreamMessage> };
   getRunOutput: { answer: z.infer<typeof runs.RunOutput> };
@@ -168,20 +171,20 @@ export interface OperationTypes {
   cancelRun: { answer: z.infer<typeof runs.RunCancelled> };
   rerun: { body: z.input<typeof runs.RerunRequest> | undefined; answer: z.infer<typeof runs.RunStarted> };
   getQueue: { answer: z.infer<typeof runs.Queue> };
-  getRunStats: { query: z.input<typeof runs.StatsQuery>; answer: z.infer<typeof runs.RunStats> };
-  listFailures: { query: z.input<typeof runs.FailuresQuery>; answer: z.infer<typeof runs.FailuresAnswer> };
+  getRunStats: { query: QueryOf<typeof runs.StatsQuery>; answer: z.infer<typeof runs.RunStats> };
+  listFailures: { query: QueryOf<typeof runs.FailuresQuery>; answer: z.infer<typeof runs.FailuresAnswer> };
   listNotificationChannels: { answer: z.infer<typeof nt.NotificationChannelPage> };
   createNotificationChannel: { body: z.input<typeof nt.CreateNotificationChannel>; answer: z.infer<typeof nt.CreatedNotificationChannel> };
   deleteNotificationChannel: { answer: void };
   testNotificationChannel: { answer: z.infer<typeof nt.TestDelivery> };
-  listNotificationDeliveries: { query: z.input<typeof common.PageQuery>; answer: z.infer<typeof nt.NotificationDeliveryPage> };
+  listNotificationDeliveries: { query: QueryOf<typeof common.PageQuery>; answer: z.infer<typeof nt.NotificationDeliveryPage> };
   healthz: { answer: z.infer<typeof ops.Alive> };
   readyz: { answer: z.infer<typeof ops.Readiness> };
   metrics: { answer: void };
   getOpenApiDocument: { answer: unknown };
   getApiReference: { answer: void };
   getApiReferenceAsset: { answer: void };
-  deliverWebhook: { query: z.input<typeof runs.HookQuery>; body: z.input<typeof runs.HookBody> | undefined; answer: z.infer<typeof runs.HookOutput> | z.infer<typeof runs.HookAnswer> };
+  deliverWebhook: { query: QueryOf<typeof runs.HookQuery>; body: z.input<typeof runs.HookBody> | undefined; answer: z.infer<typeof runs.HookOutput> | z.infer<typeof runs.HookAnswer> };
   startHelloRun: { body: z.input<typeof ops.HelloRunRequest> | undefined; answer: z.infer<typeof ops.HelloRunStarted> };
   getHelloRun: { answer: z.infer<typeof ops.HelloRunState> };
 }

@@ -10,15 +10,29 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
  * Frees what stopped services and tests left in `dir` (databases, builds, caches: a test run
- * leaves over a gigabyte) and keeps what a person reads after a failure: `*.log` and `*.txt`
- * files and a `logs/` folder.
+ * leaves over a gigabyte) and keeps what a person reads after a failure: the `*.log` and `*.txt`
+ * files in it and in its folders (a process's own folder of logs), not deeper (a build's
+ * node_modules). Never throws: a file still held open only stays behind, with a warning.
  */
 export function removeDataKeepLogs(dir: string): void {
-  if (!existsSync(dir)) return;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const kept = entry.isFile() ? /\.(log|txt)$/.test(entry.name) : entry.name === 'logs';
-    if (!kept) rmSync(join(dir, entry.name), { recursive: true, force: true });
+  try {
+    pruneKeepingLogs(dir, 1);
+  } catch (error) {
+    console.warn(`could not free all of ${dir}: ${(error as Error).message}`);
   }
+}
+
+/** Removes what is not a log in `dir` and, `depth` levels down, in its folders; answers whether anything was kept. */
+function pruneKeepingLogs(dir: string, depth: number): boolean {
+  if (!existsSync(dir)) return false;
+  let kept = false;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory() && depth > 0 && pruneKeepingLogs(path, depth - 1)) kept = true;
+    else if (entry.isFile() && /\.(log|txt)$/.test(entry.name)) kept = true;
+    else rmSync(path, { recursive: true, force: true, maxRetries: 3 });
+  }
+  return kept;
 }
 
 export interface Service {

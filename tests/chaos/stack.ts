@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createOrm, migrate } from '../../core/db/orm.ts';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.ts';
-import { ROOT, freePort, httpOk, launch, removeDataKeepLogs, startPostgres, startRedis, startTemporalDevServer, waitFor, type Service } from '../../infra/scripts/services.ts';
+import { ROOT, freePort, httpOk, launch, startPostgres, startRedis, startTemporalDevServer, waitFor, type Service } from '../../infra/scripts/services.ts';
 
 export const PARTS = ['worker', 'api', 'temporal', 'redis', 'postgresql'] as const;
 export type Part = (typeof PARTS)[number];
@@ -149,7 +149,6 @@ export async function startChaosStack(options: { smtpUrl: string; extraEnv?: Nod
       const stopAll = (names: string[]) => Promise.all(names.map((n) => services.get(n)?.stop(15_000)));
       await stopAll(['web', 'api', 'worker']);
       await stopAll(['temporal', 'redis', 'postgresql']);
-      removeDataKeepLogs(dir);
     },
   };
   try {

@@ -26,6 +26,8 @@ describe('client operations', () => {
     expect(text).toContain("answer: z.infer<typeof runs.HookOutput> | z.infer<typeof runs.HookAnswer> };");
     expect(text).toContain("  getOpenApiDocument: { answer: unknown };");
     expect(text).toContain("  deleteWorkflow: { answer: void };");
+    expect(text).toContain("  mcp: { body: z.input<typeof pf.McpMessage>; answer: z.infer<typeof pf.McpMessage> | void };"); // 200 JSON-RPC, 202 no body
+    expect(text).toContain("  listRuns: { query: QueryOf<typeof runs.ListRunsQuery>;");
   });
 
   it('refuses a route whose schema no contract module exports, naming the route', () => {
@@ -84,7 +86,11 @@ describe('client operations', () => {
       },
       () => team.call('startRun', { params: { id: 'wf' } }),
       () => client.call('getMe'),
+      () => team.call('listMembers', { query: { limit: 10 } }),
+      // @ts-expect-error: a query's limit is a number
+      () => team.call('listMembers', { query: { limit: { ten: 10 } } }),
+      () => client.call('mcp', { body: [{ jsonrpc: '2.0', method: 'tools/list', id: 1 }] }), // a batch
     ];
-    expect(checks).toHaveLength(6);
+    expect(checks).toHaveLength(9);
   });
 });

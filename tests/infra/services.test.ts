@@ -1,5 +1,5 @@
 // What a run of the services leaves behind: removeDataKeepLogs frees the databases, builds and
-// caches a test run, a benchmark or the chaos campaign wrote in its folder (over a gigabyte a
+// caches a test run or a benchmark wrote in its folder (over a gigabyte a
 // `npm test`, which filled a CI disk once) and keeps the logs a person reads after a failure.
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,8 +13,11 @@ describe('removeDataKeepLogs', () => {
       'temporal.log': 'started\n',
       'fuzz-faults-SQLite-1.txt': '',
       'logs/api.log': 'listening\n',
+      'api-x1/worker.log': 'started\n',
+      'api-x1/app.sqlite': 'x',
       'pg/base/1/1259': 'x',
       'dockerfile-build-abc/node_modules/a/index.js': 'x',
+      'dockerfile-build-abc/node_modules/a/CHANGES.txt': 'x',
       'app.sqlite': 'x',
       'temporal.db': 'x',
       'a.log.d/file': 'x',
@@ -22,10 +25,12 @@ describe('removeDataKeepLogs', () => {
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  it('removes folders and data files, and keeps *.log and *.txt files and the logs folder', () => {
+  it('removes data files and folders, and keeps the *.log and *.txt files in the folder and one level down', () => {
     removeDataKeepLogs(root);
-    expect(readdirSync(root).sort()).toEqual(['fuzz-faults-SQLite-1.txt', 'logs', 'temporal.log']);
-    expect(existsSync(join(root, 'logs', 'api.log'))).toBe(true);
+    expect(readdirSync(root).sort()).toEqual(['api-x1', 'fuzz-faults-SQLite-1.txt', 'logs', 'temporal.log']);
+    expect(readdirSync(join(root, 'logs'))).toEqual(['api.log']);
+    expect(readdirSync(join(root, 'api-x1'))).toEqual(['worker.log']);
+    expect(existsSync(join(root, 'dockerfile-build-abc'))).toBe(false); // a build's files deeper down are not logs
   });
 
   it('accepts a folder that is already gone', () => {

@@ -176,6 +176,20 @@ export function Dialog({ open, onClose, title, children, footer }: { open: boole
   );
 }
 
+/** A dialog form's Cancel and submit buttons; the submit one is disabled and says `busyLabel` while `busy`. */
+export function DialogActions({ onCancel, submit, busy = false, busyLabel, variant = 'primary' }: { onCancel: () => void; submit: string; busy?: boolean; busyLabel?: string; variant?: ButtonVariant }) {
+  return (
+    <div className="flex justify-end gap-2">
+      <Button variant="secondary" onClick={onCancel}>
+        Cancel
+      </Button>
+      <Button type="submit" variant={variant} disabled={busy}>
+        {busy && busyLabel ? busyLabel : submit}
+      </Button>
+    </div>
+  );
+}
+
 /** A button that copies text and says so. */
 export function CopyButton({ text, label = 'Copy' }: { text: string; label?: string }) {
   const [copied, setCopied] = useState(false);

@@ -3,7 +3,7 @@
 // Every key expires (docs/decisions/024-api-key-lifetime.md): the list shows when, and when it was last used.
 import { useState } from 'react';
 import { data, useFetcher } from 'react-router';
-import { Alert, Badge, Button, Dialog, EmptyState, Field, PageHeader, SecretOnce, Select, Table, formatTime, useActionToast } from '../../components/ui.tsx';
+import { Alert, Badge, Button, Dialog, DialogActions, EmptyState, Field, PageHeader, SecretOnce, Select, Table, formatTime, useActionToast } from '../../components/ui.tsx';
 import { attempt, clientFor } from '../../lib/api.server.ts';
 import { fieldErrors, type Problem } from '../../lib/problems.ts';
 import { requireTeam } from '../../lib/session.server.ts';
@@ -210,14 +210,7 @@ function NewKeyDialog({ onClose }: { onClose: () => void }) {
             )}
           </fieldset>
           {errors.form && <Alert>{errors.form}</Alert>}
-          <div className="flex justify-end gap-2">
-            <Button variant="secondary" onClick={onClose}>
-              Cancel
-            </Button>
-            <Button type="submit" disabled={fetcher.state !== 'idle'}>
-              {fetcher.state !== 'idle' ? 'Creating…' : 'Create key'}
-            </Button>
-          </div>
+          <DialogActions onCancel={onClose} submit="Create key" busy={fetcher.state !== 'idle'} busyLabel="Creating…" />
         </fetcher.Form>
       )}
     </Dialog>

@@ -3,7 +3,7 @@
 // HTTP credentials name the hosts they may be sent to; only admins change those afterwards.
 import { useEffect, useEffectEvent, useState } from 'react';
 import { data, useFetcher } from 'react-router';
-import { Alert, Badge, Button, CopyButton, Dialog, EmptyState, Field, PageHeader, Select, Table, formatTime, useActionToast } from '../../components/ui.tsx';
+import { Alert, Badge, Button, CopyButton, Dialog, DialogActions, EmptyState, Field, PageHeader, Select, Table, formatTime, useActionToast } from '../../components/ui.tsx';
 import { attempt, clientFor } from '../../lib/api.server.ts';
 import { fieldErrors, type Problem } from '../../lib/problems.ts';
 import { requireTeam } from '../../lib/session.server.ts';
@@ -263,14 +263,7 @@ function NewCredentialDialog({ onClose }: { onClose: () => void }) {
           <Field label="Allowed hosts" name="allowedHosts" required spellCheck={false} placeholder="api.example.com, *.example.com" hint={HOSTS_HINT} error={errors.allowedHosts} />
         )}
         {(errors.form ?? errors.data) && <Alert>{errors.form ?? errors.data}</Alert>}
-        <div className="flex justify-end gap-2">
-          <Button variant="secondary" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button type="submit" disabled={fetcher.state !== 'idle'}>
-            {fetcher.state !== 'idle' ? 'Saving…' : 'Save credential'}
-          </Button>
-        </div>
+        <DialogActions onCancel={onClose} submit="Save credential" busy={fetcher.state !== 'idle'} busyLabel="Saving…" />
       </fetcher.Form>
     </Dialog>
   );
@@ -301,14 +294,7 @@ function HostsDialog({ credential, onClose }: { credential: Credential; onClose:
           error={errors.allowedHosts}
         />
         {errors.form && <Alert>{errors.form}</Alert>}
-        <div className="flex justify-end gap-2">
-          <Button variant="secondary" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button type="submit" disabled={fetcher.state !== 'idle'}>
-            {fetcher.state !== 'idle' ? 'Saving…' : 'Save hosts'}
-          </Button>
-        </div>
+        <DialogActions onCancel={onClose} submit="Save hosts" busy={fetcher.state !== 'idle'} busyLabel="Saving…" />
       </fetcher.Form>
     </Dialog>
   );

@@ -5,7 +5,7 @@
 import { useState } from 'react';
 import { data, Link, useFetcher } from 'react-router';
 import { ConfirmAction } from '../../components/confirm-action.tsx';
-import { Alert, Badge, Button, Card, Dialog, EmptyState, Field, PageHeader, SecretOnce, Select, Table, formatTime, useActionToast } from '../../components/ui.tsx';
+import { Alert, Badge, Button, Card, Dialog, DialogActions, EmptyState, Field, PageHeader, SecretOnce, Select, Table, formatTime, useActionToast } from '../../components/ui.tsx';
 import { attempt, clientFor } from '../../lib/api.server.ts';
 import { fieldErrors, type Problem } from '../../lib/problems.ts';
 import { requireTeam } from '../../lib/session.server.ts';
@@ -296,14 +296,7 @@ function NewChannelDialog({ workflows, onClose }: { workflows: { id: string; nam
             </Field>
           )}
           {errors.form && <Alert>{errors.form}</Alert>}
-          <div className="flex justify-end gap-2">
-            <Button variant="secondary" onClick={onClose}>
-              Cancel
-            </Button>
-            <Button type="submit" disabled={fetcher.state !== 'idle'}>
-              {fetcher.state !== 'idle' ? 'Adding…' : 'Add channel'}
-            </Button>
-          </div>
+          <DialogActions onCancel={onClose} submit="Add channel" busy={fetcher.state !== 'idle'} busyLabel="Adding…" />
         </fetcher.Form>
       )}
     </Dialog>

@@ -1,7 +1,7 @@
 // /t/:teamId/workflows: the team's workflows with their last run; search, create, duplicate, delete.
 import { useState } from 'react';
 import { Form, Link, redirect, useFetcher, useNavigation, useSearchParams } from 'react-router';
-import { Alert, Badge, Button, Dialog, EmptyState, Field, formatTime, PageHeader, Table, useActionToast } from '../../components/ui.tsx';
+import { Alert, Badge, Button, Dialog, DialogActions, EmptyState, Field, formatTime, PageHeader, Table, useActionToast } from '../../components/ui.tsx';
 import { attempt, clientFor } from '../../lib/api.server.ts';
 import { collectPages, copyName, statusLabel } from '../../lib/dashboard.ts';
 import { fieldErrors, type Problem } from '../../lib/problems.ts';
@@ -218,14 +218,7 @@ function CreateDialog({ open, onClose }: { open: boolean; onClose: () => void })
         <Field label="Name" name="name" required maxLength={200} autoComplete="off" error={errors.name} />
         {errors.form && <Alert>{errors.form}</Alert>}
         {errors.graph && <Alert>The starter graph was refused: {errors.graph}</Alert>}
-        <div className="flex justify-end gap-2">
-          <Button type="button" variant="secondary" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button type="submit" disabled={busy}>
-            {busy ? 'Creating…' : 'Create'}
-          </Button>
-        </div>
+        <DialogActions onCancel={onClose} submit="Create" busy={busy} busyLabel="Creating…" />
       </fetcher.Form>
     </Dialog>
   );
@@ -243,14 +236,7 @@ function DeleteDialog({ workflow, onClose }: { workflow: Row | null; onClose: ()
           <p className="text-sm">
             “{workflow.name}” will be deleted; its past runs stay in the runs list. This cannot be undone.
           </p>
-          <div className="flex justify-end gap-2">
-            <Button type="button" variant="secondary" onClick={onClose}>
-              Cancel
-            </Button>
-            <Button type="submit" variant="danger">
-              Delete workflow
-            </Button>
-          </div>
+          <DialogActions onCancel={onClose} submit="Delete workflow" variant="danger" />
         </Form>
       )}
     </Dialog>

@@ -15,7 +15,8 @@ import type { RunGraphResult } from '../../workflows/run-graph.ts';
 import type { AgentStep, RunState } from '../../workflows/interpreter/state.ts';
 import { tempDir, testEnv } from '../support/env.ts';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.ts';
-import { json, startHttpTarget } from '../support/http-target.ts';
+import type { ServerResponse } from 'node:http';
+import { json, startHttpTarget, type Route } from '../support/http-target.ts';
 import { startMcpServer, type FakeMcpServer } from '../support/mcp-server.ts';
 import { startTestWorker } from '../support/worker.ts';
 import { recordHistory } from '../support/histories.ts';
@@ -28,6 +29,27 @@ let worker: Awaited<ReturnType<typeof startTestWorker>>;
 let openai: FakeOpenAI;
 let mcp: FakeMcpServer;
 let target: Awaited<ReturnType<typeof startHttpTarget>>;
+
+/**
+ * A route that holds its requests until `parties` are in flight at once, then answers them all;
+ * after `fallbackMs` it answers whatever it holds, so calls made one after another still end
+ * (slowly). `most` is the largest number it held at once.
+ */
+function together(parties: number, fallbackMs: number) {
+  const held: ServerResponse[] = [];
+  const seen = { most: 0 };
+  const release = () => {
+    for (const res of held.splice(0)) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ inStock: true }));
+  };
+  const route: Route = (_req, res) => {
+    held.push(res);
+    seen.most = Math.max(seen.most, held.length);
+    if (held.length >= parties) release();
+    else setTimeout(release, fallbackMs);
+  };
+  return { route, seen };
+}
+const stock = together(2, 5_000);
 
 async function saveWorkflow(id: string, graph: unknown, tool: { name: string; description: string; inputSchema: Record<string, unknown> } | null) {
   const em = orm.em.fork();
@@ -43,7 +65,7 @@ beforeAll(async () => {
   client = await createTemporalClient({ address: testEnv.temporalAddress, namespace: 'default' });
   openai = await startFakeOpenAI();
   mcp = await startMcpServer();
-  target = await startHttpTarget({ '/price': json(200, { item: 'tea', priceUsd: 4.5 }) });
+  target = await startHttpTarget({ '/price': json(200, { item: 'tea', priceUsd: 4.5 }), '/stock': stock.route });
   await saveWorkflow('wf_double', {
     nodes: [{ id: 'out', type: 'output', config: { value: '{{ { "doubled": input.n * 2 } }}' } }],
     edges: [],
@@ -136,6 +158,24 @@ describe('agent node', () => {
     const child = await client.workflow.getHandle(`${handle.workflowId}.agent.0.0`).result() as RunGraphResult;
     expect(child.output).toEqual({ doubled: 42 });
     await recordHistory(handle, 'agent-tools');
+  });
+
+  it('runs the tool calls of one turn at the same time, each once, and reports them in the model\'s order', async () => {
+    openai.script.push({ toolCalls: [{ name: 'stock_lookup', arguments: { item: 'tea' } }, { name: 'stock_lookup', arguments: { item: 'milk' } }] });
+    const stockTool = {
+      type: 'http', name: 'stock_lookup', description: 'Whether an item is in stock', method: 'GET', url: `${target.url}/stock?item={{ args.item }}`,
+      inputSchema: { type: 'object', properties: { item: { type: 'string' } }, required: ['item'] },
+    };
+    const handle = await run({ nodes: [{ id: 'agent', type: 'agent', config: { prompt: 'tea and milk in stock?', tools: [stockTool] } }], edges: [] });
+    expect(((await handle.result()) as RunGraphResult).status).toBe('succeeded');
+    // Both requests were in flight together: one after another, the route would have held one at a time.
+    expect(stock.seen.most).toBe(2);
+    expect(target.count('/stock')).toBe(2);
+    const output = (await handle.query(getRunState)).nodes.agent?.output as { steps: { arguments: unknown; status: string; result: unknown }[] };
+    expect(output.steps).toEqual([
+      expect.objectContaining({ arguments: { item: 'tea' }, status: 'succeeded', result: { status: 200, body: { inStock: true } } }),
+      expect.objectContaining({ arguments: { item: 'milk' }, status: 'succeeded', result: { status: 200, body: { inStock: true } } }),
+    ]);
   });
 
   it('pauses before a tool that requires approval; a rejection is told to the model and the tool never runs', async () => {

@@ -1,7 +1,7 @@
 // The agent node: model turns and tool calls, each its own durable step (an activity, or a child
 // run for a workflow tool), so a retry or a worker crash repeats none that completed
 // (docs/decisions/036-agent-node.md). The run's AI limits travel with every model turn.
-import { ApplicationFailure, condition, isCancellation } from '@temporalio/workflow';
+import { ApplicationFailure, condition, isCancellation, patched } from '@temporalio/workflow';
 import type { AgentMessage, AgentToolCall, ToolSpec } from '../../../activities/agent.ts';
 import type { AgentConfig, AgentTool } from '../../graph/nodes/agent.ts';
 import { isBlobRef, type AgentStep, type NodeState } from '../state.ts';
@@ -35,6 +35,15 @@ export interface AgentOutputStep {
   costUsd: number;
   status: 'succeeded' | 'failed' | 'rejected';
 }
+
+/** Runs recorded before this patch made a turn's tool calls one after another; they replay that way. */
+export const PARALLEL_TOOL_CALLS_PATCH = 'agent-parallel-tool-calls';
+
+type ToolOutcome = { arguments: unknown; result: unknown; status: AgentOutputStep['status'] };
+/** A call whose tool and arguments passed the checks, with its timeline step. */
+type ReadyCall = { step: AgentStep; spec: ToolSpec; tool: AgentTool; args: unknown };
+/** A call ready to run, or the outcome of one that cannot. */
+type PreparedCall = { outcome: ToolOutcome } | ReadyCall;
 
 function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters cut)`;
@@ -123,8 +132,9 @@ export const agent: Executor<'agent'> = async (node, execution, runtime) => {
       content: reply.text || null,
       tool_calls: reply.toolCalls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.arguments } })),
     });
+    const outcomes = await callTools(reply.toolCalls, turn);
     for (const [i, toolCall] of reply.toolCalls.entries()) {
-      const outcome = await callTool(toolCall, `${turn}.${i}`);
+      const outcome = outcomes[i] as ToolOutcome;
       steps.push({
         tool: toolCall.name, arguments: outcome.arguments, result: outcome.result, status: outcome.status,
         tokens: i === 0 ? reply.usage.totalTokens : 0, costUsd: i === 0 ? reply.costUsd : 0,
@@ -139,8 +149,34 @@ export const agent: Executor<'agent'> = async (node, execution, runtime) => {
     nonRetryable: true,
   });
 
-  /** One tool call: approval first when the tool asks for it; a failure is told to the model, not thrown. */
-  async function callTool(toolCall: AgentToolCall, slot: string): Promise<{ arguments: unknown; result: unknown; status: AgentOutputStep['status'] }> {
+  /**
+   * A turn's tool calls, at the same time: each call that needs no approval starts at once, and
+   * the gated ones are put to a person one at a time (the node waits for one decision at a time),
+   * each starting when approved. A turn asking for three lookups waits for the slowest, not for
+   * their sum. Each call is still its own durable step.
+   */
+  async function callTools(toolCalls: AgentToolCall[], turn: number): Promise<ToolOutcome[]> {
+    const slot = (i: number) => `${turn}.${i}`;
+    if (!patched(PARALLEL_TOOL_CALLS_PATCH)) {
+      const outcomes: ToolOutcome[] = [];
+      for (const [i, toolCall] of toolCalls.entries()) {
+        const checked = checkCall(toolCall);
+        const refused = 'outcome' in checked ? checked.outcome : await approveCall(checked);
+        outcomes.push(refused ?? (await callTool(checked as ReadyCall, slot(i), toolCall.id)));
+      }
+      return outcomes;
+    }
+    const checked = toolCalls.map(checkCall);
+    const outcomes = checked.map((call, i) => ('outcome' in call ? call.outcome : call.tool.requiresApproval ? undefined : callTool(call, slot(i), toolCalls[i]!.id)));
+    for (const [i, call] of checked.entries()) {
+      if ('outcome' in call || !call.tool.requiresApproval) continue;
+      outcomes[i] = (await approveCall(call)) ?? callTool(call, slot(i), toolCalls[i]!.id);
+    }
+    return Promise.all(outcomes as (ToolOutcome | Promise<ToolOutcome>)[]);
+  }
+
+  /** Opens the call's step and checks its tool and arguments: the outcome of a call that cannot run. */
+  function checkCall(toolCall: AgentToolCall): PreparedCall {
     const spec = specs.find((s) => s.name === toolCall.name);
     const parsed = parseArguments(toolCall.arguments);
     const args = parsed.ok ? parsed.value : toolCall.arguments;
@@ -148,19 +184,25 @@ export const agent: Executor<'agent'> = async (node, execution, runtime) => {
     if (!spec || !parsed.ok) {
       const error = !spec ? `there is no tool named "${toolCall.name}"` : parsed.ok ? '' : parsed.error;
       end(step, 'failed', { error });
-      return { arguments: args, result: { error }, status: 'failed' };
+      return { outcome: { arguments: args, result: { error }, status: 'failed' } };
     }
-    const tool = toolOf(spec);
-    if (tool.requiresApproval) {
-      const decision = await approve(step, toolCall.name, args);
-      if (decision.decision !== 'approve') {
-        const result = { error: `a person rejected this call${decision.comment ? `: ${decision.comment}` : ''}` };
-        end(step, 'rejected', { result });
-        return { arguments: args, result, status: 'rejected' };
-      }
-    }
+    return { step, spec, tool: toolOf(spec), args };
+  }
+
+  /** Asks a person when the call's tool wants it: the outcome of a rejected call, undefined to go on. */
+  async function approveCall({ step, tool, spec, args }: ReadyCall): Promise<ToolOutcome | undefined> {
+    if (!tool.requiresApproval) return undefined;
+    const decision = await approve(step, spec.name, args);
+    if (decision.decision === 'approve') return undefined;
+    const result = { error: `a person rejected this call${decision.comment ? `: ${decision.comment}` : ''}` };
+    end(step, 'rejected', { result });
+    return { arguments: args, result, status: 'rejected' };
+  }
+
+  /** Runs a prepared call; a failure is told to the model, not thrown. */
+  async function callTool({ step, spec, tool, args }: ReadyCall, slot: string, callId: string): Promise<ToolOutcome> {
     try {
-      const result = await run(spec, tool, args, slot, toolCall.id);
+      const result = await run(spec, tool, args, slot, callId);
       end(step, 'succeeded', { result: preview(result) });
       return { arguments: args, result, status: 'succeeded' };
     } catch (error) {

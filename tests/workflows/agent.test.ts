@@ -13,6 +13,7 @@ import { Graph } from '../../workflows/graph/schema.ts';
 import { getRunState } from '../../workflows/messages.ts';
 import type { RunGraphResult } from '../../workflows/run-graph.ts';
 import type { AgentStep, RunState } from '../../workflows/interpreter/state.ts';
+import { MAX_PARALLEL_TOOL_CALLS } from '../../workflows/interpreter/executors/agent.ts';
 import { tempDir, testEnv } from '../support/env.ts';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.ts';
 import type { ServerResponse } from 'node:http';
@@ -50,6 +51,8 @@ function together(parties: number, fallbackMs: number) {
   return { route, seen };
 }
 const stock = together(2, 5_000);
+const slow = together(2, 10_000); // one call alone: held until the fallback
+const many = together(MAX_PARALLEL_TOOL_CALLS + 1, 2_000); // never reached under the cap: released by the fallback
 
 async function saveWorkflow(id: string, graph: unknown, tool: { name: string; description: string; inputSchema: Record<string, unknown> } | null) {
   const em = orm.em.fork();
@@ -65,7 +68,7 @@ beforeAll(async () => {
   client = await createTemporalClient({ address: testEnv.temporalAddress, namespace: 'default' });
   openai = await startFakeOpenAI();
   mcp = await startMcpServer();
-  target = await startHttpTarget({ '/price': json(200, { item: 'tea', priceUsd: 4.5 }), '/stock': stock.route });
+  target = await startHttpTarget({ '/price': json(200, { item: 'tea', priceUsd: 4.5 }), '/stock': stock.route, '/slow': slow.route, '/many': many.route });
   await saveWorkflow('wf_double', {
     nodes: [{ id: 'out', type: 'output', config: { value: '{{ { "doubled": input.n * 2 } }}' } }],
     edges: [],
@@ -176,6 +179,45 @@ describe('agent node', () => {
       expect.objectContaining({ arguments: { item: 'tea' }, status: 'succeeded', result: { status: 200, body: { inStock: true } } }),
       expect.objectContaining({ arguments: { item: 'milk' }, status: 'succeeded', result: { status: 200, body: { inStock: true } } }),
     ]);
+  });
+
+  it(`runs at most ${MAX_PARALLEL_TOOL_CALLS} calls of one turn at once, and every call of it`, async () => {
+    const calls = MAX_PARALLEL_TOOL_CALLS + 2;
+    openai.script.push({ toolCalls: Array.from({ length: calls }, (_, i) => ({ name: 'count_lookup', arguments: { n: i } })) });
+    const countTool = { type: 'http', name: 'count_lookup', description: 'Counts', method: 'GET', url: `${target.url}/many?n={{ args.n }}`, inputSchema: { type: 'object' } };
+    const handle = await run({ nodes: [{ id: 'agent', type: 'agent', config: { prompt: 'count a lot', tools: [countTool] } }], edges: [] });
+    expect(((await handle.result()) as RunGraphResult).status).toBe('succeeded');
+    expect(many.seen.most).toBe(MAX_PARALLEL_TOOL_CALLS);
+    expect(target.count('/many')).toBe(calls);
+    const output = (await handle.query(getRunState)).nodes.agent?.output as { steps: { arguments: unknown; status: string }[] };
+    expect(output.steps.map((step) => step.arguments)).toEqual(Array.from({ length: calls }, (_, n) => ({ n })));
+    expect(output.steps.every((step) => step.status === 'succeeded')).toBe(true);
+  });
+
+  it('starts a call that needs no approval while another waits for a person, and a cancellation then ends the run cleanly', async () => {
+    openai.script.push({ toolCalls: [{ name: 'lookup_weather', arguments: { city: 'Oslo' } }, { name: 'slow_lookup', arguments: {} }] });
+    const handle = await run({
+      nodes: [{
+        id: 'agent', type: 'agent', config: {
+          prompt: 'weather and a slow lookup',
+          tools: [
+            { type: 'mcp', url: mcp.url, allow: ['lookup_weather'], requiresApproval: true },
+            { type: 'http', name: 'slow_lookup', description: 'Slow', method: 'GET', url: `${target.url}/slow`, inputSchema: { type: 'object' } },
+          ],
+        },
+      }],
+      edges: [],
+    });
+    // The gated call (first in the model's order) waits for a person; the other is already under way.
+    await waitFor(handle, (s) => s.nodes.agent?.status === 'waiting');
+    for (let i = 0; i < 200 && target.count('/slow') === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(target.count('/slow')).toBe(1);
+    await handle.cancel();
+    await expect(handle.result()).rejects.toThrow();
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
+    const state = await handle.query(getRunState);
+    expect(state.nodes.agent).toMatchObject({ status: 'cancelled', error: { kind: 'cancelled' } });
+    expect(mcp.calls).toEqual({});
   });
 
   it('pauses before a tool that requires approval; a rejection is told to the model and the tool never runs', async () => {

@@ -81,7 +81,7 @@ export const agent = defineNode({
   type: 'agent',
   label: 'Agent',
   description:
-    'A chat model that calls tools (saved workflows, HTTP endpoints, MCP servers) until it can answer. Each model turn and tool call is a durable step; the tool calls of one turn run at the same time. Output: { text, json?, steps: [{ tool, arguments, result, tokens, costUsd }], usage }.',
+    'A chat model that calls tools (saved workflows, HTTP endpoints, MCP servers) until it can answer. Each model turn and tool call is a durable step; the tool calls of one turn run at the same time (up to 8; a call that needs approval starts once approved). Output: { text, json?, steps: [{ tool, arguments, result, tokens, costUsd }], usage }.',
   kind: 'action',
   config: agentConfig,
   outputs: ['out'],

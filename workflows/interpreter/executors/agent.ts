@@ -38,6 +38,8 @@ export interface AgentOutputStep {
 
 /** Runs recorded before this patch made a turn's tool calls one after another; they replay that way. */
 export const PARALLEL_TOOL_CALLS_PATCH = 'agent-parallel-tool-calls';
+/** Tool calls of one turn that run at once (a model may ask for dozens); the others wait their turn. */
+export const MAX_PARALLEL_TOOL_CALLS = 8;
 
 type ToolOutcome = { arguments: unknown; result: unknown; status: AgentOutputStep['status'] };
 /** A call whose tool and arguments passed the checks, with its timeline step. */
@@ -132,15 +134,19 @@ export const agent: Executor<'agent'> = async (node, execution, runtime) => {
       content: reply.text || null,
       tool_calls: reply.toolCalls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.arguments } })),
     });
-    const outcomes = await callTools(reply.toolCalls, turn);
-    for (const [i, toolCall] of reply.toolCalls.entries()) {
-      const outcome = outcomes[i] as ToolOutcome;
+    const record = (toolCall: AgentToolCall, i: number, outcome: ToolOutcome) => {
       steps.push({
         tool: toolCall.name, arguments: outcome.arguments, result: outcome.result, status: outcome.status,
         tokens: i === 0 ? reply.usage.totalTokens : 0, costUsd: i === 0 ? reply.costUsd : 0,
       });
       const text = typeof outcome.result === 'string' ? outcome.result : JSON.stringify(outcome.result ?? null);
       messages.push({ role: 'tool', tool_call_id: toolCall.id, content: clip(text, TOOL_RESULT_CHARS) });
+    };
+    if (patched(PARALLEL_TOOL_CALLS_PATCH)) {
+      const outcomes = await callTogether(reply.toolCalls, turn);
+      reply.toolCalls.forEach((toolCall, i) => record(toolCall, i, outcomes[i] as ToolOutcome));
+    } else {
+      for (const [i, toolCall] of reply.toolCalls.entries()) record(toolCall, i, await callInSequence(toolCall, `${turn}.${i}`));
     }
   }
   throw ApplicationFailure.create({
@@ -150,29 +156,66 @@ export const agent: Executor<'agent'> = async (node, execution, runtime) => {
   });
 
   /**
-   * A turn's tool calls, at the same time: each call that needs no approval starts at once, and
-   * the gated ones are put to a person one at a time (the node waits for one decision at a time),
-   * each starting when approved. A turn asking for three lookups waits for the slowest, not for
-   * their sum. Each call is still its own durable step.
+   * A turn's tool calls at the same time: those that need no approval start at once (at most
+   * MAX_PARALLEL_TOOL_CALLS together); the gated ones are put to a person one at a time (the node
+   * waits for one decision at a time), each starting when approved. A turn asking for three
+   * lookups waits for the slowest, not for their sum. Every started call is waited for, even
+   * when the run is cancelled meanwhile, before the turn ends.
    */
-  async function callTools(toolCalls: AgentToolCall[], turn: number): Promise<ToolOutcome[]> {
-    const slot = (i: number) => `${turn}.${i}`;
-    if (!patched(PARALLEL_TOOL_CALLS_PATCH)) {
-      const outcomes: ToolOutcome[] = [];
-      for (const [i, toolCall] of toolCalls.entries()) {
-        const checked = checkCall(toolCall);
-        const refused = 'outcome' in checked ? checked.outcome : await approveCall(checked);
-        outcomes.push(refused ?? (await callTool(checked as ReadyCall, slot(i), toolCall.id)));
-      }
-      return outcomes;
-    }
+  async function callTogether(toolCalls: AgentToolCall[], turn: number): Promise<ToolOutcome[]> {
     const checked = toolCalls.map(checkCall);
-    const outcomes = checked.map((call, i) => ('outcome' in call ? call.outcome : call.tool.requiresApproval ? undefined : callTool(call, slot(i), toolCalls[i]!.id)));
-    for (const [i, call] of checked.entries()) {
-      if ('outcome' in call || !call.tool.requiresApproval) continue;
-      outcomes[i] = (await approveCall(call)) ?? callTool(call, slot(i), toolCalls[i]!.id);
+    const outcomes = checked.map((c) => ('outcome' in c ? c.outcome : undefined));
+    const ready = (i: number) => checked[i] as ReadyCall;
+    const start = async (i: number) => {
+      outcomes[i] = await callTool(ready(i), `${turn}.${i}`, toolCalls[i]!.id);
+    };
+    const indices = (gated: boolean) => checked.flatMap((c, i) => ('outcome' in c || Boolean(c.tool.requiresApproval) !== gated ? [] : [i]));
+    const free = indices(false);
+    let next = 0;
+    const lanes = Array.from({ length: Math.min(MAX_PARALLEL_TOOL_CALLS, free.length) }, async () => {
+      while (next < free.length) await start(free[next++] as number);
+    });
+    const approved: Promise<void>[] = [];
+    const settled = await Promise.allSettled([
+      ...lanes,
+      (async () => {
+        for (const i of indices(true)) {
+          const refused = await approveCall(ready(i));
+          if (refused) {
+            outcomes[i] = refused;
+            continue;
+          }
+          const started = start(i);
+          started.catch(() => undefined); // observed below; a rejection meanwhile must not count as unhandled
+          approved.push(started);
+        }
+      })(),
+    ]);
+    const all = [...settled, ...(await Promise.allSettled(approved))];
+    const cancelled = all.find((s) => s.status === 'rejected');
+    if (cancelled) throw cancelled.reason; // callTool tells the model of every failure but a cancellation
+    return outcomes as ToolOutcome[];
+  }
+
+  /**
+   * One tool call, approval first when the tool asks for it: how runs recorded before
+   * PARALLEL_TOOL_CALLS_PATCH call tools. Its awaits are those of that code, so they replay.
+   */
+  async function callInSequence(toolCall: AgentToolCall, slot: string): Promise<ToolOutcome> {
+    const checked = checkCall(toolCall);
+    if ('outcome' in checked) return checked.outcome;
+    const { step, spec, tool, args } = checked;
+    if (tool.requiresApproval) {
+      const decision = await approve(step, toolCall.name, args);
+      if (decision.decision !== 'approve') return rejected(step, args, decision.comment);
     }
-    return Promise.all(outcomes as (ToolOutcome | Promise<ToolOutcome>)[]);
+    try {
+      const result = await run(spec, tool, args, slot, toolCall.id);
+      end(step, 'succeeded', { result: preview(result) });
+      return { arguments: args, result, status: 'succeeded' };
+    } catch (error) {
+      return failed(step, args, error);
+    }
   }
 
   /** Opens the call's step and checks its tool and arguments: the outcome of a call that cannot run. */
@@ -193,23 +236,31 @@ export const agent: Executor<'agent'> = async (node, execution, runtime) => {
   async function approveCall({ step, tool, spec, args }: ReadyCall): Promise<ToolOutcome | undefined> {
     if (!tool.requiresApproval) return undefined;
     const decision = await approve(step, spec.name, args);
-    if (decision.decision === 'approve') return undefined;
-    const result = { error: `a person rejected this call${decision.comment ? `: ${decision.comment}` : ''}` };
+    return decision.decision === 'approve' ? undefined : rejected(step, args, decision.comment);
+  }
+
+  function rejected(step: AgentStep, args: unknown, comment: string | undefined): ToolOutcome {
+    const result = { error: `a person rejected this call${comment ? `: ${comment}` : ''}` };
     end(step, 'rejected', { result });
     return { arguments: args, result, status: 'rejected' };
   }
 
-  /** Runs a prepared call; a failure is told to the model, not thrown. */
+  /** A failed call is told to the model, not thrown; a cancellation is thrown. */
+  function failed(step: AgentStep, args: unknown, error: unknown): ToolOutcome {
+    if (isCancellation(error)) throw error;
+    const message = describeError(error).message;
+    end(step, 'failed', { error: message });
+    return { arguments: args, result: { error: message }, status: 'failed' };
+  }
+
+  /** Runs a checked (and approved) call. */
   async function callTool({ step, spec, tool, args }: ReadyCall, slot: string, callId: string): Promise<ToolOutcome> {
     try {
       const result = await run(spec, tool, args, slot, callId);
       end(step, 'succeeded', { result: preview(result) });
       return { arguments: args, result, status: 'succeeded' };
     } catch (error) {
-      if (isCancellation(error)) throw error;
-      const message = describeError(error).message;
-      end(step, 'failed', { error: message });
-      return { arguments: args, result: { error: message }, status: 'failed' };
+      return failed(step, args, error);
     }
   }
 

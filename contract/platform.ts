@@ -186,11 +186,11 @@ export const Schedule = answer(
 export type Schedule = z.infer<typeof Schedule>;
 export const ScheduleList = answer('ScheduleList', z.object({ items: z.array(Schedule) }));
 
-// ---- MCP: a remote server's tools, as the designer lists them (POST …/mcp/tools)
+// ---- Trellis as an MCP server: what `POST /mcp` takes and answers, one JSON-RPC 2.0 message or a batch of them
 const JsonRpcMessage = z.record(z.string(), z.unknown());
-/** What `POST /mcp` takes and answers: one JSON-RPC 2.0 message or a batch of them. */
 export const McpMessage = z.union([JsonRpcMessage, z.array(JsonRpcMessage)]).describe('a JSON-RPC 2.0 request, notification or response, or a batch of them');
 
+// ---- MCP: a remote server's tools, as the designer lists them (POST …/mcp/tools)
 export const ListRemoteToolsRequest = request(
   'ListRemoteToolsRequest',
   z.strictObject({

@@ -14,12 +14,11 @@ import * as pf from '../../contract/platform.ts';
 import { ROUTES, type RouteSpec } from '../../contract/routes.ts';
 import * as runs from '../../contract/runs.ts';
 
-/** The contract modules, by the alias the generated file imports them under. */
-const MODULES = { common, id, pf, runs, nt, ops } as const;
-const FILES: Record<keyof typeof MODULES, string> = { common: 'common', id: 'identity', pf: 'platform', runs: 'runs', nt: 'notifications', ops: 'ops' };
+/** The contract modules: the alias the generated file imports each under, its file and its exports. */
+const MODULES = [['common', 'common', common], ['id', 'identity', id], ['pf', 'platform', pf], ['runs', 'runs', runs], ['nt', 'notifications', nt], ['ops', 'ops', ops]] as const;
 
 const names = new Map<unknown, string>();
-for (const [alias, module] of Object.entries(MODULES)) {
+for (const [alias, , module] of MODULES) {
   for (const [name, value] of Object.entries(module)) if (!names.has(value)) names.set(value, `${alias}.${name}`);
 }
 
@@ -47,7 +46,7 @@ function typesOf(route: RouteSpec): string {
 export function renderOperations(routes: readonly RouteSpec[] = ROUTES): string {
   const table = routes.map((route) => `  ${route.operationId}: { method: '${route.method.toUpperCase()}', path: '${route.path}' },`);
   const types = routes.map((route) => `  ${route.operationId}: ${typesOf(route)};`);
-  const imports = Object.entries(FILES).map(([alias, file]) => `import type * as ${alias} from '../../contract/${file}.ts';`);
+  const imports = MODULES.map(([alias, file]) => `import type * as ${alias} from '../../contract/${file}.ts';`);
   return `// Generated from contract/routes.ts by clients/typescript/generate.ts (npm run generate:client):
 // do not edit. Every operation by its operationId: its method and path (a plain table, so the
 // client loads no zod at run time) and, as types only, its request and answer schemas.

@@ -169,8 +169,9 @@ export const agent: Executor<'agent'> = async (node, execution, runtime) => {
     const start = async (i: number) => {
       outcomes[i] = await callTool(ready(i), `${turn}.${i}`, toolCalls[i]!.id);
     };
-    const indices = (gated: boolean) => checked.flatMap((c, i) => ('outcome' in c || Boolean(c.tool.requiresApproval) !== gated ? [] : [i]));
-    const free = indices(false);
+    const free: number[] = [];
+    const gated: number[] = [];
+    for (const [i, call] of checked.entries()) if (!('outcome' in call)) (call.tool.requiresApproval ? gated : free).push(i);
     let next = 0;
     const lanes = Array.from({ length: Math.min(MAX_PARALLEL_TOOL_CALLS, free.length) }, async () => {
       while (next < free.length) await start(free[next++] as number);
@@ -179,10 +180,11 @@ export const agent: Executor<'agent'> = async (node, execution, runtime) => {
     const settled = await Promise.allSettled([
       ...lanes,
       (async () => {
-        for (const i of indices(true)) {
-          const refused = await approveCall(ready(i));
-          if (refused) {
-            outcomes[i] = refused;
+        for (const i of gated) {
+          const { step, spec, args } = ready(i);
+          const decision = await approve(step, spec.name, args);
+          if (decision.decision !== 'approve') {
+            outcomes[i] = rejected(step, args, decision.comment);
             continue;
           }
           const started = start(i);
@@ -230,13 +232,6 @@ export const agent: Executor<'agent'> = async (node, execution, runtime) => {
       return { outcome: { arguments: args, result: { error }, status: 'failed' } };
     }
     return { step, spec, tool: toolOf(spec), args };
-  }
-
-  /** Asks a person when the call's tool wants it: the outcome of a rejected call, undefined to go on. */
-  async function approveCall({ step, tool, spec, args }: ReadyCall): Promise<ToolOutcome | undefined> {
-    if (!tool.requiresApproval) return undefined;
-    const decision = await approve(step, spec.name, args);
-    return decision.decision === 'approve' ? undefined : rejected(step, args, decision.comment);
   }
 
   function rejected(step: AgentStep, args: unknown, comment: string | undefined): ToolOutcome {

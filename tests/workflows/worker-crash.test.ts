@@ -116,7 +116,7 @@ describe('worker crash', () => {
       DATABASE_URL: databaseUrl, TRELLIS_DATA_DIR: dir, TRELLIS_HTTP_ALLOWLIST: '127.0.0.1', WORKER_METRICS_PORT: String(await freePort()),
       OPENAI_BASE_URL: openai.url, OPENAI_API_KEY: 'sk-test',
     };
-    // The model asks for both tools at once: the HTTP call completes, then the MCP call waits for a person.
+    // The model asks for both tools at once: the MCP call waits for a person while the HTTP call runs and completes.
     openai.script.push({ toolCalls: [{ name: 'price_lookup', arguments: { item: 'tea' } }, { name: 'lookup_weather', arguments: { city: 'Oslo' } }] });
     let worker = await startWorkerProcess(env);
     try {
@@ -138,7 +138,8 @@ describe('worker crash', () => {
       const handle = client.workflow.getHandle(runId);
       for (let i = 0; i < 300; i++) {
         const state = await handle.query(getRunState);
-        if (state.nodes.agent?.status === 'waiting') break;
+        const priced = state.nodes.agent?.agent?.steps.some((s) => s.tool === 'price_lookup' && s.status === 'succeeded');
+        if (state.nodes.agent?.status === 'waiting' && priced) break;
         await new Promise((r) => setTimeout(r, 100));
       }
       worker.kill('SIGKILL');
